@@ -1,0 +1,277 @@
+// Package imdsmock starts amazon-ec2-metadata-mock (v1.12.0, built by
+// `make tools`) on a loopback port in IMDSv2-only mode, for tests of code
+// that reads instance metadata through the SDK's imds client.
+package imdsmock
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
+)
+
+// BinaryEnv names the variable that points at the mock's executable.
+const BinaryEnv = "TRUNKCTL_EC2_METADATA_MOCK"
+
+// StartTimeout bounds how long the mock may take to answer.
+const StartTimeout = 20 * time.Second
+
+// The mock's own primary interface MAC, and the one added for ExtraInterface.
+const (
+	PrimaryMAC = "0e:49:61:0f:c3:11"
+	ExtraMAC   = "0e:49:61:0f:c3:22"
+)
+
+// Instance is what the mock reports about the instance.
+type Instance struct {
+	InstanceID   string // default i-0123456789abcdef0
+	InstanceType string // default c5.large
+	Region       string // default us-east-1
+	Architecture string // default x86_64 (IMDS says x86_64 or arm64)
+	// ExtraInterface lists a second network interface (as a trunk ENI
+	// would appear) besides the primary one.
+	ExtraInterface bool
+}
+
+func (in Instance) withDefaults() Instance {
+	if in.InstanceID == "" {
+		in.InstanceID = "i-0123456789abcdef0"
+	}
+	if in.InstanceType == "" {
+		in.InstanceType = "c5.large"
+	}
+	if in.Region == "" {
+		in.Region = "us-east-1"
+	}
+	if in.Architecture == "" {
+		in.Architecture = "x86_64"
+	}
+	return in
+}
+
+// Server is a running mock.
+type Server struct {
+	// URL is the endpoint, e.g. http://127.0.0.1:41234, for
+	// AWS_EC2_METADATA_SERVICE_ENDPOINT.
+	URL      string
+	Instance Instance
+	log      *lockedBuffer
+}
+
+// Binary finds the mock: $TRUNKCTL_EC2_METADATA_MOCK, then
+// <module root>/bin/ec2-metadata-mock, then ec2-metadata-mock on PATH.
+// When none exists it skips the test, or fails it under
+// TRUNKCTL_REQUIRE_PEERS=1.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	if p := os.Getenv(BinaryEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			tb.Fatalf("%s=%s: %v", BinaryEnv, p, err)
+		}
+		return p
+	}
+	if root, err := moduleRoot(); err == nil {
+		p := filepath.Join(root, "bin", "ec2-metadata-mock")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return peer.LookPath(tb, "ec2-metadata-mock", "run `make tools` to build it into bin/, or set "+BinaryEnv)
+}
+
+// moduleRoot walks up from the working directory to the trunkctl go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.HasPrefix(data, []byte("module github.com/trunkctl/trunkctl\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("trunkctl module root not found")
+		}
+		dir = parent
+	}
+}
+
+// Start runs the mock for in, waits until it answers, and stops it when the
+// test ends.
+func Start(tb testing.TB, in Instance) *Server {
+	tb.Helper()
+	bin := Binary(tb)
+	in = in.withDefaults()
+	dir := tb.TempDir()
+	// The mock has no way to report an OS-chosen port, so pick a free one and
+	// try again if another process takes it first.
+	var lastLog string
+	for attempt := 0; attempt < 3; attempt++ {
+		s, err := start(tb, bin, dir, in)
+		if err == nil {
+			return s
+		}
+		lastLog = err.Error()
+	}
+	tb.Fatalf("amazon-ec2-metadata-mock did not start:\n%s", lastLog)
+	return nil
+}
+
+func start(tb testing.TB, bin, dir string, in Instance) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(dir, "aemm-config.json")
+	cfg, err := json.MarshalIndent(config(in, port), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--config-file", cfgPath)
+	// The mock reads $HOME/aemm-config.json by default; keep it away from the real home.
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	cmd.Dir = dir
+	cmd.WaitDelay = 5 * time.Second
+	s := &Server{URL: "http://127.0.0.1:" + port, Instance: in, log: &lockedBuffer{}}
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	if err := cmd.Start(); err != nil {
+		cancel()
+		tb.Fatalf("start %s: %v", bin, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	stop := func() { cancel(); <-done }
+
+	deadline := time.Now().Add(StartTimeout)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case <-done:
+			stop()
+			return nil, fmt.Errorf("mock exited before answering:\n%s", s.log.String())
+		default:
+		}
+		req, _ := http.NewRequest(http.MethodPut, s.URL+"/latest/api/token", nil)
+		req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			tb.Fatalf("amazon-ec2-metadata-mock at %s does not answer within %s:\n%s", s.URL, StartTimeout, s.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Cleanup(stop)
+	return s, nil
+}
+
+// config is the mock's configuration file: IMDSv2 only, loopback, and the
+// instance's identity.
+func config(in Instance, port string) map[string]any {
+	values := map[string]any{
+		"instance-id":      in.InstanceID,
+		"instance-type":    in.InstanceType,
+		"placement-region": in.Region,
+		"mac":              PrimaryMAC,
+	}
+	paths := map[string]any{}
+	if in.ExtraInterface {
+		// The mock's path table is fixed, so move one per-interface path to a
+		// second MAC; the macs/ listing then shows two interfaces.
+		paths["mac-device-number"] = "/latest/meta-data/network/interfaces/macs/" + ExtraMAC + "/device-number"
+		values["mac-device-number"] = "1"
+	}
+	return map[string]any{
+		"imdsv2": true,
+		"server": map[string]any{"hostname": "127.0.0.1", "port": port},
+		"metadata": map[string]any{
+			"paths":  paths,
+			"values": values,
+		},
+		"dynamic": map[string]any{
+			"values": map[string]any{
+				"instance-identity-document": map[string]any{
+					"instanceId":       in.InstanceID,
+					"instanceType":     in.InstanceType,
+					"region":           in.Region,
+					"availabilityZone": in.Region + "a",
+					"architecture":     in.Architecture,
+				},
+			},
+		},
+	}
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	_, port, err := net.SplitHostPort(l.Addr().String())
+	return port, err
+}
+
+// Env points the SDK's imds client at this mock for the rest of the test.
+func (s *Server) Env(tb testing.TB) {
+	tb.Helper()
+	for k, v := range s.EnvVars() {
+		tb.Setenv(k, v)
+	}
+}
+
+// EnvVars returns the variables Env sets, for a child process.
+func (s *Server) EnvVars() map[string]string {
+	return map[string]string{
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT": s.URL,
+		"AWS_EC2_METADATA_DISABLED":         "false",
+	}
+}
+
+// Log returns what the mock printed so far, for failure messages.
+func (s *Server) Log() string { return s.log.String() }
+
+func (s *Server) String() string { return "amazon-ec2-metadata-mock at " + s.URL }
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() < 1<<20 {
+		l.b.Write(p)
+	}
+	return len(p), nil
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
