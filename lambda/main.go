@@ -1,0 +1,45 @@
+// Command lambda is the CloudFormation custom resource that opts an IAM role
+// into an ECS account setting (awsvpcTrunking by default) by assuming the
+// role and calling PutAccountSetting as it. Built as "bootstrap" for the
+// provided.al2023 runtime; "go build ./lambda" gives a host binary that speaks
+// the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API) for local tests.
+package main
+
+import (
+	"cmp"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+// PropagationWaitEnv overrides how long AccessDenied from AssumeRole is
+// retried (a Go duration such as "90s"); tests make it short.
+const PropagationWaitEnv = "TRUNKCTL_PROPAGATION_WAIT"
+
+const defaultPropagationWait = 90 * time.Second
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	wait := defaultPropagationWait
+	if s := os.Getenv(PropagationWaitEnv); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			// A bad setting must not stop the function from answering.
+			log.Warn("ignoring invalid "+PropagationWaitEnv, "value", s, "default", wait.String())
+		} else {
+			wait = d
+		}
+	}
+	clients := &awsClients{}
+	h := &Handler{
+		Clients:         clients.forRegion,
+		HTTP:            &http.Client{},
+		Log:             log,
+		DefaultRegion:   cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
+		PropagationWait: wait,
+	}
+	lambda.Start(h.Handle)
+}
