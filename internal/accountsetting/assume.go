@@ -161,13 +161,23 @@ func (r Resolver) Caller(ctx context.Context) (awsarn.Principal, string, error) 
 	return p, arn, nil
 }
 
-// Resolve returns a Principal for role given the caller from Caller.
-func (r Resolver) Resolve(ctx context.Context, caller awsarn.Principal, callerArn string, role awsarn.Role) (Principal, error) {
+// ModeFor says how caller would act as role, without calling anything:
+// as root, as itself, or (for everyone else) by assuming the role.
+func ModeFor(caller awsarn.Principal, role awsarn.Role) Mode {
 	switch {
 	case caller.Kind == awsarn.KindRoot && caller.AccountID == role.AccountID:
-		return Principal{Role: role, Mode: AsRoot, ECS: r.ECS}, nil
+		return AsRoot
 	case caller.IsRole(role):
-		return Principal{Role: role, Mode: AsSelf, ECS: r.ECS}, nil
+		return AsSelf
+	default:
+		return AsAssumedRole
+	}
+}
+
+// Resolve returns a Principal for role given the caller from Caller.
+func (r Resolver) Resolve(ctx context.Context, caller awsarn.Principal, callerArn string, role awsarn.Role) (Principal, error) {
+	if m := ModeFor(caller, role); m != AsAssumedRole {
+		return Principal{Role: role, Mode: m, ECS: r.ECS}, nil
 	}
 	p, err := r.Assumer.Assume(ctx, role)
 	if err != nil {

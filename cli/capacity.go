@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trunkctl/trunkctl/internal/catalog"
+)
+
+type capacityOpts struct {
+	types  []string
+	family string
+	output string
+
+	io      *IOStreams
+	catalog *catalog.Catalog
+
+	rows []catalog.InstanceType
+}
+
+func newCapacityCmd(a *app) *cobra.Command {
+	o := &capacityOpts{}
+	cmd := &cobra.Command{
+		Use:   "capacity [TYPE...] [--family FAMILY]",
+		Short: "Show awsvpc tasks per instance type without and with trunking",
+		Long: `For each instance type: whether ECS ENI trunking supports it, how many awsvpc tasks
+fit without trunking (max ENIs - 1) and with it (ECS's published table). No AWS API
+returns the trunked limit; types the table lacks are "unknown", never guessed.
+Needs no AWS credentials.`,
+		Example: `  trunkctl capacity c5.large m6i.xlarge
+  trunkctl capacity --family c6g --output json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.types, o.output, o.io, o.catalog = args, a.global.Output, a.streams(), a.catalog()
+			return run(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.family, flagFamily, "", "every known type of a family, e.g. c5")
+	_ = cmd.RegisterFlagCompletionFunc(flagFamily, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return families(a.catalog()), cobra.ShellCompDirectiveNoFileComp
+	})
+	cmd.ValidArgsFunction = func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, it := range a.catalog().All() {
+			if strings.HasPrefix(it.Name, prefix) {
+				out = append(out, it.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+	return cmd
+}
+
+func families(c *catalog.Catalog) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, it := range c.All() {
+		if !seen[it.Family] {
+			seen[it.Family] = true
+			out = append(out, it.Family)
+		}
+	}
+	return out
+}
+
+func (o *capacityOpts) Validate() error {
+	if err := validateOutput(o.output); err != nil {
+		return err
+	}
+	if len(o.types) == 0 && o.family == "" {
+		return usageErrorf("name instance types (trunkctl capacity c5.large) or --%s", flagFamily)
+	}
+	for _, t := range o.types {
+		if !strings.Contains(t, ".") {
+			return usageErrorf("%q is not an instance type (want FAMILY.SIZE, e.g. c5.large; for a family use --%s %s)", t, flagFamily, t)
+		}
+	}
+	return nil
+}
+
+func (o *capacityOpts) Execute(context.Context) error {
+	for _, t := range o.types {
+		o.rows = append(o.rows, o.catalog.Lookup(t))
+	}
+	if o.family != "" {
+		fam := o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))
+		if len(fam) == 0 {
+			return fmt.Errorf("no instance types of family %q in ECS's or EC2's data", o.family)
+		}
+		o.rows = append(o.rows, fam...)
+	}
+	if o.output == outputJSON {
+		return writeJSON(o.io.Out, struct {
+			InstanceTypes []catalog.InstanceType `json:"instanceTypes"`
+		}{o.rows})
+	}
+	t := newTable(o.io, "TYPE", "WITHOUT TRUNKING", "WITH TRUNKING", "SUPPORT")
+	for _, it := range o.rows {
+		without, with := "?", "?"
+		if it.TasksWithoutTrunking > 0 {
+			without = fmt.Sprint(it.TasksWithoutTrunking)
+		}
+		if it.Support == catalog.Supported {
+			with = fmt.Sprint(it.TasksWithTrunking)
+		} else if it.Support == catalog.Unsupported {
+			with = "-"
+		}
+		support := string(it.Support)
+		if it.Reason != "" {
+			support += ": " + it.Reason
+		}
+		color := colorGreen
+		switch it.Support {
+		case catalog.Unsupported:
+			color = colorRed
+		case catalog.Unknown:
+			color = colorYellow
+		}
+		t.add(it.Name, without, with, o.io.color(color, support))
+	}
+	return t.render()
+}
+
+func (o *capacityOpts) RecommendActions() error { return nil }

@@ -1,0 +1,306 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/spf13/cobra"
+
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/awsarn"
+)
+
+// defaultSetter writes the account default.
+type defaultSetter interface {
+	PutAccountSettingDefault(ctx context.Context, in *ecs.PutAccountSettingDefaultInput, optFns ...func(*ecs.Options)) (*ecs.PutAccountSettingDefaultOutput, error)
+}
+
+// enableOpts serve both enable (value enabled) and disable (value disabled).
+type enableOpts struct {
+	value      string
+	roles      []string
+	allDefault bool
+	yes        bool
+	dryRun     bool
+	output     string
+	region     string
+
+	io       *IOStreams
+	resolver roleResolver
+	defaults defaultSetter
+
+	results []roleStatus
+	// def is the account default as PutAccountSettingDefault stored it.
+	def     *defaultResult
+	planned []plannedCall
+}
+
+type defaultResult struct {
+	Setting      string `json:"setting"`
+	Value        string `json:"value"`
+	PrincipalArn string `json:"principalArn"`
+}
+
+// plannedCall is what --dry-run says would happen.
+type plannedCall struct {
+	Operation    string `json:"operation"`
+	Setting      string `json:"setting"`
+	Value        string `json:"value"`
+	PrincipalArn string `json:"principalArn,omitempty"`
+	Caller       string `json:"caller"`
+	Via          string `json:"via"`
+	RoleArn      string `json:"roleArn,omitempty"`
+	Note         string `json:"note"`
+}
+
+func newEnableCmd(a *app, value string) *cobra.Command {
+	o := &enableOpts{value: value}
+	verb := "enable"
+	if value == accountsetting.Disabled {
+		verb = "disable"
+	}
+	cmd := &cobra.Command{
+		Use:   verb + " (--role ROLE... | --default)",
+		Short: fmt.Sprintf("Set awsvpcTrunking to %s for instance roles, or as the account default", value),
+		Long: fmt.Sprintf(`Set awsvpcTrunking=%[1]s for each role, acting as the role (as root with principalArn,
+as the role itself, or by assuming it), then read the effective value back and report it.
+
+--default calls PutAccountSettingDefault instead: it changes the value for every
+principal in the account and Region that has no explicit setting, so it asks for
+confirmation unless --yes. --dry-run prints what would be called, as whom, and calls
+nothing but sts:GetCallerIdentity.
+
+disable writes an explicit "disabled" for the role (it does not delete the role's
+setting), so the role stays off even when the account default is enabled. To drop
+the explicit setting and fall back to the default, use
+aws ecs delete-account-setting --name awsvpcTrunking --principal-arn ROLE_ARN as root.
+
+Only container instances registered after a role is enabled get a trunk ENI;
+disabling does not remove trunks from running instances.
+
+Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on usage errors.`, value),
+		Example: fmt.Sprintf(`  trunkctl %[1]s --role ecsInstanceRole
+  trunkctl %[1]s --role arn:aws:iam::123456789012:role/EcsInstance --dry-run
+  trunkctl %[1]s --default --yes`, verb),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.output, o.io = a.global.Output, a.streams()
+			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
+				c, err := a.aws(ctx)
+				if err != nil {
+					return err
+				}
+				o.resolver, o.defaults, o.region = a.resolver(c), c.Settings, c.Region
+				return o.Execute(ctx)
+			}, o.RecommendActions))
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
+	f.BoolVar(&o.allDefault, flagDefault, false, "set the account default (PutAccountSettingDefault) instead of a role's setting")
+	f.BoolVarP(&o.yes, flagYes, "y", false, "do not ask for confirmation of --default")
+	f.BoolVar(&o.dryRun, flagDryRun, false, "print the calls that would be made, and as whom, without making them")
+	return cmd
+}
+
+func (o *enableOpts) Validate() error {
+	if err := validateOutput(o.output); err != nil {
+		return err
+	}
+	if err := accountsetting.ValidateValue(accountsetting.AWSVPCTrunking, o.value); err != nil {
+		return err
+	}
+	switch {
+	case o.allDefault && len(o.roles) > 0:
+		return usageErrorf("--%s and --%s do not go together: --%s changes the value for every principal without its own setting", flagDefault, flagRole, flagDefault)
+	case !o.allDefault && len(o.roles) == 0:
+		return usageErrorf("name at least one --%s, or --%s for the account default", flagRole, flagDefault)
+	case o.allDefault && !o.yes && !o.dryRun && !o.io.InIsTerminal:
+		return usageErrorf("--%s changes the account default and stdin is not a terminal to confirm on; pass --%s", flagDefault, flagYes)
+	}
+	for _, r := range o.roles {
+		if err := validateRoleArg(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *enableOpts) Execute(ctx context.Context) error {
+	caller, callerArn, err := o.resolver.Caller(ctx)
+	if err != nil {
+		return err
+	}
+	var roles []awsarn.Role
+	for _, s := range o.roles {
+		r, err := roleFromArg(s, caller)
+		if err != nil {
+			return asUsage(err)
+		}
+		roles = append(roles, r)
+	}
+	roles = dedupeRoles(roles)
+	if o.dryRun {
+		return o.plan(caller, callerArn, roles)
+	}
+	if o.allDefault {
+		return o.putDefault(ctx, callerArn)
+	}
+	stop := o.io.StartProgress("writing account settings")
+	for _, role := range roles {
+		o.results = append(o.results, o.ensure(ctx, caller, callerArn, role))
+	}
+	stop()
+	if err := o.print(); err != nil {
+		return err
+	}
+	return statusExit(o.io, o.results)
+}
+
+// ensure puts the value as the role and reads it back.
+func (o *enableOpts) ensure(ctx context.Context, caller awsarn.Principal, callerArn string, role awsarn.Role) roleStatus {
+	st := roleStatus{RoleArn: role.String(), Setting: accountsetting.AWSVPCTrunking}
+	p, err := o.resolver.Resolve(ctx, caller, callerArn, role)
+	if err != nil {
+		st.Error = err.Error()
+		return st
+	}
+	st.Via = string(p.Mode)
+	got, err := p.Ensure(ctx, accountsetting.AWSVPCTrunking, o.value)
+	var mm *accountsetting.MismatchError
+	switch {
+	case errors.As(err, &mm):
+		// Reported through the value; the exit code says it did not stick.
+		st.EffectiveValue, st.Source = got.Value, string(got.Source)
+		o.io.Warnf("%s", mm)
+	case err != nil:
+		st.Error = err.Error()
+	default:
+		st.EffectiveValue, st.Source = got.Value, string(got.Source)
+	}
+	return st
+}
+
+func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []awsarn.Role) error {
+	if o.allDefault {
+		o.planned = append(o.planned, plannedCall{
+			Operation: "ecs:PutAccountSettingDefault", Setting: accountsetting.AWSVPCTrunking, Value: o.value,
+			Caller: callerArn, Via: "caller",
+			Note: fmt.Sprintf("changes the value for every principal in account %s, Region %s, that has no explicit setting", caller.AccountID, o.region),
+		})
+	}
+	for _, role := range roles {
+		pc := plannedCall{Operation: "ecs:PutAccountSetting", Setting: accountsetting.AWSVPCTrunking, Value: o.value, Caller: callerArn, RoleArn: role.String()}
+		switch mode := accountsetting.ModeFor(caller, role); mode {
+		case accountsetting.AsRoot:
+			pc.Via, pc.PrincipalArn, pc.Note = string(mode), role.String(), "the account root names the role with principalArn"
+		case accountsetting.AsSelf:
+			pc.Via, pc.Note = string(mode), "the caller is a session of the role and writes its own setting"
+		default:
+			pc.Via, pc.Note = string(mode), fmt.Sprintf("sts:AssumeRole %s first, then call as the role without principalArn", role)
+		}
+		o.planned = append(o.planned, pc)
+	}
+	if o.output == outputJSON {
+		return writeJSON(o.io.Out, struct {
+			DryRun bool          `json:"dryRun"`
+			Calls  []plannedCall `json:"calls"`
+		}{true, o.planned})
+	}
+	for _, pc := range o.planned {
+		args := fmt.Sprintf("name=%s value=%s", pc.Setting, pc.Value)
+		if pc.PrincipalArn != "" {
+			args += " principalArn=" + pc.PrincipalArn
+		}
+		fmt.Fprintf(o.io.Out, "would call %s %s as %s (%s): %s\n", pc.Operation, args, pc.Caller, pc.Via, pc.Note)
+	}
+	return nil
+}
+
+func (o *enableOpts) putDefault(ctx context.Context, callerArn string) error {
+	if !o.yes {
+		ok, err := confirm(o.io, fmt.Sprintf("Set the account default awsvpcTrunking=%s in %s for every principal without its own setting?", o.value, o.region))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
+		}
+	}
+	out, err := o.defaults.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{
+		Name: ecstypes.SettingNameAwsvpcTrunking, Value: aws.String(o.value),
+	})
+	if err != nil {
+		return fmt.Errorf("put account setting default awsvpcTrunking=%s as %s: %w", o.value, callerArn, err)
+	}
+	o.def = &defaultResult{Setting: accountsetting.AWSVPCTrunking, Value: o.value}
+	if out.Setting != nil {
+		o.def.Value, o.def.PrincipalArn = aws.ToString(out.Setting.Value), aws.ToString(out.Setting.PrincipalArn)
+	}
+	if o.output == outputJSON {
+		if err := writeJSON(o.io.Out, struct {
+			Default *defaultResult `json:"default"`
+		}{o.def}); err != nil {
+			return err
+		}
+	} else {
+		t := newTable(o.io, "DEFAULT", "SETTING", "VALUE")
+		t.add(o.def.PrincipalArn, o.def.Setting, o.def.Value)
+		if err := t.render(); err != nil {
+			return err
+		}
+	}
+	if o.def.Value != o.value {
+		o.io.Warnf("the account default reads back %q, want %q", o.def.Value, o.value)
+		return unhealthy()
+	}
+	return nil
+}
+
+// confirm asks a yes/no question on stderr and reads the answer from stdin.
+func confirm(s *IOStreams, question string) (bool, error) {
+	fmt.Fprintf(s.ErrOut, "%s [y/N] ", question)
+	line, err := bufio.NewReader(s.In).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("read confirmation: %w", err)
+	}
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes", nil
+}
+
+func (o *enableOpts) print() error {
+	if o.output == outputJSON {
+		return writeJSON(o.io.Out, struct {
+			Roles []roleStatus `json:"roles"`
+		}{o.results})
+	}
+	return printRoles(o.io, o.results)
+}
+
+func (o *enableOpts) RecommendActions() error {
+	if o.dryRun || o.def != nil {
+		if o.def != nil {
+			o.io.Infof("Roles with their own setting keep it. Check a role: trunkctl status --role ROLE")
+		}
+		return nil
+	}
+	for _, r := range o.results {
+		if r.Error != "" || r.EffectiveValue != o.value {
+			continue
+		}
+		if o.value == accountsetting.Enabled {
+			o.io.Infof("Only container instances registered from now on get a trunk ENI. Find older ones: trunkctl instances --cluster CLUSTER")
+		} else {
+			o.io.Infof("Running instances keep their trunk ENIs until replaced.")
+		}
+		return nil
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Output formats.
+const (
+	outputTable = "table"
+	outputJSON  = "json"
+)
+
+func validateOutput(o string) error {
+	if o != outputTable && o != outputJSON {
+		return usageErrorf("--%s must be %q or %q, not %q", flagOutput, outputTable, outputJSON, o)
+	}
+	return nil
+}
+
+// writeJSON prints v as indented JSON with a trailing newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// table prints rows aligned under a header on a terminal, and as bare
+// tab-separated rows (no header) when stdout is piped, for cut and awk.
+type table struct {
+	io      *IOStreams
+	headers []string
+	rows    [][]string
+}
+
+func newTable(s *IOStreams, headers ...string) *table { return &table{io: s, headers: headers} }
+
+func (t *table) add(cells ...string) {
+	for i, c := range cells {
+		if c == "" {
+			cells[i] = "-"
+		}
+		cells[i] = strings.ReplaceAll(cells[i], "\t", " ")
+	}
+	t.rows = append(t.rows, cells)
+}
+
+func (t *table) render() error {
+	if !t.io.OutIsTerminal {
+		for _, r := range t.rows {
+			if _, err := fmt.Fprintln(t.io.Out, strings.Join(r, "\t")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(t.io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(t.headers, "\t"))
+	for _, r := range t.rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// ANSI colours, used only in the last column of a table so alignment holds.
+const (
+	colorRed    = "31"
+	colorGreen  = "32"
+	colorYellow = "33"
+)
+
+func (s *IOStreams) color(code, text string) string {
+	if !s.colorEnabled() {
+		return text
+	}
+	return "\033[" + code + "m" + text + "\033[0m"
+}

@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/awsarn"
+	"github.com/trunkctl/trunkctl/internal/inventory"
+)
+
+// clusterRoles finds the instance roles behind a cluster.
+type clusterRoles interface {
+	ContainerInstances(ctx context.Context, cluster string) ([]inventory.ContainerInstance, []string, error)
+	RolesBehind(ctx context.Context, cis []inventory.ContainerInstance) ([]string, []string, error)
+}
+
+type statusOpts struct {
+	roles   []string
+	cluster string
+	output  string
+
+	io       *IOStreams
+	resolver roleResolver
+	cluRoles clusterRoles
+
+	results []roleStatus
+}
+
+func newStatusCmd(a *app) *cobra.Command {
+	o := &statusOpts{}
+	cmd := &cobra.Command{
+		Use:   "status (--role ROLE... | --cluster CLUSTER)",
+		Short: "Show whether awsvpcTrunking is enabled for instance roles",
+		Long: `Show the effective awsvpcTrunking value for each role and whether it comes from the
+role's own setting (source "principal") or the account default (source "default").
+
+ECS answers for a role only to the account root or the role itself, so trunkctl
+reads as root, as the role, or by assuming the role; when none works it says which
+of the three you need. --cluster finds the roles behind the cluster's container
+instances through their EC2 instance profiles.
+
+Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage errors.`,
+		Example: `  trunkctl status --role ecsInstanceRole
+  trunkctl status --role arn:aws:iam::123456789012:role/EcsInstance --output json
+  trunkctl status --cluster prod`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.output, o.io = a.global.Output, a.streams()
+			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
+				c, err := a.aws(ctx)
+				if err != nil {
+					return err
+				}
+				o.resolver, o.cluRoles = a.resolver(c), a.loader(c)
+				return o.Execute(ctx)
+			}, o.RecommendActions))
+		},
+	}
+	cmd.Flags().StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
+	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "check the instance roles behind this cluster's container instances")
+	return cmd
+}
+
+func (o *statusOpts) Validate() error {
+	if err := validateOutput(o.output); err != nil {
+		return err
+	}
+	if len(o.roles) == 0 && o.cluster == "" {
+		return usageErrorf("name at least one --%s, or --%s", flagRole, flagCluster)
+	}
+	for _, r := range o.roles {
+		if err := validateRoleArg(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *statusOpts) Execute(ctx context.Context) error {
+	stop := o.io.StartProgress("reading account settings")
+	defer stop()
+	caller, callerArn, err := o.resolver.Caller(ctx)
+	if err != nil {
+		return err
+	}
+	var roles []awsarn.Role
+	for _, s := range o.roles {
+		r, err := roleFromArg(s, caller)
+		if err != nil {
+			return asUsage(err)
+		}
+		roles = append(roles, r)
+	}
+	if o.cluster != "" {
+		found, err := rolesOfCluster(ctx, o.io, o.cluRoles, o.cluster)
+		if err != nil {
+			return err
+		}
+		roles = append(roles, found...)
+	}
+	roles = dedupeRoles(roles)
+	o.results = readRoles(ctx, o.resolver, roles, caller, callerArn, accountsetting.AWSVPCTrunking)
+	stop()
+	if err := o.print(); err != nil {
+		return err
+	}
+	return statusExit(o.io, o.results)
+}
+
+// rolesOfCluster finds the instance roles behind the cluster's container instances.
+func rolesOfCluster(ctx context.Context, s *IOStreams, l clusterRoles, cluster string) ([]awsarn.Role, error) {
+	cis, warnings, err := l.ContainerInstances(ctx, cluster)
+	if err != nil {
+		return nil, clusterErr(err, cluster)
+	}
+	for _, w := range warnings {
+		s.Warnf("%s", w)
+	}
+	if len(cis) == 0 {
+		return nil, fmt.Errorf("cluster %s has no container instances to find roles from; name the instance role with --%s", cluster, flagRole)
+	}
+	arns, noProfile, err := l.RolesBehind(ctx, cis)
+	if err != nil {
+		return nil, err
+	}
+	if len(noProfile) > 0 {
+		s.Warnf("%d EC2 instance(s) have no instance profile: %v", len(noProfile), noProfile)
+	}
+	var roles []awsarn.Role
+	for _, a := range arns {
+		r, err := awsarn.ParseRole(a)
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, r)
+	}
+	sort.Slice(roles, func(i, j int) bool { return roles[i].String() < roles[j].String() })
+	return roles, nil
+}
+
+// statusExit turns role results into the exit contract: errors first (1),
+// then anything not enabled (3).
+func statusExit(s *IOStreams, rs []roleStatus) error {
+	failed, off := 0, 0
+	for _, r := range rs {
+		switch {
+		case r.Error != "":
+			failed++
+			s.Warnf("%s: %s", r.RoleArn, r.Error)
+		case r.EffectiveValue != accountsetting.Enabled:
+			off++
+		}
+	}
+	switch {
+	case failed > 0:
+		return &exitError{code: ExitError, err: fmt.Errorf("could not read %d of %d role(s)", failed, len(rs))}
+	case off > 0:
+		return unhealthy()
+	}
+	return nil
+}
+
+func (o *statusOpts) print() error {
+	if o.output == outputJSON {
+		return writeJSON(o.io.Out, struct {
+			Roles []roleStatus `json:"roles"`
+		}{o.results})
+	}
+	return printRoles(o.io, o.results)
+}
+
+func printRoles(s *IOStreams, rs []roleStatus) error {
+	t := newTable(s, "ROLE", "SETTING", "SOURCE", "VIA", "VALUE")
+	for _, r := range rs {
+		value := r.EffectiveValue
+		switch {
+		case r.Error != "":
+			value = s.color(colorRed, "error")
+		case value == accountsetting.Enabled:
+			value = s.color(colorGreen, value)
+		default:
+			value = s.color(colorRed, value)
+		}
+		t.add(r.RoleArn, r.Setting, r.Source, r.Via, value)
+	}
+	return t.render()
+}
+
+func (o *statusOpts) RecommendActions() error {
+	recommendForRoles(o.io, o.results)
+	return nil
+}
+
+func recommendForRoles(s *IOStreams, rs []roleStatus) {
+	for _, r := range rs {
+		if r.Error == "" && r.EffectiveValue != accountsetting.Enabled {
+			s.Infof("Turn it on: trunkctl enable --role %s", r.RoleArn)
+		}
+	}
+	for _, r := range rs {
+		if r.Error == "" && r.EffectiveValue == accountsetting.Enabled {
+			s.Infof("Instances registered before the opt-in have no trunk; check: trunkctl instances --cluster CLUSTER")
+			return
+		}
+	}
+}
+
+// clusterErr rewrites a missing-cluster error into advice.
+func clusterErr(err error, cluster string) error {
+	var nf *inventory.ClusterNotFoundError
+	if errors.As(err, &nf) || isClusterNotFound(err) {
+		return fmt.Errorf("cluster %q not found in this account and Region; check --%s and the name (aws ecs list-clusters): %w", cluster, flagRegion, err)
+	}
+	return err
+}
+
+// lazyCmd adapts functions to the command interface, so a command's AWS
+// clients are built after Validate passes (a usage error needs no credentials).
+type lazyCmd struct {
+	validate  func() error
+	execute   func(context.Context) error
+	recommend func() error
+}
+
+func lazy(v func() error, e func(context.Context) error, r func() error) command {
+	return lazyCmd{v, e, r}
+}
+func (l lazyCmd) Validate() error                   { return l.validate() }
+func (l lazyCmd) Execute(ctx context.Context) error { return l.execute(ctx) }
+func (l lazyCmd) RecommendActions() error           { return l.recommend() }

@@ -1,0 +1,259 @@
+// Package doctor turns what trunkctl gathered about a cluster into findings:
+// each with a severity, the thing it is about, and the exact fix (a command
+// or a setting). It calls nothing; the CLI gathers the Input.
+package doctor
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/inventory"
+)
+
+// Severity of a finding. Any Error makes `trunkctl doctor` exit 3.
+type Severity string
+
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+	Info    Severity = "info"
+)
+
+// Check names, stable for scripts.
+const (
+	CheckCluster           = "cluster"
+	CheckServiceLinked     = "service-linked-role"
+	CheckRoleOptIn         = "role-opt-in"
+	CheckInstance          = "instance"
+	CheckAgentOS           = "agent-version-os"
+	CheckDNSARecord        = "resource-name-dns-a-record"
+	CheckSharedSubnet      = "shared-subnet"
+	CheckStuckProvisioning = "task-stuck-provisioning"
+	CheckCapacity          = "eni-capacity"
+	CheckSummary           = "summary"
+)
+
+// Finding is one result (JSON contract).
+type Finding struct {
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
+	Subject  string   `json:"subject"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+}
+
+// Role is what is known of one instance role's setting.
+type Role struct {
+	Arn            string
+	EffectiveValue string
+	Source         string
+	// Err is set when the setting could not be read (e.g. no access).
+	Err error
+}
+
+// Input is everything the checks look at.
+type Input struct {
+	Cluster            string
+	AccountID          string
+	Region             string
+	Now                time.Time
+	StuckAfter         time.Duration
+	Catalog            *catalog.Catalog
+	ContainerInstances []inventory.ContainerInstance
+	Tasks              []inventory.Task
+	Instances          map[string]inventory.Instance
+	Subnets            map[string]inventory.Subnet
+	Images             map[string]inventory.Image
+	Roles              []Role
+	// ServiceLinkedRole: whether AWSServiceRoleForECS exists; nil when it
+	// could not be checked (ServiceLinkedErr says why).
+	ServiceLinkedRole *bool
+	ServiceLinkedErr  error
+}
+
+// Run runs every check and returns findings sorted by severity, check, subject.
+func Run(in Input) []Finding {
+	var fs []Finding
+	add := func(f Finding) { fs = append(fs, f) }
+	checkServiceLinkedRole(in, add)
+	checkRoles(in, add)
+	checkInstances(in, add)
+	checkTasks(in, add)
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if rank(a.Severity) != rank(b.Severity) {
+			return rank(a.Severity) < rank(b.Severity)
+		}
+		if a.Check != b.Check {
+			return a.Check < b.Check
+		}
+		return a.Subject < b.Subject
+	})
+	return fs
+}
+
+func rank(s Severity) int {
+	switch s {
+	case Error:
+		return 0
+	case Warning:
+		return 1
+	}
+	return 2
+}
+
+// Count returns the number of findings per severity.
+func Count(fs []Finding) map[Severity]int {
+	out := map[Severity]int{Error: 0, Warning: 0, Info: 0}
+	for _, f := range fs {
+		out[f.Severity]++
+	}
+	return out
+}
+
+func checkServiceLinkedRole(in Input, add func(Finding)) {
+	const name = "AWSServiceRoleForECS"
+	switch {
+	case in.ServiceLinkedRole == nil:
+		add(Finding{CheckServiceLinked, Warning, name, fmt.Sprintf("could not check that the ECS service-linked role exists: %v", in.ServiceLinkedErr),
+			"allow iam:GetRole on it, or check: aws iam get-role --role-name " + name})
+	case !*in.ServiceLinkedRole:
+		add(Finding{CheckServiceLinked, Error, name, "the ECS service-linked role does not exist; ECS cannot create trunk ENIs without it",
+			"aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"})
+	}
+}
+
+func checkRoles(in Input, add func(Finding)) {
+	if len(in.Roles) == 0 && len(in.ContainerInstances) > 0 {
+		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "found no instance role behind the container instances (no instance profiles?)",
+			"launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
+	}
+	for _, r := range in.Roles {
+		switch {
+		case r.Err != nil:
+			add(Finding{CheckRoleOptIn, Warning, r.Arn, "could not read awsvpcTrunking for the role: " + r.Err.Error(),
+				"run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
+		case r.EffectiveValue != "enabled":
+			add(Finding{CheckRoleOptIn, Error, r.Arn, fmt.Sprintf("awsvpcTrunking is %s for the role (from the %s), so new instances get no trunk", r.EffectiveValue, r.Source),
+				"trunkctl enable --role " + r.Arn})
+		case r.Source == "default":
+			add(Finding{CheckRoleOptIn, Info, r.Arn, "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
+				"trunkctl enable --role " + r.Arn})
+		}
+	}
+}
+
+func checkInstances(in Input, add func(Finding)) {
+	awsvpc := map[string]int{}
+	for _, t := range in.Tasks {
+		if t.AWSVPC() {
+			awsvpc[t.ContainerInstanceArn]++
+		}
+	}
+	if len(in.ContainerInstances) == 0 {
+		add(Finding{CheckCluster, Warning, in.Cluster, "the cluster has no container instances",
+			"launch instances with ECS_CLUSTER=" + in.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
+		return
+	}
+	trunked, tasks := 0, 0
+	for _, ci := range in.ContainerInstances {
+		it := in.Catalog.Lookup(ci.InstanceType)
+		v := inventory.Judge(ci, it)
+		subject := ci.EC2InstanceID
+		if subject == "" {
+			subject = ci.Arn
+		}
+		if ci.TrunkENI != "" {
+			trunked++
+		}
+		tasks += awsvpc[ci.Arn]
+		if !v.Healthy {
+			sev := Error
+			if v.Code == inventory.VerdictUnknownType {
+				sev = Warning
+			}
+			add(Finding{CheckInstance, sev, subject, v.Message, instanceFix(in, ci, v, it)})
+		}
+		checkAgentOS(in, ci, subject, add)
+		inst, described := in.Instances[ci.EC2InstanceID]
+		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord {
+			sev, msg := Error, "resource-based IPv4 DNS A records are on; ECS does not give such instances a trunk"
+			if ci.TrunkENI != "" {
+				sev, msg = Warning, "resource-based IPv4 DNS A records are on (this instance has a trunk, but instances launched the same way may not)"
+			}
+			add(Finding{CheckDNSARecord, sev, subject, msg,
+				"set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template, then replace the instance (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
+		}
+		if described {
+			if s, ok := in.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
+				add(Finding{CheckSharedSubnet, Error, subject, fmt.Sprintf("subnet %s is shared from account %s; ENI trunking does not support shared (RAM) subnets", s.ID, s.OwnerID),
+					"launch container instances in a subnet owned by account " + in.AccountID})
+			}
+		}
+		u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
+		if u.Limit > 0 && u.AWSVPCTasks >= u.Limit {
+			add(Finding{CheckCapacity, Warning, subject, fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
+				"add container instances, or use a type with more tasks: trunkctl capacity --family " + it.Family})
+		}
+	}
+	add(Finding{CheckSummary, Info, in.Cluster, fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(in.ContainerInstances), trunked, tasks), ""})
+}
+
+func instanceFix(in Input, ci inventory.ContainerInstance, v inventory.Verdict, it catalog.InstanceType) string {
+	drain := fmt.Sprintf("aws ecs update-container-instances-state --cluster %s --container-instances %s --status DRAINING, then terminate %s so its Auto Scaling group replaces it", in.Cluster, ci.ID(), ci.EC2InstanceID)
+	switch v.Code {
+	case inventory.VerdictNoTrunk:
+		return "make sure the instance role is enabled (trunkctl status --cluster " + in.Cluster + "), then " + drain
+	case inventory.VerdictUnsupportedType, inventory.VerdictUnknownType:
+		return "use an instance type ECS lists as supported (trunkctl capacity --family " + it.Family + "), then " + drain
+	case inventory.VerdictAgentTooOld:
+		return fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s, or replace it from a current ECS-optimized AMI; update or replace before relying on trunking", in.Cluster, ci.ID())
+	case inventory.VerdictRegistrationFailed:
+		if strings.Contains(strings.ToLower(ci.StatusReason), "network interface") {
+			return "trunk ENI creation failed; check the subnet is owned by this account (not shared), has free addresses, and the ECS service-linked role exists, then " + drain
+		}
+		return "fix the reason ECS gives, then " + drain
+	case inventory.VerdictWindows:
+		return "run awsvpc tasks that need trunking on Linux container instances"
+	}
+	return ""
+}
+
+// checkAgentOS: agents from 1.28.1 trunk on Amazon Linux; elsewhere (Ubuntu
+// and others) they need 1.29.1. The OS comes from the instance's AMI name.
+func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add func(Finding)) {
+	if ci.AgentVersion == "" || strings.EqualFold(ci.OSType, "windows") ||
+		inventory.CompareVersions(ci.AgentVersion, inventory.MinAgent) < 0 ||
+		inventory.CompareVersions(ci.AgentVersion, inventory.MinAgentNonAmzn) >= 0 {
+		return
+	}
+	im, ok := in.Images[ci.AMI]
+	switch {
+	case !ok:
+		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s could not be described to tell", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI),
+			fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Cluster, ci.ID())})
+	case !im.IsAmazonLinux():
+		add(Finding{CheckAgentOS, Error, subject, fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, inventory.MinAgentNonAmzn),
+			fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", inventory.MinAgentNonAmzn)})
+	}
+}
+
+func checkTasks(in Input, add func(Finding)) {
+	if in.StuckAfter <= 0 {
+		return
+	}
+	for _, t := range in.Tasks {
+		if t.LastStatus != "PROVISIONING" || t.CreatedAt.IsZero() {
+			continue
+		}
+		age := in.Now.Sub(t.CreatedAt)
+		if age < in.StuckAfter {
+			continue
+		}
+		add(Finding{CheckStuckProvisioning, Error, t.Arn, fmt.Sprintf("task has been PROVISIONING for %s (its ENI is not attached)", age.Round(time.Second)),
+			fmt.Sprintf("check ENI capacity and trunks: trunkctl instances --cluster %s; add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Cluster, in.Cluster, t.ID())})
+	}
+}

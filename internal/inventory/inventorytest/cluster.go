@@ -1,0 +1,463 @@
+// Package inventorytest is an in-memory ECS cluster with its EC2 instances,
+// ENIs, subnets, AMIs and IAM instance profiles, served through fakes with
+// the SDK's exact method signatures. It enforces the API maxima (100 ARNs
+// per ECS describe, pages of at most 100), paginates with tokens, counts
+// calls, and can add latency to every call, which the scale benchmark uses.
+package inventorytest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/trunkctl/trunkctl/internal/inventory"
+)
+
+// Cluster is the fake world. Fill the exported fields, then use ECS(), EC2()
+// and IAM(). Fields must not change while calls are in flight.
+type Cluster struct {
+	Name      string
+	Region    string
+	AccountID string
+	// Latency is added to every call.
+	Latency time.Duration
+
+	ContainerInstances []ecstypes.ContainerInstance
+	Tasks              []ecstypes.Task
+	ENIs               map[string]ec2types.NetworkInterface
+	Instances          map[string]ec2types.Instance
+	Subnets            map[string]ec2types.Subnet
+	Images             map[string]ec2types.Image
+	// InstanceProfiles by name.
+	InstanceProfiles map[string]iamtypes.InstanceProfile
+	// Roles by name (for GetRole).
+	Roles map[string]iamtypes.Role
+	// Fail makes an operation ("ecs:ListTasks", "iam:GetRole", ...) return this error.
+	Fail map[string]error
+
+	mu    sync.Mutex
+	calls map[string]int
+	// in-flight tracking for tests of the concurrency bound
+	inFlight, maxInFlight int
+	index                 *index
+}
+
+type index struct {
+	cis   map[string]ecstypes.ContainerInstance
+	tasks map[string]ecstypes.Task
+}
+
+// New returns an empty cluster "prod" in us-east-1, account 123456789012.
+func New() *Cluster {
+	return &Cluster{
+		Name: "prod", Region: "us-east-1", AccountID: "123456789012",
+		ENIs: map[string]ec2types.NetworkInterface{}, Instances: map[string]ec2types.Instance{},
+		Subnets: map[string]ec2types.Subnet{}, Images: map[string]ec2types.Image{},
+		InstanceProfiles: map[string]iamtypes.InstanceProfile{}, Roles: map[string]iamtypes.Role{},
+		Fail: map[string]error{}, calls: map[string]int{},
+	}
+}
+
+// ClusterArn is the cluster's ARN.
+func (c *Cluster) ClusterArn() string {
+	return fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", c.Region, c.AccountID, c.Name)
+}
+
+// Calls returns the number of calls per operation.
+func (c *Cluster) Calls() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// TotalCalls is the sum of all calls.
+func (c *Cluster) TotalCalls() int {
+	n := 0
+	for _, v := range c.Calls() {
+		n += v
+	}
+	return n
+}
+
+// MaxInFlight is the most calls that were in flight at once.
+func (c *Cluster) MaxInFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.maxInFlight
+}
+
+// ResetCalls forgets the call counts.
+func (c *Cluster) ResetCalls() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = map[string]int{}
+	c.maxInFlight = 0
+}
+
+func (c *Cluster) enter(ctx context.Context, op string) (func(), error) {
+	c.mu.Lock()
+	c.calls[op]++
+	c.inFlight++
+	c.maxInFlight = max(c.maxInFlight, c.inFlight)
+	if c.index == nil {
+		c.index = &index{cis: map[string]ecstypes.ContainerInstance{}, tasks: map[string]ecstypes.Task{}}
+		for _, ci := range c.ContainerInstances {
+			c.index.cis[aws.ToString(ci.ContainerInstanceArn)] = ci
+		}
+		for _, t := range c.Tasks {
+			c.index.tasks[aws.ToString(t.TaskArn)] = t
+		}
+	}
+	fail := c.Fail[op]
+	c.mu.Unlock()
+	leave := func() {
+		c.mu.Lock()
+		c.inFlight--
+		c.mu.Unlock()
+	}
+	if c.Latency > 0 {
+		t := time.NewTimer(c.Latency)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			leave()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	if fail != nil {
+		leave()
+		return nil, fail
+	}
+	return leave, nil
+}
+
+// APIError builds a client-fault API error with a code, as AWS returns.
+func APIError(code, msg string) error {
+	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: smithy.FaultClient}
+}
+
+func (c *Cluster) checkCluster(name *string) error {
+	n := aws.ToString(name)
+	if n != c.Name && n != c.ClusterArn() {
+		return APIError("ClusterNotFoundException", "Cluster not found.")
+	}
+	return nil
+}
+
+// page returns items [token, token+max) and the next token.
+func page[T any](items []T, token *string, maxResults *int32) ([]T, *string, error) {
+	start := 0
+	if token != nil {
+		n, err := strconv.Atoi(*token)
+		if err != nil || n < 0 || n > len(items) {
+			return nil, nil, APIError("InvalidParameterException", "invalid nextToken")
+		}
+		start = n
+	}
+	size := 100
+	if maxResults != nil {
+		if *maxResults < 1 || *maxResults > 100 {
+			return nil, nil, APIError("InvalidParameterException", "maxResults must be 1-100")
+		}
+		size = int(*maxResults)
+	}
+	end := min(start+size, len(items))
+	var next *string
+	if end < len(items) {
+		next = aws.String(strconv.Itoa(end))
+	}
+	return items[start:end], next, nil
+}
+
+// ECS returns the fake ECS client.
+func (c *Cluster) ECS() *ECS { return &ECS{c: c} }
+
+// EC2 returns the fake EC2 client.
+func (c *Cluster) EC2() *EC2 { return &EC2{c: c} }
+
+// IAM returns the fake IAM client.
+func (c *Cluster) IAM() *IAM { return &IAM{c: c} }
+
+// ECS is the fake ECS client. Calls it does not implement panic.
+type ECS struct {
+	inventory.ECSAPI
+	c *Cluster
+}
+
+func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, _ ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	leave, err := e.c.enter(ctx, "ecs:DescribeClusters")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	out := &ecs.DescribeClustersOutput{}
+	for _, n := range in.Clusters {
+		if e.c.checkCluster(&n) != nil {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(n), Reason: aws.String("MISSING")})
+			continue
+		}
+		out.Clusters = append(out.Clusters, ecstypes.Cluster{ClusterName: aws.String(e.c.Name), ClusterArn: aws.String(e.c.ClusterArn()), Status: aws.String("ACTIVE"),
+			RegisteredContainerInstancesCount: int32(len(e.c.ContainerInstances)), RunningTasksCount: int32(len(e.c.Tasks))})
+	}
+	return out, nil
+}
+
+func (e *ECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, _ ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
+	leave, err := e.c.enter(ctx, "ecs:ListContainerInstances")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := e.c.checkCluster(in.Cluster); err != nil {
+		return nil, err
+	}
+	var arns []string
+	for _, ci := range e.c.ContainerInstances {
+		if aws.ToString(ci.Status) != "INACTIVE" {
+			arns = append(arns, aws.ToString(ci.ContainerInstanceArn))
+		}
+	}
+	p, next, err := page(arns, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListContainerInstancesOutput{ContainerInstanceArns: p, NextToken: next}, nil
+}
+
+func (e *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, _ ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
+	leave, err := e.c.enter(ctx, "ecs:DescribeContainerInstances")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := e.c.checkCluster(in.Cluster); err != nil {
+		return nil, err
+	}
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > inventory.MaxECSDescribe {
+		return nil, APIError("InvalidParameterException", fmt.Sprintf("containerInstances must hold 1-100 items, got %d", len(in.ContainerInstances)))
+	}
+	out := &ecs.DescribeContainerInstancesOutput{}
+	for _, arn := range in.ContainerInstances {
+		if ci, ok := e.c.index.cis[arn]; ok {
+			out.ContainerInstances = append(out.ContainerInstances, ci)
+		} else {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
+		}
+	}
+	return out, nil
+}
+
+func (e *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
+	leave, err := e.c.enter(ctx, "ecs:ListTasks")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := e.c.checkCluster(in.Cluster); err != nil {
+		return nil, err
+	}
+	var arns []string
+	for _, t := range e.c.Tasks {
+		if aws.ToString(t.DesiredStatus) != "RUNNING" {
+			continue
+		}
+		if ci := aws.ToString(in.ContainerInstance); ci != "" && ci != aws.ToString(t.ContainerInstanceArn) && !strings.HasSuffix(aws.ToString(t.ContainerInstanceArn), "/"+ci) {
+			continue
+		}
+		arns = append(arns, aws.ToString(t.TaskArn))
+	}
+	p, next, err := page(arns, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListTasksOutput{TaskArns: p, NextToken: next}, nil
+}
+
+func (e *ECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
+	leave, err := e.c.enter(ctx, "ecs:DescribeTasks")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := e.c.checkCluster(in.Cluster); err != nil {
+		return nil, err
+	}
+	if len(in.Tasks) == 0 || len(in.Tasks) > inventory.MaxECSDescribe {
+		return nil, APIError("InvalidParameterException", fmt.Sprintf("tasks must hold 1-100 items, got %d", len(in.Tasks)))
+	}
+	out := &ecs.DescribeTasksOutput{}
+	for _, arn := range in.Tasks {
+		if t, ok := e.c.index.tasks[arn]; ok {
+			out.Tasks = append(out.Tasks, t)
+		} else {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
+		}
+	}
+	return out, nil
+}
+
+// EC2 is the fake EC2 client.
+type EC2 struct {
+	inventory.EC2API
+	c *Cluster
+}
+
+func checkIDs(ids []string) error {
+	if len(ids) > inventory.MaxEC2IDs {
+		return APIError("InvalidParameterValue", fmt.Sprintf("too many ids: %d", len(ids)))
+	}
+	return nil
+}
+
+func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	leave, err := e.c.enter(ctx, "ec2:DescribeInstances")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := checkIDs(in.InstanceIds); err != nil {
+		return nil, err
+	}
+	r := ec2types.Reservation{}
+	for _, id := range in.InstanceIds {
+		i, ok := e.c.Instances[id]
+		if !ok {
+			return nil, APIError("InvalidInstanceID.NotFound", fmt.Sprintf("The instance ID '%s' does not exist", id))
+		}
+		r.Instances = append(r.Instances, i)
+	}
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{r}}, nil
+}
+
+func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
+	leave, err := e.c.enter(ctx, "ec2:DescribeNetworkInterfaces")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	ids, byFilter := in.NetworkInterfaceIds, false
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) != "network-interface-id" {
+			return nil, APIError("InvalidParameterValue", "fake supports only the network-interface-id filter")
+		}
+		ids, byFilter = f.Values, true
+	}
+	if err := checkIDs(ids); err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeNetworkInterfacesOutput{}
+	for _, id := range ids {
+		n, ok := e.c.ENIs[id]
+		if !ok {
+			if byFilter {
+				continue
+			}
+			return nil, APIError("InvalidNetworkInterfaceID.NotFound", fmt.Sprintf("The networkInterface ID '%s' does not exist", id))
+		}
+		out.NetworkInterfaces = append(out.NetworkInterfaces, n)
+	}
+	return out, nil
+}
+
+func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	leave, err := e.c.enter(ctx, "ec2:DescribeSubnets")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := checkIDs(in.SubnetIds); err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeSubnetsOutput{}
+	for _, id := range in.SubnetIds {
+		s, ok := e.c.Subnets[id]
+		if !ok {
+			return nil, APIError("InvalidSubnetID.NotFound", fmt.Sprintf("The subnet ID '%s' does not exist", id))
+		}
+		out.Subnets = append(out.Subnets, s)
+	}
+	return out, nil
+}
+
+func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	leave, err := e.c.enter(ctx, "ec2:DescribeImages")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := checkIDs(in.ImageIds); err != nil {
+		return nil, err
+	}
+	out := &ec2.DescribeImagesOutput{}
+	for _, id := range in.ImageIds {
+		if im, ok := e.c.Images[id]; ok {
+			out.Images = append(out.Images, im)
+		}
+	}
+	return out, nil
+}
+
+// IAM is the fake IAM client.
+type IAM struct {
+	inventory.IAMAPI
+	c *Cluster
+}
+
+func (i *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, _ ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
+	leave, err := i.c.enter(ctx, "iam:GetInstanceProfile")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p, ok := i.c.InstanceProfiles[aws.ToString(in.InstanceProfileName)]
+	if !ok {
+		return nil, APIError("NoSuchEntity", "Instance Profile "+aws.ToString(in.InstanceProfileName)+" cannot be found.")
+	}
+	return &iam.GetInstanceProfileOutput{InstanceProfile: &p}, nil
+}
+
+func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	leave, err := i.c.enter(ctx, "iam:GetRole")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	r, ok := i.c.Roles[aws.ToString(in.RoleName)]
+	if !ok {
+		return nil, APIError("NoSuchEntity", "The role with name "+aws.ToString(in.RoleName)+" cannot be found.")
+	}
+	return &iam.GetRoleOutput{Role: &r}, nil
+}
+
+// SortedOps lists "op=count" pairs, for failure messages.
+func (c *Cluster) SortedOps() string {
+	calls := c.Calls()
+	keys := make([]string, 0, len(calls))
+	for k := range calls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%d ", k, calls[k])
+	}
+	return strings.TrimSpace(b.String())
+}

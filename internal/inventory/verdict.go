@@ -1,0 +1,130 @@
+package inventory
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/trunkctl/trunkctl/internal/catalog"
+)
+
+// Minimum ECS agent versions for ENI trunking.
+const (
+	MinAgent          = "1.28.1"
+	MinAgentNonAmzn   = "1.29.1"
+	statusRegFailed   = "REGISTRATION_FAILED"
+	statusRegistering = "REGISTERING"
+)
+
+// VerdictCode names what is true of a container instance for trunking.
+type VerdictCode string
+
+const (
+	VerdictOK                 VerdictCode = "ok"
+	VerdictNoTrunk            VerdictCode = "no-trunk"
+	VerdictUnsupportedType    VerdictCode = "unsupported-type"
+	VerdictUnknownType        VerdictCode = "unknown-type"
+	VerdictAgentTooOld        VerdictCode = "agent-too-old"
+	VerdictRegistrationFailed VerdictCode = "registration-failed"
+	VerdictRegistering        VerdictCode = "registering"
+	VerdictWindows            VerdictCode = "windows"
+)
+
+// Verdict is the judgement on one container instance, with the next step.
+type Verdict struct {
+	Code    VerdictCode `json:"code"`
+	Message string      `json:"message"`
+	// Healthy is false when the instance needs action.
+	Healthy bool `json:"healthy"`
+}
+
+// Usage is how many awsvpc tasks an instance runs against its limit.
+type Usage struct {
+	AWSVPCTasks int `json:"awsvpcTasks"`
+	// Limit is the catalog's limit for the instance: with trunking when the
+	// instance has a trunk, else without; 0 when unknown.
+	Limit   int             `json:"limit"`
+	Support catalog.Support `json:"support"`
+}
+
+// Judge decides the verdict for a container instance.
+//
+// No API says when a role was opted in, so "registered before the opt-in"
+// cannot be proven: an ACTIVE Linux instance of a supported type with a new
+// enough agent and no trunk was registered while its role was not opted in
+// (or before it was), and only replacing it gives it a trunk.
+func Judge(ci ContainerInstance, it catalog.InstanceType) Verdict {
+	switch {
+	case ci.Status == statusRegFailed:
+		reason := ci.StatusReason
+		if reason == "" {
+			reason = "no reason given"
+		}
+		return Verdict{VerdictRegistrationFailed, "registration failed: " + reason, false}
+	case strings.EqualFold(ci.OSType, "windows"):
+		return Verdict{VerdictWindows, "Windows: ENI trunking is Linux only", false}
+	case it.Support == catalog.Unsupported:
+		return Verdict{VerdictUnsupportedType, fmt.Sprintf("type %s not supported: %s", ci.InstanceType, it.Reason), false}
+	case ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgent) < 0:
+		return Verdict{VerdictAgentTooOld, fmt.Sprintf("agent %s too old: trunking needs >= %s (>= %s off Amazon Linux)", ci.AgentVersion, MinAgent, MinAgentNonAmzn), false}
+	case ci.TrunkENI != "" && it.Support == catalog.Unknown:
+		return Verdict{VerdictOK, fmt.Sprintf("trunk %s; type %s not in the published table, task limit unknown", ci.TrunkENI, ci.InstanceType), true}
+	case ci.TrunkENI != "":
+		return Verdict{VerdictOK, "trunk " + ci.TrunkENI, true}
+	case ci.Status == statusRegistering:
+		return Verdict{VerdictRegistering, "registering: the trunk may still be provisioning", true}
+	case it.Support == catalog.Unknown:
+		return Verdict{VerdictUnknownType, fmt.Sprintf("no trunk; type %s not in the published table (%s)", ci.InstanceType, it.Reason), false}
+	default:
+		return Verdict{VerdictNoTrunk, "no trunk: registered while the role was not opted in, or before; opt the role in, then drain and replace it", false}
+	}
+}
+
+// UsageOf counts awsvpc tasks against the limit that applies to the instance.
+func UsageOf(ci ContainerInstance, it catalog.InstanceType, awsvpcTasks int) Usage {
+	u := Usage{AWSVPCTasks: awsvpcTasks, Support: it.Support}
+	if ci.TrunkENI != "" {
+		u.Limit = it.TasksWithTrunking
+	} else {
+		u.Limit = it.TasksWithoutTrunking
+	}
+	return u
+}
+
+// CompareVersions compares dotted numeric versions ("1.28.1"), ignoring a
+// leading "v" and any suffix after "-" or "+". Missing parts count as 0.
+func CompareVersions(a, b string) int {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func versionParts(v string) []int {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if i := strings.IndexAny(v, "-+ "); i >= 0 {
+		v = v[:i]
+	}
+	var out []int
+	for _, p := range strings.Split(v, ".") {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			n = 0
+		}
+		out = append(out, n)
+	}
+	return out
+}
