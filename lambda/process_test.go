@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
+)
+
+// The end-to-end tests and the benchmark run the real binary, built once per
+// test process with the flags of the release build (dist/lambda.zip), for
+// the host's architecture.
+var (
+	binDir string // set by TestMain
+	build  = sync.OnceValues(func() (string, error) {
+		out := filepath.Join(binDir, "bootstrap")
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			return "", fmt.Errorf("go toolchain not on PATH: %w", err)
+		}
+		cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+			"-ldflags=-s -w -buildid=", "-o", out, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build ./lambda: %v\n%s", err, b)
+		}
+		return out, nil
+	})
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trunkctl-lambda-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func lambdaBinary(tb testing.TB) string {
+	tb.Helper()
+	bin, err := build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bin
+}
+
+// function is the lambda binary running under a local Runtime API.
+type function struct {
+	rt     *lambdaruntime.Server
+	cmd    *exec.Cmd
+	stderr *logBuffer
+	done   chan struct{}
+}
+
+// startFunction runs the binary with env (KEY=VALUE) on top of a minimal
+// environment, and stops it when the test ends.
+func startFunction(tb testing.TB, env ...string) *function {
+	tb.Helper()
+	bin := lambdaBinary(tb)
+	rt := lambdaruntime.Start(tb)
+	f := &function{rt: rt, stderr: &logBuffer{}, done: make(chan struct{})}
+	f.cmd = exec.Command(bin)
+	f.cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}, rt.Env()...), env...)
+	f.cmd.Stdout, f.cmd.Stderr = f.stderr, f.stderr
+	if err := f.cmd.Start(); err != nil {
+		tb.Fatalf("start lambda: %v", err)
+	}
+	go func() { _ = f.cmd.Wait(); close(f.done) }()
+	tb.Cleanup(func() {
+		rt.Close() // the pending /next fails and the runtime loop exits
+		select {
+		case <-f.done:
+		case <-time.After(5 * time.Second):
+			_ = f.cmd.Process.Kill()
+			<-f.done
+		}
+	})
+	return f
+}
+
+// invoke sends ev with a deadline timeout from now and waits for the Runtime
+// API to hear back.
+func (f *function) invoke(tb testing.TB, ev cfn.Event, timeout time.Duration) (*lambdaruntime.Invocation, lambdaruntime.Result) {
+	tb.Helper()
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	inv := f.rt.Invoke(payload, timeout)
+	res, err := inv.Wait(timeout + 5*time.Second)
+	if err != nil {
+		tb.Fatalf("%v\nfunction output:\n%s", err, f.stderr)
+	}
+	return inv, res
+}
