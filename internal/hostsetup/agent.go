@@ -84,7 +84,7 @@ func (s *setup) ensureAgent(ctx context.Context, id Identity) error {
 	s.d.Log.Info("ecs agent not installed; installing", "os", distro.Name, "package", pkgURL, "install_docker", needDocker)
 
 	if s.o.DryRun {
-		for _, c := range installCommands(distro, needDocker, filepath.Join(os.TempDir(), "hostbootstrap-*", name)) {
+		for _, c := range installCommands(distro, needDocker, "<download-dir>/"+name) {
 			if err := s.do(ctx, c); err != nil {
 				return err
 			}
