@@ -161,7 +161,7 @@ func (o *enableOpts) Execute(ctx context.Context) error {
 	if err := o.print(); err != nil {
 		return err
 	}
-	return statusExit(o.io, o.results)
+	return statusExit(o.io, o.results, o.value)
 }
 
 // ensure puts the value as the role and reads it back.

@@ -109,7 +109,7 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 	if err := o.print(); err != nil {
 		return err
 	}
-	return statusExit(o.io, o.results)
+	return statusExit(o.io, o.results, accountsetting.Enabled)
 }
 
 // rolesOfCluster finds the instance roles behind the cluster's container instances.
@@ -144,15 +144,15 @@ func rolesOfCluster(ctx context.Context, s *IOStreams, l clusterRoles, cluster s
 }
 
 // statusExit turns role results into the exit contract: errors first (1),
-// then anything not enabled (3).
-func statusExit(s *IOStreams, rs []roleStatus) error {
+// then any role whose value is not want (3).
+func statusExit(s *IOStreams, rs []roleStatus, want string) error {
 	failed, off := 0, 0
 	for _, r := range rs {
 		switch {
 		case r.Error != "":
 			failed++
 			s.Warnf("%s: %s", r.RoleArn, r.Error)
-		case r.EffectiveValue != accountsetting.Enabled:
+		case r.EffectiveValue != want:
 			off++
 		}
 	}

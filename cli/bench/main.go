@@ -1,0 +1,65 @@
+// Command bench runs `trunkctl instances` and `trunkctl enis` against a
+// simulated cluster (fakes with a fixed latency per call) and prints the API
+// calls made against the minimum the API maxima allow, and the wall time.
+//
+//	go run ./cli/bench -instances 2000 -tasks 10000 -latency 50ms
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/trunkctl/trunkctl/cli"
+	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
+)
+
+func main() {
+	instances := flag.Int("instances", 2000, "container instances")
+	tasks := flag.Int("tasks", 10000, "awsvpc tasks")
+	latency := flag.Duration("latency", 50*time.Millisecond, "latency of every API call")
+	concurrency := flag.Int("concurrency", inventory.DefaultConcurrency, "calls in flight at most")
+	flag.Parse()
+
+	c := inventorytest.New()
+	c.Generate(*instances, *tasks)
+	c.Latency = *latency
+
+	ceil := func(n, d int) int { return (n + d - 1) / d }
+	minInstances := 2*ceil(*instances, inventory.MaxECSListPage) + 2*ceil(*tasks, inventory.MaxECSListPage)
+	minEnis := minInstances + ceil(*instances+*tasks, inventory.MaxEC2IDs)
+	fmt.Printf("simulated cluster: %d container instances, %d awsvpc tasks, %s per call, at most %d calls in flight\n",
+		*instances, *tasks, *latency, *concurrency)
+	fmt.Printf("%-10s %7s %7s %6s %9s %8s  %s\n", "command", "calls", "minimum", "ratio", "wall", "inflight", "calls by operation")
+	failed := false
+	for _, b := range []struct {
+		name    string
+		minimum int
+	}{{"instances", minInstances}, {"enis", minEnis}} {
+		c.ResetCalls()
+		deps := cli.Deps{
+			IO: &cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: os.Stderr},
+			AWS: func(context.Context, cli.GlobalOptions, io.Writer) (*cli.AWS, error) {
+				return &cli.AWS{Region: c.Region, ECS: c.ECS(), EC2: c.EC2(), IAM: c.IAM()}, nil
+			},
+			Concurrency: *concurrency,
+		}
+		start := time.Now()
+		code := cli.Run(context.Background(), []string{b.name, "--cluster", c.Name, "--output", "json"}, deps)
+		wall := time.Since(start)
+		if code != cli.ExitOK {
+			fmt.Fprintf(os.Stderr, "%s exited %d\n", b.name, code)
+			failed = true
+		}
+		calls := c.TotalCalls()
+		fmt.Printf("%-10s %7d %7d %5.2fx %8.2fs %8d  %s\n", b.name, calls, b.minimum, float64(calls)/float64(b.minimum), wall.Seconds(), c.MaxInFlight(), c.SortedOps())
+	}
+	if failed {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"strings"
+	"testing"
+
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
+)
+
+func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
+	tests := []struct {
+		name     string
+		caller   func(a *accountsettingtest.Account) string
+		deny     bool
+		wantVia  string
+		wantCode ExitCode
+		wantErr  string
+	}{
+		{name: "the root user reads with principalArn", caller: func(a *accountsettingtest.Account) string { return a.RootARN() }, wantVia: "root"},
+		{name: "a session of the role reads its own setting", caller: func(a *accountsettingtest.Account) string { return a.SessionARN("EcsInstanceRole", "i-1") }, wantVia: "self"},
+		{name: "another principal assumes the role", caller: func(*accountsettingtest.Account) string { return adminCaller }, wantVia: "assume"},
+		{name: "a principal the role does not trust is told the three ways", caller: func(*accountsettingtest.Account) string { return adminCaller }, deny: true,
+			wantCode: ExitError, wantErr: "run with root credentials, with credentials of the role, or as a principal the role's trust policy allows"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.acct.SetExplicit(roleArn, accountsetting.AWSVPCTrunking, accountsetting.Enabled)
+			if tt.deny {
+				w.acct.AddRole("EcsInstanceRole", accountsettingtest.RoleState{DenyAlways: true})
+			}
+			w.caller = tt.caller(w.acct)
+			s, out, errOut := streams(false)
+			o := &statusOpts{roles: []string{"EcsInstanceRole"}, output: outputJSON, io: s, resolver: w.resolver()}
+			err := run(context.Background(), o)
+			if got := ExitCodeOf(err); got != tt.wantCode {
+				t.Fatalf("exit = %d (%v), want %d; stderr %s", got, err, tt.wantCode, errOut)
+			}
+			if tt.wantErr != "" {
+				if !strings.Contains(errOut.String(), tt.wantErr) || !strings.Contains(out.String(), `"error"`) {
+					t.Fatalf("stderr = %s\nstdout = %s", errOut, out)
+				}
+				return
+			}
+			want := `"roleArn": "` + roleArn + `",
+      "setting": "awsvpcTrunking",
+      "effectiveValue": "enabled",
+      "source": "principal",
+      "via": "` + tt.wantVia + `"`
+			if !strings.Contains(out.String(), want) {
+				t.Fatalf("stdout = %s, want %s", out, want)
+			}
+			// The read is about the role: as root it names it, otherwise it is made as the role.
+			for _, c := range w.acct.Calls() {
+				if c.Op != "ecs:ListAccountSettings" {
+					continue
+				}
+				in := c.Input.(*ecs.ListAccountSettingsInput)
+				switch tt.wantVia {
+				case "root":
+					if aws.ToString(in.PrincipalArn) != roleArn {
+						t.Fatalf("root read without principalArn: %+v", in)
+					}
+				default:
+					if in.PrincipalArn != nil || !strings.Contains(c.Caller, "assumed-role/EcsInstanceRole/") {
+						t.Fatalf("read as %s with principalArn %v, want a session of the role without it", c.Caller, aws.ToString(in.PrincipalArn))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestStatusJSONIsTheDocumentedContract(t *testing.T) {
+	w := healthyWorld(t)
+	s, out, _ := streams(false)
+	o := &statusOpts{roles: []string{roleArn}, output: outputJSON, io: s, resolver: w.resolver()}
+	if err := run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status.golden.json", out.Bytes())
+}
+
+func TestStatusOfADisabledRoleExitsThreeAndSaysHowToEnable(t *testing.T) {
+	w := newWorld(t)
+	s, out, errOut := streams(false)
+	o := &statusOpts{roles: []string{"EcsInstanceRole"}, output: outputTable, io: s, resolver: w.resolver()}
+	err := run(context.Background(), o)
+	if ExitCodeOf(err) != ExitUnhealthy {
+		t.Fatalf("exit = %d (%v), want 3", ExitCodeOf(err), err)
+	}
+	if got := out.String(); got != roleArn+"\tawsvpcTrunking\tdefault\tassume\tdisabled\n" {
+		t.Fatalf("stdout = %q", got)
+	}
+	if !strings.Contains(errOut.String(), "trunkctl enable --role "+roleArn) {
+		t.Fatalf("stderr = %s", errOut)
+	}
+}
+
+func TestStatusOfAClusterFindsTheRolesThroughInstanceProfiles(t *testing.T) {
+	w := newWorld(t)
+	w.acct.SetDefault(accountsetting.AWSVPCTrunking, accountsetting.Enabled)
+	s, out, _ := streams(false)
+	o := &statusOpts{cluster: "prod", output: outputJSON, io: s, resolver: w.resolver(), cluRoles: w.loader()}
+	if err := run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status-cluster.golden.json", out.Bytes())
+	if n := w.cluster.Calls()["iam:GetInstanceProfile"]; n != 1 {
+		t.Fatalf("GetInstanceProfile calls = %d, want 1", n)
+	}
+}
+
+func TestStatusValidatesRolesBeforeCallingAnything(t *testing.T) {
+	s, _, _ := streams(false)
+	for _, o := range []*statusOpts{
+		{output: outputTable, io: s},
+		{roles: []string{"arn:aws:iam::12:role/x"}, output: outputTable, io: s},
+		{roles: []string{"bad name!"}, output: outputTable, io: s},
+		{roles: []string{"r"}, output: "yaml", io: s},
+	} {
+		if err := run(context.Background(), o); !isUsage(err) {
+			t.Errorf("%+v: err = %v, want a usage error", o, err)
+		}
+	}
+}
