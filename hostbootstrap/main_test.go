@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trunkctl/trunkctl/internal/hostsetup"
+	"github.com/trunkctl/trunkctl/internal/testutil/imdsmock"
+)
+
+// fakeSystemctl puts a systemctl on PATH that records its arguments and
+// says the ecs unit is inactive.
+func fakeSystemctl(t *testing.T) (log string) {
+	t.Helper()
+	dir := t.TempDir()
+	log = filepath.Join(dir, "systemctl.log")
+	script := "#!/bin/sh\necho \"$*\" >> " + log + "\n[ \"$1\" = is-active ] && exit 3\nexit 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "systemctl"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return log
+}
+
+func agentHost(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	unit := filepath.Join(root, "usr/lib/systemd/system/ecs.service")
+	if err := os.MkdirAll(filepath.Dir(unit), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(unit, []byte("[Unit]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestTheCommandConfiguresAnAgentHostAndExitsZero(t *testing.T) {
+	m := imdsmock.Start(t, imdsmock.Instance{InstanceType: "c5.2xlarge", Region: "eu-west-1"})
+	m.Env(t)
+	systemctlLog := fakeSystemctl(t)
+	root := agentHost(t)
+	var stdout, stderr bytes.Buffer
+
+	code := run([]string{"--cluster", "prod", "--root", root, "--set", "ECS_LOGLEVEL=debug"}, &stdout, &stderr, time.Now())
+	if code != hostsetup.ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	cfg, _ := os.ReadFile(filepath.Join(root, "etc/ecs/ecs.config"))
+	if string(cfg) != "ECS_CLUSTER=prod\nECS_ENABLE_TASK_ENI=true\nECS_ENABLE_HIGH_DENSITY_ENI=true\nECS_AWSVPC_BLOCK_IMDS=true\nECS_LOGLEVEL=debug\n" {
+		t.Errorf("ecs.config %q", cfg)
+	}
+	calls, _ := os.ReadFile(systemctlLog)
+	if string(calls) != "is-active --quiet ecs\nenable --now --no-block ecs\n" {
+		t.Errorf("systemctl calls %q", calls)
+	}
+	for _, want := range []string{"c5.2xlarge", "supported: 40 awsvpc tasks with trunking", "already installed", "result        done"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("stderr line is not JSON: %q", l)
+		}
+	}
+}
+
+func TestTheCommandExitsWithTheDocumentedCodes(t *testing.T) {
+	m := imdsmock.Start(t, imdsmock.Instance{InstanceType: "t3.large"})
+	m.Env(t)
+	fakeSystemctl(t)
+	root := agentHost(t)
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"help is success", []string{"--help"}, 0},
+		{"a missing cluster is a usage error", []string{"--root", root}, 2},
+		{"a bad --set is a usage error", []string{"--cluster", "c", "--root", root, "--set", "PATH=/tmp"}, 2},
+		{"an unsupported type under --require-trunking exits 3", []string{"--cluster", "c", "--root", root, "--require-trunking"}, 3},
+		{"an unsupported type without it only warns", []string{"--cluster", "c", "--root", root}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if got := run(tt.args, &stdout, &stderr, time.Now()); got != tt.want {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", got, tt.want, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+func TestTheCommandFailsWithExit1WhenIMDSIsUnreachable(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1")
+	var stdout, stderr bytes.Buffer
+	if got := run([]string{"--cluster", "c", "--root", t.TempDir()}, &stdout, &stderr, time.Now()); got != hostsetup.ExitFailed {
+		t.Fatalf("exit %d\n%s", got, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "failed (exit 1)") || !strings.Contains(stderr.String(), "IMDSv2") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+}
+
+func TestTheBinaryLinksNeitherCobraNorTheCDK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go toolchain not on PATH")
+	}
+	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/spf13/cobra", "github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("hostbootstrap depends on %s", dep)
+			}
+		}
+	}
+}
