@@ -148,7 +148,7 @@ func (p *faultProxy) env(m *moto.Server, propagationWait string) []string {
 }
 
 // motoEffective reads the role's effective setting from moto, as the role.
-func motoEffective(t *testing.T, m *moto.Server, role string) string {
+func motoEffective(t testing.TB, m *moto.Server, role string) string {
 	t.Helper()
 	ctx := context.Background()
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "testing"), BaseEndpoint: aws.String(m.URL)}

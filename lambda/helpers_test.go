@@ -47,7 +47,7 @@ type bucket struct {
 	got        chan put
 }
 
-func newBucket(t *testing.T) *bucket {
+func newBucket(t testing.TB) *bucket {
 	t.Helper()
 	b := &bucket{got: make(chan put, 16)}
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

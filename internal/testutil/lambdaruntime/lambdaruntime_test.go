@@ -69,8 +69,10 @@ func TestCloseReleasesAPendingNext(t *testing.T) {
 		resp.Body.Close()
 		done <- resp.StatusCode
 	}()
-	for s.Polls() == 0 {
-		time.Sleep(5 * time.Millisecond)
+	for end := time.Now().Add(5 * time.Second); s.Polls() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the next call never arrived")
+		}
 	}
 	s.Close()
 	select {
