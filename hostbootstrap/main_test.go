@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trunkctl/trunkctl/internal/hostsetup"
+	"github.com/trunkctl/trunkctl/internal/pkgverify/pkgverifytest"
 	"github.com/trunkctl/trunkctl/internal/testutil/imdsmock"
 )
 
@@ -95,6 +98,45 @@ func TestTheCommandExitsWithTheDocumentedCodes(t *testing.T) {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", got, tt.want, stdout.String(), stderr.String())
 			}
 		})
+	}
+}
+
+func TestAPackageNotSignedByAmazonExits4AndRunsNothing(t *testing.T) {
+	m := imdsmock.Start(t, imdsmock.Instance{})
+	m.Env(t)
+	systemctlLog := fakeSystemctl(t)
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/os-release"), []byte("ID=\"amzn\"\nVERSION_ID=\"2023\"\n"), 0o644)
+	key := pkgverifytest.NewKey(t, "Not Amazon")
+	pkg := []byte("an rpm")
+	files := map[string][]byte{
+		"/ecs/amazon-ecs-init-latest.x86_64.rpm":     pkg,
+		"/ecs/amazon-ecs-init-latest.x86_64.rpm.asc": key.Sign(t, pkg),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, ok := files[r.URL.Path]; ok {
+			w.Write(b)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	t.Setenv("TMPDIR", t.TempDir())
+
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--cluster", "c", "--root", root, "--agent-base-url", srv.URL + "/ecs/"}, &stdout, &stderr, time.Now())
+	if code != hostsetup.ExitSignature {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, hostsetup.ExitSignature, stdout.String(), stderr.String())
+	}
+	if calls, _ := os.ReadFile(systemctlLog); len(calls) != 0 {
+		t.Errorf("systemctl ran: %q", calls)
+	}
+	if !strings.Contains(stdout.String(), "failed (exit 4)") || !strings.Contains(stdout.String(), srv.URL) {
+		t.Errorf("summary:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "installing nothing") {
+		t.Errorf("log:\n%s", stderr.String())
 	}
 }
 

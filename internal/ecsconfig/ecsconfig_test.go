@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -245,5 +246,29 @@ func TestMergeRefusesAKeyGivenTwice(t *testing.T) {
 	f, _ := Parse(nil)
 	if _, err := f.Merge([]Setting{{"ECS_CLUSTER", "a"}, {"ECS_CLUSTER", "b"}}); err == nil {
 		t.Fatal("merge accepted ECS_CLUSTER twice")
+	}
+}
+
+func TestWriteFileAtomicKeepsTheOwnerOfAnExistingFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing a file's owner needs root")
+	}
+	path := filepath.Join(t.TempDir(), "ecs.config")
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 1234, 5678); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(path, []byte("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if st.Uid != 1234 || st.Gid != 5678 {
+		t.Errorf("owner %d:%d, want 1234:5678", st.Uid, st.Gid)
 	}
 }

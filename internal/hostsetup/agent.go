@@ -108,7 +108,7 @@ func (s *setup) ensureAgent(ctx context.Context, id Identity) error {
 		return err
 	}
 	s.d.Log.Info("downloaded ecs-init", "url", pkgURL, "bytes", n, s.elapsed())
-	signer, err := s.d.Verifier.VerifyFiles(partPath, sigPath)
+	signer, err := s.d.Verifier.VerifyFiles(pkgURL, partPath, sigPath)
 	if err != nil {
 		s.d.Log.Error("ecs-init package signature does not verify; installing nothing", "url", pkgURL, "error", err.Error())
 		return err

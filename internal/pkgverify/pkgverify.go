@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -137,8 +136,9 @@ func armorBody(data []byte) ([]byte, error) {
 	return body, nil
 }
 
-// VerifyFiles verifies the file at pkgPath against the armored signature at sigPath.
-func (v *Verifier) VerifyFiles(pkgPath, sigPath string) (Signer, error) {
+// VerifyFiles verifies the file at pkgPath against the armored signature at
+// sigPath; what names the package in errors (e.g. its URL).
+func (v *Verifier) VerifyFiles(what, pkgPath, sigPath string) (Signer, error) {
 	pkg, err := os.Open(pkgPath)
 	if err != nil {
 		return Signer{}, err
@@ -149,5 +149,5 @@ func (v *Verifier) VerifyFiles(pkgPath, sigPath string) (Signer, error) {
 		return Signer{}, err
 	}
 	defer sig.Close()
-	return v.Verify(pkgPath[strings.LastIndex(pkgPath, "/")+1:], pkg, sig)
+	return v.Verify(what, pkg, sig)
 }

@@ -130,10 +130,10 @@ func TestVerifyFilesReadsBothFiles(t *testing.T) {
 	pkg := filepath.Join(dir, "amazon-ecs-init-latest.x86_64.rpm")
 	os.WriteFile(pkg, []byte("rpm"), 0o600)
 	os.WriteFile(pkg+".asc", key.Sign(t, []byte("rpm")), 0o600)
-	if _, err := v.VerifyFiles(pkg, pkg+".asc"); err != nil {
+	if _, err := v.VerifyFiles("pkg", pkg, pkg+".asc"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.VerifyFiles(pkg, filepath.Join(dir, "missing.asc")); err == nil {
+	if _, err := v.VerifyFiles("pkg", pkg, filepath.Join(dir, "missing.asc")); err == nil {
 		t.Fatal("verified against a missing signature file")
 	}
 }
