@@ -1,0 +1,85 @@
+// Package stacks holds the stacks this repository deploys (EniTrunkingStack,
+// TrunkClusterStack), the settings of the app that synthesizes them, and the
+// variants written to templates/ for people who do not use the CDK.
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Stack ids: also the stack names `cdk deploy` uses.
+const (
+	EniTrunkingStackID  = "EniTrunkingStack"
+	TrunkClusterStackID = "TrunkClusterStack"
+)
+
+// Template parameters that name the Lambda zip uploaded by `make package`.
+const (
+	ParamLambdaCodeBucket = "LambdaCodeBucket"
+	ParamLambdaCodeKey    = "LambdaCodeKey"
+)
+
+// FeatureFlags are the CDK feature flags the app sets. They live here, not in
+// cdk.json, so that `cdk synth`, `make templates` and the tests agree.
+func FeatureFlags() map[string]interface{} {
+	return map[string]interface{}{
+		// Instances block task access to IMDS by hop limit 1 and
+		// ECS_AWSVPC_BLOCK_IMDS; the CDK's deprecated iptables lines in user
+		// data are not wanted.
+		"@aws-cdk/aws-ecs:disableEcsImdsBlocking": true,
+		"@aws-cdk/aws-iam:minimizePolicies":       true,
+		"@aws-cdk/core:enablePartitionLiterals":   true,
+	}
+}
+
+// NewApp returns an app with the feature flags and any extra context.
+func NewApp(extra map[string]interface{}) awscdk.App {
+	ctx := FeatureFlags()
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+}
+
+// AddNagChecks runs cdk-nag's AwsSolutions pack on everything under scope;
+// findings that are not suppressed (each suppression with its reason) are
+// synth errors.
+func AddNagChecks(scope constructs.IConstruct) {
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+}
+
+// CodeOptions says where a stack's Lambda code comes from.
+type CodeOptions struct {
+	// LambdaCode is used as is when set (tests pass a fake asset).
+	LambdaCode awslambda.Code
+	// FromParameters makes the stack take the code's bucket and key as
+	// CloudFormation parameters (the templates/ variant, no CDK bootstrap).
+	// Otherwise the code is built from ./lambda at synth.
+	FromParameters bool
+}
+
+func (o CodeOptions) code(stack awscdk.Stack) awslambda.Code {
+	if o.LambdaCode != nil {
+		return o.LambdaCode
+	}
+	if !o.FromParameters {
+		return nil // the construct builds ./lambda
+	}
+	bucket := awscdk.NewCfnParameter(stack, jsii.String(ParamLambdaCodeBucket), &awscdk.CfnParameterProps{
+		Type:        jsii.String("String"),
+		Description: jsii.String("S3 bucket holding the trunkctl custom-resource Lambda zip (make package BUCKET=...)"),
+		MinLength:   jsii.Number(3),
+	})
+	key := awscdk.NewCfnParameter(stack, jsii.String(ParamLambdaCodeKey), &awscdk.CfnParameterProps{
+		Type:        jsii.String("String"),
+		Description: jsii.String("S3 key of the Lambda zip (dist/lambda.zip: bootstrap for provided.al2023, arm64)"),
+		MinLength:   jsii.Number(1),
+	})
+	b := awss3.Bucket_FromBucketName(stack, jsii.String("LambdaCodeBucketRef"), bucket.ValueAsString())
+	return awslambda.Code_FromBucket(b, key.ValueAsString(), nil)
+}

@@ -1,0 +1,293 @@
+package trunking
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// OnDelete says what deleting an opt-in does to the role's setting.
+type OnDelete string
+
+const (
+	// OnDeleteRetain leaves the setting as it is (the default): instances
+	// launched later with the role keep getting trunk ENIs.
+	OnDeleteRetain OnDelete = "retain"
+	// OnDeleteDisable sets the role's setting to disabled.
+	OnDeleteDisable OnDelete = "disable"
+)
+
+const (
+	// DefaultSetting is the ECS account setting opted into by default.
+	DefaultSetting = "awsvpcTrunking"
+	// DefaultValue is the value the setting is given by default.
+	DefaultValue = "enabled"
+	// ResourceType is the CloudFormation type of each opt-in resource.
+	ResourceType = "Custom::EniTrunking"
+	// PropagationWaitEnv is the Lambda's variable for how long it retries an
+	// AssumeRole denied because IAM has not propagated a new role or trust yet.
+	PropagationWaitEnv = "TRUNKCTL_PROPAGATION_WAIT"
+)
+
+// EniTrunkingProps configures EniTrunking.
+type EniTrunkingProps struct {
+	// Roles to opt in; at least one. A role created in this app (awsiam.NewRole)
+	// gets a trust statement for the function role. An imported role's trust
+	// policy cannot be edited from here: add the function role to it yourself
+	// (or create the role here); the construct warns at synth.
+	Roles []awsiam.IRole
+	// Setting is the ECS account setting name (default awsvpcTrunking).
+	Setting string
+	// Value is the value to put (default enabled).
+	Value string
+	// OnDelete is what removing an opt-in does (default OnDeleteRetain).
+	OnDelete OnDelete
+	// Code is the custom-resource handler (provided.al2023, arm64, handler
+	// bootstrap). Default: ./lambda of this module, built with the local Go
+	// toolchain at synth. Templates pass Code_FromBucket; tests a fake asset.
+	Code awslambda.Code
+	// LogRetention of the function's log group (default one month).
+	LogRetention awslogs.RetentionDays
+	// LogRemovalPolicy of the function's log group (default DESTROY).
+	LogRemovalPolicy awscdk.RemovalPolicy
+	// Timeout of the function (default 2 minutes; it must exceed the
+	// IAM-propagation retry window, 90 s in the handler by default).
+	Timeout awscdk.Duration
+	// ServiceTimeout bounds how long CloudFormation waits for an answer
+	// (default 5 minutes instead of CloudFormation's one hour).
+	ServiceTimeout awscdk.Duration
+	// Environment adds variables to the function, e.g.
+	// PropagationWaitEnv: "60s".
+	Environment map[string]string
+}
+
+// EniTrunking opts IAM roles into an ECS account setting (awsvpcTrunking by
+// default) during deployment. A Go Lambda assumes each role and calls
+// ecs:PutAccountSetting as that role, because ECS accepts a principal's
+// setting only from the root user or from the principal itself.
+//
+// Make capacity depend on OptInFor(role) (TrunkCapacity does) so that no
+// instance registers before its role is opted in.
+type EniTrunking struct {
+	constructs.Construct
+	// Function is the custom-resource handler.
+	Function awslambda.Function
+	// FunctionRole is the handler's role: it may assume exactly the opted-in
+	// roles and write its own logs, nothing else.
+	FunctionRole awsiam.Role
+	// LogGroup receives the handler's logs.
+	LogGroup awslogs.LogGroup
+
+	setting string
+	optIns  []OptIn
+}
+
+// OptIn is one role's opt-in resource.
+type OptIn struct {
+	Role awsiam.IRole
+	// Resource is the custom resource; depend on it.
+	Resource awscdk.CustomResource
+	// Policy is the role's inline permission for the account-setting calls.
+	Policy awsiam.Policy
+}
+
+// NewEniTrunking creates the function, its role and one custom resource per role.
+func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingProps) *EniTrunking {
+	if props == nil || len(props.Roles) == 0 {
+		panic(fmt.Sprintf("EniTrunking %s: at least one role to opt in is required", id))
+	}
+	p := *props
+	p.Setting = orDefault(p.Setting, DefaultSetting)
+	p.Value = orDefault(p.Value, DefaultValue)
+	if p.OnDelete == "" {
+		p.OnDelete = OnDeleteRetain
+	}
+	if p.OnDelete != OnDeleteRetain && p.OnDelete != OnDeleteDisable {
+		panic(fmt.Sprintf("EniTrunking %s: OnDelete %q is neither %q nor %q", id, p.OnDelete, OnDeleteRetain, OnDeleteDisable))
+	}
+	if p.LogRetention == "" {
+		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if p.LogRemovalPolicy == "" {
+		p.LogRemovalPolicy = awscdk.RemovalPolicy_DESTROY
+	}
+	if p.Timeout == nil {
+		p.Timeout = awscdk.Duration_Minutes(jsii.Number(2))
+	}
+	if p.ServiceTimeout == nil {
+		p.ServiceTimeout = awscdk.Duration_Minutes(jsii.Number(5))
+	}
+
+	t := &EniTrunking{setting: p.Setting}
+	constructs.NewConstruct_Override(t, scope, &id)
+
+	t.FunctionRole = awsiam.NewRole(t, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Lets the trunkctl opt-in function assume the roles it opts in, and nothing else"),
+	})
+	t.LogGroup = awslogs.NewLogGroup(t, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		Retention:     p.LogRetention,
+		RemovalPolicy: p.LogRemovalPolicy,
+	})
+	t.LogGroup.GrantWrite(t.FunctionRole)
+
+	code := p.Code
+	if code == nil {
+		code = LambdaCode()
+	}
+	env := map[string]*string{}
+	for k, v := range p.Environment {
+		env[k] = jsii.String(v)
+	}
+	t.Function = awslambda.NewFunction(t, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String("trunkctl: opts IAM roles into an ECS account setting for CloudFormation"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         code,
+		Role:         t.FunctionRole,
+		Timeout:      p.Timeout,
+		MemorySize:   jsii.Number(128),
+		LogGroup:     t.LogGroup,
+		Environment:  &env,
+		// CloudFormation must get exactly one answer per request: a retried
+		// invocation could answer a second time.
+		RetryAttempts: jsii.Number(0),
+	})
+
+	seen := map[string]bool{}
+	for _, role := range p.Roles {
+		name := *role.Node().Id()
+		if seen[name] {
+			panic(fmt.Sprintf("EniTrunking %s: two roles share the construct id %q; give them distinct ids", id, name))
+		}
+		seen[name] = true
+		t.optIns = append(t.optIns, t.optIn(role, name, p))
+	}
+	t.suppressNagFindings()
+	return t
+}
+
+func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) OptIn {
+	// The function role may assume exactly the opted-in roles.
+	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AssumeOptedInRole" + sanitizeSid(name)),
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings(*role.RoleArn()),
+	}))
+	if r, ok := role.(awsiam.Role); ok {
+		r.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("sts:AssumeRole"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(t.FunctionRole.RoleArn())},
+		}))
+	} else {
+		awscdk.Annotations_Of(t).AddWarningV2(jsii.String("trunkctl:importedRoleTrust"), jsii.String(fmt.Sprintf(
+			"role %s is imported: its trust policy must allow this construct's FunctionRole to sts:AssumeRole, "+
+				"or the opt-in fails with AccessDenied; add that statement outside this app", name)))
+	}
+	// ecs:PutAccountSetting supports no resource ARNs but the
+	// ecs:account-setting condition key; ecs:ListAccountSettings supports
+	// neither (Service Authorization Reference, Amazon ECS).
+	policy := awsiam.NewPolicy(t, jsii.String("AccountSettingPolicy"+name), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("PutOwnAccountSetting"),
+				Actions:    jsii.Strings("ecs:PutAccountSetting"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"ecs:account-setting": p.Setting}},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadOwnAccountSettings"),
+				Actions:   jsii.Strings("ecs:ListAccountSettings"),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+	cr := awscdk.NewCustomResource(t, jsii.String("OptIn"+name), &awscdk.CustomResourceProps{
+		ServiceToken:   t.Function.FunctionArn(),
+		ResourceType:   jsii.String(ResourceType),
+		ServiceTimeout: p.ServiceTimeout,
+		Properties: &map[string]interface{}{
+			"RoleArn":  role.RoleArn(),
+			"Region":   awscdk.Stack_Of(t).Region(),
+			"Setting":  p.Setting,
+			"Value":    p.Value,
+			"OnDelete": string(p.OnDelete),
+		},
+	})
+	// The role must hold its permission before the function acts as it.
+	cr.Node().AddDependency(policy)
+	return OptIn{Role: role, Resource: cr, Policy: policy}
+}
+
+// OptIns returns the opt-in of every role, in the order given.
+func (t *EniTrunking) OptIns() []OptIn { return append([]OptIn(nil), t.optIns...) }
+
+// OptInFor returns the opt-in resource of role, or nil when role is not one
+// of the roles this construct opts in.
+func (t *EniTrunking) OptInFor(role awsiam.IRole) awscdk.CustomResource {
+	arn := *role.RoleArn()
+	for _, o := range t.optIns {
+		if *o.Role.RoleArn() == arn {
+			return o.Resource
+		}
+	}
+	return nil
+}
+
+// Setting is the account setting this construct puts.
+func (t *EniTrunking) Setting() string { return t.setting }
+
+// suppressNagFindings records, with reasons, the cdk-nag AwsSolutions
+// findings that are inherent to what this construct does.
+func (t *EniTrunking) suppressNagFindings() {
+	for _, o := range t.optIns {
+		cdknag.NagSuppressions_AddResourceSuppressions(o.Policy, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("ecs:PutAccountSetting and ecs:ListAccountSettings support no resource ARNs; " +
+				"PutAccountSetting is limited to one setting by the ecs:account-setting condition key, and either call " +
+				"affects only the calling role itself"),
+			AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+		}}, jsii.Bool(false))
+	}
+}
+
+// LambdaCode is the custom-resource handler built from ./lambda of this
+// module for provided.al2023 on arm64, with the local Go toolchain.
+func LambdaCode() awslambda.Code {
+	dir, err := FindModuleDir()
+	if err != nil {
+		panic(err)
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), goAssetOptions(dir, GoBuild{
+		Package: "./lambda",
+		Output:  "bootstrap",
+		GOARCH:  "arm64",
+		Tags:    []string{"lambda.norpc"},
+	}, awscdk.BundlingOutput_NOT_ARCHIVED))
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// sanitizeSid keeps the characters IAM allows in a statement id.
+func sanitizeSid(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
