@@ -63,7 +63,9 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 			in.ContainerInstances[0].TrunkENI = ""
 			in.Instances["i-1"] = inventory.Instance{ID: "i-1", SubnetID: "subnet-1", ResourceNameDNSARecord: aws.Bool(true)}
 		}, doctor.CheckDNSARecord, "EnableResourceNameDnsARecord=false"},
-		{"a subnet shared from another account", func(in *doctor.Input) { in.Subnets["subnet-1"] = inventory.Subnet{ID: "subnet-1", OwnerID: "999999999999"} },
+		{"a subnet shared from another account", func(in *doctor.Input) {
+			in.Subnets["subnet-1"] = inventory.Subnet{ID: "subnet-1", OwnerID: "999999999999"}
+		},
 			doctor.CheckSharedSubnet, "owned by account 123456789012"},
 		{"a task stuck in PROVISIONING", func(in *doctor.Input) {
 			in.Tasks = []inventory.Task{{Arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/t1", LastStatus: "PROVISIONING", CreatedAt: now.Add(-10 * time.Minute)}}

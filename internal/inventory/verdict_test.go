@@ -24,7 +24,10 @@ func TestJudgeGivesOneVerdictPerSituation(t *testing.T) {
 		{"a trunk on an unknown type is still ok", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge"; c.TrunkENI = "eni-1" }), inventory.VerdictOK, true},
 		{"an agent older than 1.28.1 is too old", with(func(c *inventory.ContainerInstance) { c.AgentVersion = "1.28.0" }), inventory.VerdictAgentTooOld, false},
 		{"agent 1.28.1 is new enough here", with(func(c *inventory.ContainerInstance) { c.AgentVersion = "1.28.1"; c.TrunkENI = "eni-1" }), inventory.VerdictOK, true},
-		{"a failed registration carries the reason", with(func(c *inventory.ContainerInstance) { c.Status = "REGISTRATION_FAILED"; c.StatusReason = "Unexpected EC2 error" }), inventory.VerdictRegistrationFailed, false},
+		{"a failed registration carries the reason", with(func(c *inventory.ContainerInstance) {
+			c.Status = "REGISTRATION_FAILED"
+			c.StatusReason = "Unexpected EC2 error"
+		}), inventory.VerdictRegistrationFailed, false},
 		{"a registering instance may still get its trunk", with(func(c *inventory.ContainerInstance) { c.Status = "REGISTERING" }), inventory.VerdictRegistering, true},
 		{"Windows never trunks", with(func(c *inventory.ContainerInstance) { c.OSType = "windows" }), inventory.VerdictWindows, false},
 	}
