@@ -111,9 +111,12 @@ func moduleRoot() (string, error) {
 }
 
 // Start runs the mock for in, waits until it answers, and stops it when the
-// test ends.
+// test ends. Under -short (`make test-short`: no peers) it skips.
 func Start(tb testing.TB, in Instance) *Server {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("-short: not starting amazon-ec2-metadata-mock")
+	}
 	bin := Binary(tb)
 	in = in.withDefaults()
 	dir := tb.TempDir()
