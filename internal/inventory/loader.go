@@ -195,7 +195,7 @@ type TaskQuery struct {
 	Cluster           string
 	ContainerInstance string
 	// OnBatch, when set, hears each described batch as it arrives, so callers
-	// can start dependent calls before the listing ends.
+	// can start dependent calls before the listing ends. Calls are serialized.
 	OnBatch func([]Task)
 }
 
@@ -237,10 +237,10 @@ func (l *Loader) Tasks(ctx context.Context, q TaskQuery) ([]Task, []string, erro
 				for _, t := range res.Tasks {
 					ts = append(ts, task(t))
 				}
+				mu.Lock()
 				if q.OnBatch != nil {
 					q.OnBatch(ts)
 				}
-				mu.Lock()
 				out = append(out, ts...)
 				for _, f := range res.Failures {
 					warnings = append(warnings, fmt.Sprintf("task %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason)))
