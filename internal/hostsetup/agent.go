@@ -119,6 +119,14 @@ func (s *setup) ensureAgent(ctx context.Context, id Identity) error {
 	if err := os.Rename(partPath, pkgPath); err != nil {
 		return err
 	}
+	// apt-get reads local packages as its unprivileged _apt user. The package
+	// is public and the directory root's own, so readable is safe.
+	if err := os.Chmod(pkgPath, 0o644); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
 	for _, c := range installCommands(distro, needDocker, pkgPath) {
 		if err := s.do(ctx, c); err != nil {
 			return fmt.Errorf("install the ECS agent: %w", err)
