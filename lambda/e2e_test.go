@@ -36,7 +36,10 @@ type faultProxy struct {
 	denyAssume int
 	denyMsg    string
 	// hang blocks this operation until the caller gives up.
-	hang    string
+	hang string
+	// fail answers this operation with a 500 ServerException, failN times.
+	fail    string
+	failN   int
 	ops     []string
 	secrets []string
 }
@@ -77,8 +80,16 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 			p.denyAssume--
 		}
 		msg, hang := p.denyMsg, op == p.hang
+		fail := op == p.fail && p.failN > 0
+		if fail {
+			p.failN--
+		}
 		p.mu.Unlock()
 		switch {
+		case fail:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `{"__type":"ServerException","message":"Service unavailable"}`)
 		case hang:
 			// Drain the body so the server notices when the caller hangs up.
 			_, _ = io.Copy(io.Discard, r.Body)
@@ -149,6 +160,15 @@ func (p *faultProxy) env(m *moto.Server, propagationWait string) []string {
 
 // motoEffective reads the role's effective setting from moto, as the role.
 func motoEffective(t testing.TB, m *moto.Server, role string) string {
+	return motoCalls(t, m, role, false)
+}
+
+// motoPutAndList makes the calls the function makes: assume, put, list twice.
+func motoPutAndList(t testing.TB, m *moto.Server, role string) {
+	motoCalls(t, m, role, true)
+}
+
+func motoCalls(t testing.TB, m *moto.Server, role string, put bool) string {
 	t.Helper()
 	ctx := context.Background()
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "testing"), BaseEndpoint: aws.String(m.URL)}
@@ -158,7 +178,16 @@ func motoEffective(t testing.TB, m *moto.Server, role string) string {
 	}
 	c := out.Credentials
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
-	list, err := ecs.NewFromConfig(cfg).ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{Name: "awsvpcTrunking", EffectiveSettings: true})
+	client := ecs.NewFromConfig(cfg)
+	if put {
+		if _, err := client.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{Name: "awsvpcTrunking", Value: aws.String("enabled")}); err != nil {
+			t.Fatalf("put account setting in moto: %v", err)
+		}
+		if _, err := client.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{Name: "awsvpcTrunking"}); err != nil {
+			t.Fatalf("list account settings in moto: %v", err)
+		}
+	}
+	list, err := client.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{Name: "awsvpcTrunking", EffectiveSettings: true})
 	if err != nil {
 		t.Fatalf("list account settings in moto: %v", err)
 	}
@@ -282,6 +311,25 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("%d retry log lines, want 2:\n%s", n, f.stderr)
 		}
 		noSecretsLogged(t, f, p)
+	})
+
+	t.Run("ECS 5xx answers are retried by the SDK and a failing bucket by the function", func(t *testing.T) {
+		m.Reset(t)
+		p := newFaultProxy(t, m.URL)
+		p.fail, p.failN = "PutAccountSetting", 2
+		b := newBucket(t)
+		b.fail = 2
+		f := startFunction(t, p.env(m, "2s")...)
+		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 10*time.Second)
+		if a.Status != "SUCCESS" {
+			t.Fatalf("got %s %s", a.Status, a.Reason)
+		}
+		if n := count(p.Ops(), "PutAccountSetting"); n != 3 {
+			t.Errorf("PutAccountSetting calls = %d, want 3 (two 500s, then success)", n)
+		}
+		if !strings.Contains(f.stderr.String(), `"response_attempts":3`) {
+			t.Errorf("the log does not show three response attempts:\n%s", f.stderr)
+		}
 	})
 
 	t.Run("a role that never becomes assumable is answered FAILED before the deadline", func(t *testing.T) {
