@@ -205,6 +205,6 @@ func newTestHandler(acct *accountsettingtest.Account, logs io.Writer) *Handler {
 		Log:             slog.New(slog.NewJSONHandler(logs, nil)),
 		DefaultRegion:   "us-east-1",
 		PropagationWait: 2 * time.Second,
-		Reserve:         150 * time.Millisecond,
+		Reserve:         300 * time.Millisecond,
 	}
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"cmp"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -23,15 +24,10 @@ const defaultPropagationWait = 90 * time.Second
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	wait := defaultPropagationWait
-	if s := os.Getenv(PropagationWaitEnv); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			// A bad setting must not stop the function from answering.
-			log.Warn("ignoring invalid "+PropagationWaitEnv, "value", s, "default", wait.String())
-		} else {
-			wait = d
-		}
+	wait, err := propagationWaitFromEnv(os.Getenv)
+	if err != nil {
+		// A bad setting must not stop the function from answering.
+		log.Warn("ignoring invalid "+PropagationWaitEnv, "error", err.Error(), "default", wait.String())
 	}
 	clients := &awsClients{}
 	h := &Handler{
@@ -42,4 +38,18 @@ func main() {
 		PropagationWait: wait,
 	}
 	lambda.Start(h.Handle)
+}
+
+// propagationWaitFromEnv reads PropagationWaitEnv, returning the default
+// (and an error to log) when it is not a non-negative duration.
+func propagationWaitFromEnv(getenv func(string) string) (time.Duration, error) {
+	s := getenv(PropagationWaitEnv)
+	if s == "" {
+		return defaultPropagationWait, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return defaultPropagationWait, fmt.Errorf("%s=%q is not a non-negative Go duration such as 90s", PropagationWaitEnv, s)
+	}
+	return d, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/cfn"
@@ -116,4 +117,28 @@ func FuzzParseProperties(f *testing.F) {
 			t.Fatalf("bad response body (%d bytes)", len(body))
 		}
 	})
+}
+
+func TestPropagationWaitComesFromTheEnvironmentWithASafeDefault(t *testing.T) {
+	for _, tt := range []struct {
+		env     string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", defaultPropagationWait, false},
+		{"3s", 3 * time.Second, false},
+		{"0s", 0, false},
+		{"-1s", defaultPropagationWait, true},
+		{"ninety", defaultPropagationWait, true},
+	} {
+		got, err := propagationWaitFromEnv(func(k string) string {
+			if k == PropagationWaitEnv {
+				return tt.env
+			}
+			return ""
+		})
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("%s=%q: got %s, %v; want %s, error %v", PropagationWaitEnv, tt.env, got, err, tt.want, tt.wantErr)
+		}
+	}
 }
