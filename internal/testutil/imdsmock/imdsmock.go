@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -140,7 +142,10 @@ func start(tb testing.TB, bin, dir string, in Instance) (*Server, error) {
 		return nil, err
 	}
 	cfgPath := filepath.Join(dir, "aemm-config.json")
-	cfg, err := json.MarshalIndent(config(in, port), "", "  ")
+	// A marker only this process serves, so a mock of another test that
+	// happens to hold the port is never taken for ours.
+	marker := fmt.Sprintf("ami-%016x", rand.Uint64())
+	cfg, err := json.MarshalIndent(config(in, port, marker), "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -172,14 +177,8 @@ func start(tb testing.TB, bin, dir string, in Instance) (*Server, error) {
 			return nil, fmt.Errorf("mock exited before answering:\n%s", s.log.String())
 		default:
 		}
-		req, _ := http.NewRequest(http.MethodPut, s.URL+"/latest/api/token", nil)
-		req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if servesMarker(client, s.URL, marker) {
+			break
 		}
 		if time.Now().After(deadline) {
 			stop()
@@ -191,10 +190,36 @@ func start(tb testing.TB, bin, dir string, in Instance) (*Server, error) {
 	return s, nil
 }
 
+// servesMarker reports whether the mock at url answers IMDSv2 requests
+// with our marker as its AMI id.
+func servesMarker(client *http.Client, url, marker string) bool {
+	req, _ := http.NewRequest(http.MethodPut, url+"/latest/api/token", nil)
+	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	token, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	req, _ = http.NewRequest(http.MethodGet, url+"/latest/meta-data/ami-id", nil)
+	req.Header.Set("X-aws-ec2-metadata-token", string(token))
+	resp, err = client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode == http.StatusOK && strings.TrimSpace(string(got)) == marker
+}
+
 // config is the mock's configuration file: IMDSv2 only, loopback, and the
 // instance's identity.
-func config(in Instance, port string) map[string]any {
+func config(in Instance, port, marker string) map[string]any {
 	values := map[string]any{
+		"ami-id":           marker,
 		"instance-id":      in.InstanceID,
 		"instance-type":    in.InstanceType,
 		"placement-region": in.Region,
