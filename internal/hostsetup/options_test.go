@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -238,5 +240,25 @@ func TestPackageArchitectures(t *testing.T) {
 	}
 	if _, err := packageArch("rpm", "i386"); err == nil {
 		t.Error("i386 accepted")
+	}
+}
+
+func TestTheDocumentedExitCodesMatchTheCode(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "hostbootstrap.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[int]string{ExitOK: "done", ExitFailed: "failed", ExitUsage: "usage", ExitNotTrunkCapable: "--require-trunking", ExitSignature: "signature"}
+	for code, word := range codes {
+		prefix := fmt.Sprintf("| %d | ", code)
+		found := false
+		for _, l := range strings.Split(string(doc), "\n") {
+			if strings.HasPrefix(l, prefix) && strings.Contains(l, word) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("docs/hostbootstrap.md has no exit code row %q mentioning %q", prefix, word)
+		}
 	}
 }
