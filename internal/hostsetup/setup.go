@@ -325,7 +325,7 @@ func (r *Report) WriteSummary(w io.Writer, runErr error) {
 			line("registered", "not yet")
 		}
 		if wr.TrunkMAC != "" {
-			line("trunk ENI", "%s %s", wr.TrunkInterfaceID, wr.TrunkMAC)
+			line("trunk ENI", "%s", strings.TrimSpace(wr.TrunkInterfaceID+" mac "+wr.TrunkMAC))
 		} else if wr.ContainerInstanceArn != "" {
 			line("trunk ENI", "not seen; interfaces %s", strings.Join(wr.Interfaces, ", "))
 		}
