@@ -168,6 +168,21 @@ func signedPackage(t *testing.T, key *pkgverifytest.Key, name string) (map[strin
 	return map[string][]byte{name: pkg, name + ".asc": key.Sign(t, pkg)}, v
 }
 
+// servePackage serves name and its signature by a fresh test key (after
+// tamper, when given, has changed them), makes e trust that key, and
+// returns options that download from the server, and the files served.
+func (e *env) servePackage(name string, tamper func(files map[string][]byte)) (Options, *packageServer, map[string][]byte) {
+	files, verifier := signedPackage(e.t, pkgverifytest.NewKey(e.t, "Test ECS"), name)
+	if tamper != nil {
+		tamper(files)
+	}
+	srv := newPackageServer(e.t, files)
+	e.verifier = verifier
+	o := e.options()
+	o.AgentBaseURL = srv.URL + "/agent/"
+	return o, srv, files
+}
+
 // env is one test's outside world.
 type env struct {
 	t        *testing.T

@@ -111,9 +111,6 @@ func TestARerunWithTheSameInputsChangesNothing(t *testing.T) {
 func TestPlainAmazonLinux2023InstallsDockerTheVerifiedAgentAndNetUtilsThenStartsECS(t *testing.T) {
 	h := newHost(t)
 	h.write("etc/os-release", osReleaseAL2023)
-	key := pkgverifytest.NewKey(t, "Test ECS")
-	files, verifier := signedPackage(t, key, "amazon-ecs-init-latest.x86_64.rpm")
-	srv := newPackageServer(t, files)
 	runner := newRunner() // no docker
 	var installedContent []byte
 	runner.onRun = func(c Command) {
@@ -122,9 +119,7 @@ func TestPlainAmazonLinux2023InstallsDockerTheVerifiedAgentAndNetUtilsThenStarts
 		}
 	}
 	e := newEnv(t, h, imdsmock.Instance{Architecture: "x86_64"}, runner)
-	e.verifier = verifier
-	o := e.options()
-	o.AgentBaseURL = srv.URL + "/agent"
+	o, srv, files := e.servePackage("amazon-ecs-init-latest.x86_64.rpm", nil)
 
 	r, err := e.run(o)
 	if err != nil {
@@ -157,14 +152,9 @@ func TestPlainAmazonLinux2023InstallsDockerTheVerifiedAgentAndNetUtilsThenStarts
 func TestAmazonLinux2WithDockerUsesYumAndEc2NetUtils(t *testing.T) {
 	h := newHost(t)
 	h.write("etc/os-release", osReleaseAL2)
-	key := pkgverifytest.NewKey(t, "Test ECS")
-	files, verifier := signedPackage(t, key, "amazon-ecs-init-latest.aarch64.rpm")
-	srv := newPackageServer(t, files)
 	runner := newRunner("docker")
 	e := newEnv(t, h, imdsmock.Instance{Architecture: "arm64", InstanceType: "m6g.large"}, runner)
-	e.verifier = verifier
-	o := e.options()
-	o.AgentBaseURL = srv.URL + "/"
+	o, _, _ := e.servePackage("amazon-ecs-init-latest.aarch64.rpm", nil)
 	if _, err := e.run(o); err != nil {
 		t.Fatalf("Run: %v\n%s", err, e.log.String())
 	}
@@ -178,14 +168,9 @@ func TestAmazonLinux2WithDockerUsesYumAndEc2NetUtils(t *testing.T) {
 func TestUbuntuInstallsDockerAndTheDebWithAptGet(t *testing.T) {
 	h := newHost(t)
 	h.write("etc/os-release", osReleaseUbuntu)
-	key := pkgverifytest.NewKey(t, "Test ECS")
-	files, verifier := signedPackage(t, key, "amazon-ecs-init-latest.arm64.deb")
-	srv := newPackageServer(t, files)
 	runner := newRunner()
 	e := newEnv(t, h, imdsmock.Instance{Architecture: "arm64", InstanceType: "c6g.xlarge"}, runner)
-	e.verifier = verifier
-	o := e.options()
-	o.AgentBaseURL = srv.URL
+	o, _, _ := e.servePackage("amazon-ecs-init-latest.arm64.deb", nil)
 	if _, err := e.run(o); err != nil {
 		t.Fatalf("Run: %v\n%s", err, e.log.String())
 	}
@@ -237,7 +222,6 @@ func TestADryRunPrintsThePlanAndChangesNothing(t *testing.T) {
 }
 
 func TestABadSignatureInstallsNothingAndExitsWithItsOwnCode(t *testing.T) {
-	key := pkgverifytest.NewKey(t, "Test ECS")
 	other := pkgverifytest.NewKey(t, "Impostor")
 	const name = "amazon-ecs-init-latest.x86_64.rpm"
 	tests := []struct {
@@ -255,14 +239,9 @@ func TestABadSignatureInstallsNothingAndExitsWithItsOwnCode(t *testing.T) {
 		t.Run(tt.name+" is rejected", func(t *testing.T) {
 			h := newHost(t)
 			h.write("etc/os-release", osReleaseAL2023)
-			files, verifier := signedPackage(t, key, name)
-			tt.tamper(files)
-			srv := newPackageServer(t, files)
 			runner := newRunner()
 			e := newEnv(t, h, imdsmock.Instance{}, runner)
-			e.verifier = verifier
-			o := e.options()
-			o.AgentBaseURL = srv.URL
+			o, _, _ := e.servePackage(name, tt.tamper)
 			_, err := e.run(o)
 			if got := ExitCode(err); got != ExitSignature {
 				t.Fatalf("exit code %d (%v), want %d", got, err, ExitSignature)
@@ -357,14 +336,10 @@ func TestAnUnsupportedOperatingSystemIsAClearError(t *testing.T) {
 func TestAFailingInstallCommandFailsTheRun(t *testing.T) {
 	h := newHost(t)
 	h.write("etc/os-release", osReleaseAL2023)
-	files, verifier := signedPackage(t, pkgverifytest.NewKey(t, "k"), "amazon-ecs-init-latest.x86_64.rpm")
-	srv := newPackageServer(t, files)
 	runner := newRunner()
 	runner.fail["dnf install -y docker"] = true
 	e := newEnv(t, h, imdsmock.Instance{}, runner)
-	e.verifier = verifier
-	o := e.options()
-	o.AgentBaseURL = srv.URL
+	o, _, _ := e.servePackage("amazon-ecs-init-latest.x86_64.rpm", nil)
 	_, err := e.run(o)
 	if ExitCode(err) != ExitFailed {
 		t.Fatalf("err %v", err)
@@ -375,13 +350,9 @@ func TestAFailingInstallCommandFailsTheRun(t *testing.T) {
 func TestAPackageOverTheSizeLimitIsRefused(t *testing.T) {
 	h := newHost(t)
 	h.write("etc/os-release", osReleaseAL2023)
-	files, verifier := signedPackage(t, pkgverifytest.NewKey(t, "k"), "amazon-ecs-init-latest.x86_64.rpm")
-	srv := newPackageServer(t, files)
 	runner := newRunner()
 	e := newEnv(t, h, imdsmock.Instance{}, runner)
-	e.verifier = verifier
-	o := e.options()
-	o.AgentBaseURL = srv.URL
+	o, _, _ := e.servePackage("amazon-ecs-init-latest.x86_64.rpm", nil)
 	o.MaxPackageSize = 4
 	_, err := e.run(o)
 	if err == nil || !strings.Contains(err.Error(), "allowed") || len(runner.commands) != 0 {
