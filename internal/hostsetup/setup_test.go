@@ -3,6 +3,7 @@ package hostsetup
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,7 +102,7 @@ func TestARerunWithTheSameInputsChangesNothing(t *testing.T) {
 	if r.ConfigWritten || len(r.ConfigChanged) != 0 {
 		t.Errorf("second run changed ecs.config: %v", r.ConfigChanged)
 	}
-	if after := snapshot(t, h.root); !equalMaps(before, after) {
+	if after := snapshot(t, h.root); !maps.Equal(before, after) {
 		t.Errorf("second run changed the file system:\nbefore %v\nafter  %v", before, after)
 	}
 	// enable --now on an enabled, running unit is a no-op; nothing else runs.
@@ -198,7 +199,7 @@ func TestADryRunPrintsThePlanAndChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, e.log.String())
 	}
-	if after := snapshot(t, h.root); !equalMaps(before, after) {
+	if after := snapshot(t, h.root); !maps.Equal(before, after) {
 		t.Errorf("dry run changed the file system:\nbefore %v\nafter  %v", before, after)
 	}
 	if len(runner.commands) != 0 || len(srv.requested()) != 0 {
@@ -281,7 +282,7 @@ func TestAnUnsupportedTypeWithRequireTrunkingExits3AndChangesNothing(t *testing.
 	if ExitCode(err) != ExitNotTrunkCapable {
 		t.Fatalf("exit %d (%v), want %d", ExitCode(err), err, ExitNotTrunkCapable)
 	}
-	if after := snapshot(t, h.root); !equalMaps(before, after) || len(runner.commands) != 0 {
+	if after := snapshot(t, h.root); !maps.Equal(before, after) || len(runner.commands) != 0 {
 		t.Errorf("changed files or ran %v", runner.ran())
 	}
 }
@@ -397,16 +398,4 @@ func TestAMissingUnitUnderRootIsDetectedInEveryPlace(t *testing.T) {
 func settingOf(kv string) (s ecsconfig.Setting) {
 	s.Key, s.Value, _ = strings.Cut(kv, "=")
 	return s
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
