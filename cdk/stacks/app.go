@@ -37,13 +37,20 @@ func FeatureFlags() map[string]interface{} {
 	}
 }
 
-// NewApp returns an app with the feature flags and any extra context.
-func NewApp(extra map[string]interface{}) awscdk.App {
-	ctx := FeatureFlags()
-	for k, v := range extra {
-		ctx[k] = v
+// NewApp returns an app with the feature flags added to props' context.
+func NewApp(props *awscdk.AppProps) awscdk.App {
+	p := awscdk.AppProps{}
+	if props != nil {
+		p = *props
 	}
-	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	ctx := FeatureFlags()
+	if p.Context != nil {
+		for k, v := range *p.Context {
+			ctx[k] = v
+		}
+	}
+	p.Context = &ctx
+	return awscdk.NewApp(&p)
 }
 
 // AddNagChecks runs cdk-nag's AwsSolutions pack on everything under scope;

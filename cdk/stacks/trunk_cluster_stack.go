@@ -180,8 +180,27 @@ func newDemoService(stack awscdk.Stack, cluster awsecs.Cluster, capacity *trunki
 		MaxHealthyPercent:   jsii.Number(100),
 		CircuitBreaker:      &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(false)},
 	})
-	// The capacity provider must be associated with the cluster before a
-	// service can use it.
-	service.Node().AddDependency(cluster)
+	awscdk.Aspects_Of(service).Add(&dependOnAssociations{cluster: cluster, service: service}, nil)
 	return service
+}
+
+// dependOnAssociations makes the service wait for the cluster's capacity
+// provider associations: a service may name a capacity provider only once it
+// is associated. The cluster creates that resource in an aspect of its own,
+// so this runs as an aspect too, after the cluster's (tree order). Depending
+// on the whole cluster would repeat the Ref the service holds (cfn-lint W3005).
+type dependOnAssociations struct {
+	cluster awsecs.Cluster
+	service awsecs.Ec2Service
+}
+
+func (a *dependOnAssociations) Visit(node constructs.IConstruct) {
+	if *node.Node().Path() != *a.service.Node().Path() {
+		return
+	}
+	for _, c := range *a.cluster.Node().Children() {
+		if assoc, ok := c.(awsecs.CfnClusterCapacityProviderAssociations); ok {
+			a.service.Node().AddDependency(assoc)
+		}
+	}
 }

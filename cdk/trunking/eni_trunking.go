@@ -170,8 +170,23 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		seen[name] = true
 		t.optIns = append(t.optIns, t.optIn(role, name, p))
 	}
+	t.dependOnPolicyOnly()
 	t.suppressNagFindings()
 	return t
+}
+
+// dependOnPolicyOnly trims the function's DependsOn to its role's policy:
+// the L2 also lists the role, which the Role property already references
+// (cfn-lint W3005).
+func (t *EniTrunking) dependOnPolicyOnly() {
+	policy, ok := t.FunctionRole.Node().TryFindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
+	if !ok {
+		return
+	}
+	stack := awscdk.Stack_Of(t)
+	cfnPolicy := policy.Node().DefaultChild().(awscdk.CfnElement)
+	cfnFn := t.Function.Node().DefaultChild().(awscdk.CfnResource)
+	cfnFn.AddOverride(jsii.String("DependsOn"), []*string{stack.GetLogicalId(cfnPolicy)})
 }
 
 func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) OptIn {
