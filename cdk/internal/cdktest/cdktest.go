@@ -158,7 +158,9 @@ func JSON(v interface{}) string {
 }
 
 // GetAtt is the compact JSON of {"Fn::GetAtt": [id, attr]}.
-func GetAtt(id, attr string) string { return JSON(map[string]interface{}{"Fn::GetAtt": []string{id, attr}}) }
+func GetAtt(id, attr string) string {
+	return JSON(map[string]interface{}{"Fn::GetAtt": []string{id, attr}})
+}
 
 // Ref is the compact JSON of {"Ref": id}.
 func Ref(id string) string { return JSON(map[string]string{"Ref": id}) }
