@@ -75,6 +75,8 @@ func (s *setup) waitForTrunk(ctx context.Context, baseline []string, primaryMAC 
 	for {
 		md, err := getIntrospection(ctx, client, s.o.IntrospectionURL)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			// Our own deadline cut the request: keep the last real answer.
 		case err != nil:
 			last = err.Error()
 		case md.ContainerInstanceArn == "":
@@ -108,7 +110,7 @@ func (s *setup) waitForTrunk(ctx context.Context, baseline []string, primaryMAC 
 				}
 			}
 			last = "interfaces " + strings.Join(macs, ", ")
-		} else {
+		} else if ctx.Err() == nil {
 			last = err.Error()
 		}
 		if !s.sleep(ctx, &lastProgress, "still waiting for the trunk ENI", "last", last) {

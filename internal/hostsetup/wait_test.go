@@ -139,7 +139,7 @@ func TestWaitTimesOutWhenTheAgentNeverRegisters(t *testing.T) {
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary}}}
 	a := newAgent(t, -1)
 	start := time.Now()
-	r, _, err := runWait(t, fake, a.URL+"/v1/metadata", 200*time.Millisecond)
+	r, _, err := runWait(t, fake, a.URL+"/v1/metadata", time.Second)
 	var te *WaitTimeoutError
 	if !errors.As(err, &te) || ExitCode(err) != ExitFailed {
 		t.Fatalf("err %v", err)
@@ -163,7 +163,7 @@ func TestWaitTimesOutWhenTheAgentIsUnreachable(t *testing.T) {
 func TestWaitSaysWhenTheInstanceRegisteredWithoutATrunk(t *testing.T) {
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary}}}
 	a := newAgent(t, 1)
-	r, _, err := runWait(t, fake, a.URL+"/v1/metadata", 200*time.Millisecond)
+	r, _, err := runWait(t, fake, a.URL+"/v1/metadata", time.Second)
 	var te *WaitTimeoutError
 	if !errors.As(err, &te) {
 		t.Fatalf("err %v", err)
@@ -181,7 +181,7 @@ func TestWaitSaysWhenTheInstanceRegisteredWithoutATrunk(t *testing.T) {
 func TestAnInterfaceThatWasThereAtStartIsNotTakenForTheTrunkOnAFreshRegistration(t *testing.T) {
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary, eth1}}}
 	a := newAgent(t, 2) // registers during this run
-	_, _, err := runWait(t, fake, a.URL+"/v1/metadata", 200*time.Millisecond)
+	_, _, err := runWait(t, fake, a.URL+"/v1/metadata", time.Second)
 	var te *WaitTimeoutError
 	if !errors.As(err, &te) {
 		t.Fatalf("took a launch-time interface for the trunk: err %v", err)
