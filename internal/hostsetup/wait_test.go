@@ -136,6 +136,7 @@ func TestWaitReportsRegistrationAndTheTrunkOnceBothAppear(t *testing.T) {
 }
 
 func TestWaitTimesOutWhenTheAgentNeverRegisters(t *testing.T) {
+	t.Parallel() // waits out its deadline; touches no environment
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary}}}
 	a := newAgent(t, -1)
 	start := time.Now()
@@ -153,6 +154,7 @@ func TestWaitTimesOutWhenTheAgentNeverRegisters(t *testing.T) {
 }
 
 func TestWaitTimesOutWhenTheAgentIsUnreachable(t *testing.T) {
+	t.Parallel() // waits out its deadline; touches no environment
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary}}}
 	_, _, err := runWait(t, fake, "http://127.0.0.1:1/v1/metadata", 100*time.Millisecond)
 	if !strings.Contains(fmt.Sprint(err), "did not report a container instance ARN") {
@@ -161,6 +163,7 @@ func TestWaitTimesOutWhenTheAgentIsUnreachable(t *testing.T) {
 }
 
 func TestWaitSaysWhenTheInstanceRegisteredWithoutATrunk(t *testing.T) {
+	t.Parallel() // waits out its deadline; touches no environment
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary}}}
 	a := newAgent(t, 1)
 	r, _, err := runWait(t, fake, a.URL+"/v1/metadata", time.Second)
@@ -179,6 +182,7 @@ func TestWaitSaysWhenTheInstanceRegisteredWithoutATrunk(t *testing.T) {
 }
 
 func TestAnInterfaceThatWasThereAtStartIsNotTakenForTheTrunkOnAFreshRegistration(t *testing.T) {
+	t.Parallel() // waits out its deadline; touches no environment
 	fake := &fakeIMDS{primary: primary, macs: [][]string{{primary, eth1}}}
 	a := newAgent(t, 2) // registers during this run
 	_, _, err := runWait(t, fake, a.URL+"/v1/metadata", time.Second)
