@@ -47,7 +47,7 @@ func (b GoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 		}
 		dir = d
 	}
-	args := []string{"build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", filepath.Join(*outputDir, b.Output)}
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", filepath.Join(*outputDir, b.Output)}
 	if len(b.Tags) > 0 {
 		args = append(args, "-tags", strings.Join(b.Tags, ","))
 	}

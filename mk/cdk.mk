@@ -1,0 +1,45 @@
+# CDK constructs and stacks (cdk/), generated CloudFormation (templates/).
+# The Go jsii runtime needs only node; the CDK CLI (npx cdk, pinned in
+# package.json) is installed by npm ci for the targets that run it.
+.PHONY: templates cdk-synth cdk-deploy package
+
+# Node 20 prints an end-of-life banner from every jsii process (tests too).
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+CDK_CLI := node_modules/.bin/cdk
+# STACKS: which stacks cdk-deploy deploys; CDK_FLAGS: e.g. -c vpcId=vpc-123.
+STACKS ?= --all
+CDK_FLAGS ?=
+
+# Regenerate templates/ from the stacks; `go test ./cdk/...` fails until the
+# result is committed.
+templates:
+	$(GO) run ./cdk/cmd/gentemplates -out templates
+
+$(CDK_CLI): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Both build the Lambda and hostbootstrap assets with the local Go toolchain.
+cdk-synth: $(CDK_CLI)
+	$(CDK_CLI) synth --quiet $(CDK_FLAGS)
+
+cdk-deploy: $(CDK_CLI)
+	$(CDK_CLI) deploy $(STACKS) $(CDK_FLAGS)
+
+# Upload dist/lambda.zip under a content-addressed key (a new zip is a new
+# key, so CloudFormation updates the function) and print the deploy commands
+# for templates/. BUCKET must be in the Region you deploy to.
+# S3CP_FLAGS: extra `aws s3 cp` flags (e.g. --endpoint-url for a test server).
+S3CP_FLAGS ?=
+PREFIX ?= trunkctl/
+package: $(DIST)/lambda.zip
+	@test -n "$(BUCKET)" || { echo "usage: make package BUCKET=<s3 bucket in the deploy Region> [PREFIX=trunkctl/]" >&2; exit 2; }
+	@key="$(PREFIX)lambda-$$(sha256sum $(DIST)/lambda.zip | cut -c1-16).zip"; \
+	  aws s3 cp --only-show-errors $(S3CP_FLAGS) $(DIST)/lambda.zip "s3://$(BUCKET)/$$key" >&2; \
+	  echo "# Opt a new EC2 instance role into ENI trunking:"; \
+	  echo "aws cloudformation deploy --stack-name eni-trunking --template-file templates/eni-trunking.yaml \\"; \
+	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides LambdaCodeBucket=$(BUCKET) LambdaCodeKey=$$key"; \
+	  echo "# Or a whole cluster whose capacity waits for the opt-in:"; \
+	  echo "aws cloudformation deploy --stack-name trunk-cluster --template-file templates/trunk-cluster.yaml \\"; \
+	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides LambdaCodeBucket=$(BUCKET) LambdaCodeKey=$$key"
