@@ -3,8 +3,10 @@
 # package.json) is installed by npm ci for the targets that run it.
 .PHONY: templates cdk-synth cdk-deploy package
 
-# Node 20 prints an end-of-life banner from every jsii process (tests too).
+# Node 20 makes every jsii process (synth, tests) print a deprecation or
+# end-of-life banner; the runtime works, so silence it in make's recipes.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 CDK_CLI := node_modules/.bin/cdk
 # STACKS: which stacks cdk-deploy deploys; CDK_FLAGS: e.g. -c vpcId=vpc-123.

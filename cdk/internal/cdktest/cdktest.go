@@ -6,6 +6,7 @@ package cdktest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -185,3 +186,17 @@ func compact(raw json.RawMessage) string {
 
 // Str is jsii.String, for brevity in tests.
 func Str(s string) *string { return jsii.String(s) }
+
+// QuietNode silences the jsii runtime's Node.js version banner (Node 20 is
+// past its end of life for jsii but works) unless the caller set the
+// variables. Call it from TestMain, before the first jsii call.
+func QuietNode() {
+	for k, v := range map[string]string{
+		"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION":  "1",
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
+	} {
+		if _, set := os.LookupEnv(k); !set {
+			os.Setenv(k, v)
+		}
+	}
+}
