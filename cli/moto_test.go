@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/trunkctl/trunkctl/internal/awsclient"
+	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/testutil/moto"
+)
+
+// motoCluster is what setUpMotoCluster created.
+type motoCluster struct {
+	instanceID, trunkID, amiID string
+	roleArn                    string
+	tasks                      []string
+}
+
+// setUpMotoCluster creates, through the real SDK: a role in an instance
+// profile, a VPC and subnet, an EC2 instance with that profile, a cluster with
+// the instance registered and given a trunk attribute, and two tasks.
+func setUpMotoCluster(t *testing.T, c *awsclient.Clients) motoCluster {
+	t.Helper()
+	ctx := context.Background()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mc motoCluster
+	role, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("EcsInstanceRole"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	must(role, err)
+	mc.roleArn = aws.ToString(role.Role.Arn)
+	must(c.IAM.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("EcsInstanceProfile")}))
+	must(c.IAM.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("EcsInstanceProfile"), RoleName: aws.String("EcsInstanceRole")}))
+	vpc, err := c.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	must(vpc, err)
+	subnet, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.0.1.0/24"), AvailabilityZone: aws.String("us-east-1a")})
+	must(subnet, err)
+	images, err := c.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{})
+	must(images, err)
+	for _, im := range images.Images { // a Linux AMI: moto copies the platform into ecs.os-type
+		if im.Platform != ec2types.PlatformValuesWindows && strings.Contains(aws.ToString(im.Name), "amzn") {
+			mc.amiID = aws.ToString(im.ImageId)
+			break
+		}
+	}
+	if mc.amiID == "" {
+		t.Fatal("moto offers no Amazon Linux AMI")
+	}
+	run, err := c.EC2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(mc.amiID), InstanceType: ec2types.InstanceTypeC5Large,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: subnet.Subnet.SubnetId,
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("EcsInstanceProfile")}})
+	must(run, err)
+	mc.instanceID = aws.ToString(run.Instances[0].InstanceId)
+	trunk, err := c.EC2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: subnet.Subnet.SubnetId, Description: aws.String("trunk")})
+	must(trunk, err)
+	mc.trunkID = aws.ToString(trunk.NetworkInterface.NetworkInterfaceId)
+
+	must(c.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))
+	ci, err := c.ECS.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("prod"),
+		InstanceIdentityDocument: aws.String(fmt.Sprintf(`{"instanceId":%q}`, mc.instanceID))})
+	must(ci, err)
+	must(c.ECS.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("prod"), Attributes: []ecstypes.Attribute{{
+		Name: aws.String(inventory.AttrTrunkID), Value: aws.String(mc.trunkID), TargetId: ci.ContainerInstance.ContainerInstanceArn}}}))
+	// moto 5.2.1 fails RunTask for awsvpc task definitions (AttributeError:
+	// 'NetworkInterface' object has no attribute 'private_dns_name'), so the
+	// tasks here use bridge mode: ListTasks and DescribeTasks still go over
+	// the wire; matching task ENIs to trunks is covered by the fakes.
+	must(c.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeBridge,
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("nginx"), Memory: aws.Int32(128)}}}))
+	tasks, err := c.ECS.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("web"), Count: aws.Int32(2), LaunchType: ecstypes.LaunchTypeEc2})
+	must(tasks, err)
+	for _, tk := range tasks.Tasks {
+		mc.tasks = append(mc.tasks, aws.ToString(tk.TaskArn))
+	}
+	if len(mc.tasks) != 2 {
+		t.Fatalf("moto placed %d tasks, want 2", len(mc.tasks))
+	}
+	return mc
+}
+
+// fixContainerNumbers puts a loopback proxy in front of moto that rewrites
+// one known moto 5.2.1 deviation: task containers' cpu and memory come back
+// as JSON numbers where the ECS API (and so the Go SDK's deserializer) has
+// strings. Everything else passes through untouched.
+func fixContainerNumbers(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.ModifyResponse = func(resp *http.Response) error {
+		op := resp.Request.Header.Get("X-Amz-Target")
+		if !strings.HasSuffix(op, ".DescribeTasks") && !strings.HasSuffix(op, ".RunTask") {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var doc map[string]any
+		if json.Unmarshal(body, &doc) == nil {
+			tasks, _ := doc["tasks"].([]any)
+			for _, tk := range tasks {
+				tm, _ := tk.(map[string]any)
+				cs, _ := tm["containers"].([]any)
+				for _, c := range cs {
+					cm, _ := c.(map[string]any)
+					for _, k := range []string{"cpu", "memory"} {
+						if n, ok := cm[k].(float64); ok {
+							cm[k] = strconv.FormatFloat(n, 'f', -1, 64)
+						}
+					}
+				}
+			}
+			if fixed, err := json.Marshal(doc); err == nil {
+				body = fixed
+			}
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestAgainstMoto runs trunkctl's real SDK clients against one moto_server,
+// reset between subtests, for every call moto implements: STS
+// GetCallerIdentity and AssumeRole; ECS DescribeClusters, List/Describe
+// ContainerInstances, ListTasks, DescribeTasks, Put/ListAccountSettings;
+// EC2 DescribeInstances, DescribeNetworkInterfaces (ids and filter),
+// DescribeSubnets, DescribeImages; IAM GetInstanceProfile, GetRole.
+// (moto has no PutAccountSettingDefault; the fakes cover --default.)
+func TestAgainstMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moto integration skipped in -short mode")
+	}
+	m := moto.Start(t)
+	m.Env(t)
+	// A 500 from moto is a bug to see at once, not to retry for a minute.
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	t.Setenv("AWS_ENDPOINT_URL", fixContainerNumbers(t, m.URL))
+	ctx := context.Background()
+	real := func(t *testing.T) (*awsclient.Clients, motoCluster) {
+		t.Helper()
+		m.Reset(t)
+		cfg, err := awsclient.Load(ctx, awsclient.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := awsclient.New(cfg)
+		return c, setUpMotoCluster(t, c)
+	}
+	trunkctl := func(t *testing.T, args ...string) (ExitCode, string, string) {
+		t.Helper()
+		out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+		deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, AWS: RealAWS, Catalog: catalog.Default()}
+		code := Run(ctx, args, deps)
+		return code, out.String(), errOut.String()
+	}
+
+	t.Run("status reads a role by assuming it, enable turns it on, disable off", func(t *testing.T) {
+		_, mc := real(t)
+		code, out, stderr := trunkctl(t, "status", "--role", "EcsInstanceRole", "-o", "json")
+		if code != ExitUnhealthy || !strings.Contains(out, `"roleArn": "`+mc.roleArn+`"`) || !strings.Contains(out, `"effectiveValue": "disabled"`) || !strings.Contains(out, `"via": "assume"`) {
+			t.Fatalf("before: exit %d\n%s\n%s", code, out, stderr)
+		}
+		if code, out, stderr := trunkctl(t, "enable", "--role", mc.roleArn, "-o", "json"); code != ExitOK || !strings.Contains(out, `"effectiveValue": "enabled"`) {
+			t.Fatalf("enable: exit %d\n%s\n%s", code, out, stderr)
+		}
+		if code, out, stderr := trunkctl(t, "status", "--cluster", "prod"); code != ExitOK || !strings.HasPrefix(out, mc.roleArn+"\tawsvpcTrunking\tprincipal\tassume\tenabled") {
+			t.Fatalf("status --cluster: exit %d\n%q\n%s", code, out, stderr)
+		}
+		if code, out, stderr := trunkctl(t, "disable", "--role", "EcsInstanceRole"); code != ExitOK || !strings.Contains(out, "disabled") {
+			t.Fatalf("disable: exit %d\n%s\n%s", code, out, stderr)
+		}
+	})
+
+	t.Run("instances reads the trunk attribute and judges moto's old agent", func(t *testing.T) {
+		_, mc := real(t)
+		code, out, stderr := trunkctl(t, "instances", "--cluster", "prod", "-o", "json")
+		var got struct {
+			Instances []instanceRow `json:"instances"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Instances) != 1 {
+			t.Fatalf("exit %d, %v\n%s\n%s", code, err, out, stderr)
+		}
+		r := got.Instances[0]
+		if code != ExitUnhealthy || r.EC2InstanceID != mc.instanceID || r.TrunkENI != mc.trunkID || r.InstanceType != "c5.large" ||
+			r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != inventory.VerdictAgentTooOld {
+			t.Fatalf("exit %d, row %+v", code, r)
+		}
+	})
+
+	t.Run("enis describes the trunk named by the attribute in EC2", func(t *testing.T) {
+		_, mc := real(t)
+		code, out, stderr := trunkctl(t, "enis", "--cluster", "prod", "--instance", mc.instanceID, "-o", "json")
+		var got struct {
+			Instances []eniInstance `json:"instances"`
+			Missing   []string      `json:"missingEnis"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != ExitOK || len(got.Instances) != 1 {
+			t.Fatalf("exit %d, %v\n%s\n%s", code, err, out, stderr)
+		}
+		r := got.Instances[0]
+		if r.Trunk == nil || r.Trunk.NetworkInterfaceID != mc.trunkID || r.Trunk.MACAddress == "" || r.Trunk.SubnetID == "" || len(r.TaskENIs) != 0 || len(got.Missing) != 0 {
+			t.Fatalf("row %+v", r)
+		}
+	})
+
+	t.Run("doctor reports the missing service-linked role and the role that is not opted in", func(t *testing.T) {
+		_, _ = real(t)
+		code, out, stderr := trunkctl(t, "doctor", "--cluster", "prod", "-o", "json")
+		if code != ExitUnhealthy {
+			t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+		}
+		for _, want := range []string{`"check": "service-linked-role",
+      "severity": "error"`, `"check": "role-opt-in",
+      "severity": "error"`, `"check": "instance",
+      "severity": "error"`} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("no %s in\n%s", want, out)
+			}
+		}
+		if code, _, stderr := trunkctl(t, "doctor", "--cluster", "nope"); code != ExitError || !strings.Contains(stderr, "not found") {
+			t.Fatalf("missing cluster: exit %d, %s", code, stderr)
+		}
+	})
+
+	t.Run("the loader's reads work on the wire", func(t *testing.T) {
+		c, mc := real(t)
+		l := inventory.NewLoader(c.ECS, c.EC2, c.IAM, 4)
+		tasks, warnings, err := l.Tasks(ctx, inventory.TaskQuery{Cluster: "prod"})
+		if err != nil || len(tasks) != 2 || len(warnings) != 0 || tasks[0].Containers[0] != "app" || tasks[0].ContainerInstanceArn == "" {
+			t.Fatalf("tasks %+v warnings %v err %v", tasks, warnings, err)
+		}
+		if _, err := l.Cluster(ctx, "prod"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := l.RoleExists(ctx, "EcsInstanceRole"); !ok || err != nil {
+			t.Fatalf("RoleExists = %v, %v", ok, err)
+		}
+		if ok, err := l.RoleExists(ctx, "AWSServiceRoleForECS"); ok || err != nil {
+			t.Fatalf("RoleExists(missing) = %v, %v", ok, err)
+		}
+		enis, missing, err := l.NetworkInterfaces(ctx, []string{mc.trunkID, "eni-0123456789abcdef0"})
+		if err != nil || len(enis) != 1 || len(missing) != 1 {
+			t.Fatalf("enis %v missing %v err %v", enis, missing, err)
+		}
+		images, err := l.Images(ctx, []string{mc.amiID})
+		if err != nil || images[mc.amiID].ID != mc.amiID {
+			t.Fatalf("images %v err %v", images, err)
+		}
+		insts, err := l.Instances(ctx, []string{mc.instanceID})
+		if err != nil || !strings.HasSuffix(insts[mc.instanceID].InstanceProfileArn, "instance-profile/EcsInstanceProfile") {
+			t.Fatalf("instances %+v err %v", insts, err)
+		}
+		subnets, err := l.Subnets(ctx, []string{insts[mc.instanceID].SubnetID})
+		if err != nil || subnets[insts[mc.instanceID].SubnetID].OwnerID == "" {
+			t.Fatalf("subnets %+v err %v", subnets, err)
+		}
+	})
+
+	t.Run("--debug logs the SDK's requests to stderr", func(t *testing.T) {
+		_, _ = real(t)
+		_, _, stderr := trunkctl(t, "instances", "--cluster", "prod", "--debug")
+		if !strings.Contains(stderr, "ListContainerInstances") {
+			t.Fatalf("stderr has no request log:\n%.2000s", stderr)
+		}
+	})
+}
