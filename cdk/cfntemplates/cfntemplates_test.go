@@ -109,6 +109,32 @@ func TestTemplatesDeployWithoutTheCDK(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the opt-in template lets the deployer choose what deletion does", func(t *testing.T) {
+		var tpl struct {
+			Parameters map[string]struct {
+				AllowedValues []string `yaml:"AllowedValues"`
+				Default       string   `yaml:"Default"`
+			} `yaml:"Parameters"`
+			Resources map[string]struct {
+				Type       string `yaml:"Type"`
+				Properties struct {
+					OnDelete map[string]string `yaml:"OnDelete"`
+				} `yaml:"Properties"`
+			} `yaml:"Resources"`
+		}
+		if err := yaml.Unmarshal(generate(t)[cfntemplates.EniTrunkingFile], &tpl); err != nil {
+			t.Fatal(err)
+		}
+		p := tpl.Parameters[stacks.ParamOnDelete]
+		if strings.Join(p.AllowedValues, ",") != "retain,disable" || p.Default != "retain" {
+			t.Errorf("parameter %s: %+v", stacks.ParamOnDelete, p)
+		}
+		for id, r := range tpl.Resources {
+			if r.Type == "Custom::EniTrunking" && r.Properties.OnDelete["Ref"] != stacks.ParamOnDelete {
+				t.Errorf("%s: OnDelete %v, want a Ref to the parameter", id, r.Properties.OnDelete)
+			}
+		}
+	})
 	t.Run("the cluster template names its AMI parameter", func(t *testing.T) {
 		body := generate(t)[cfntemplates.TrunkClusterFile]
 		if !bytes.Contains(body, []byte("  "+cfntemplates.ParamEcsAmi+":\n    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>\n    Default: /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id")) {

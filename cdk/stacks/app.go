@@ -22,6 +22,8 @@ const (
 const (
 	ParamLambdaCodeBucket = "LambdaCodeBucket"
 	ParamLambdaCodeKey    = "LambdaCodeKey"
+	// ParamOnDelete is eni-trunking.yaml's choice of trunking.OnDelete.
+	ParamOnDelete = "OnDelete"
 )
 
 // FeatureFlags are the CDK feature flags the app sets. They live here, not in

@@ -29,11 +29,20 @@ func NewEniTrunkingStack(scope constructs.Construct, id string, props *EniTrunki
 		sp.Description = jsii.String("trunkctl: an EC2 instance role for ECS, opted into ENI trunking (awsvpcTrunking) by a custom resource")
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
+	onDelete := props.OnDelete
+	if props.Code.FromParameters && onDelete == "" {
+		onDelete = trunking.OnDelete(*awscdk.NewCfnParameter(stack, jsii.String(ParamOnDelete), &awscdk.CfnParameterProps{
+			Type:          jsii.String("String"),
+			Description:   jsii.String("What deleting the stack does to the role's awsvpcTrunking setting: retain it, or set it to disabled"),
+			AllowedValues: jsii.Strings(string(trunking.OnDeleteRetain), string(trunking.OnDeleteDisable)),
+			Default:       jsii.String(string(trunking.OnDeleteRetain)),
+		}).ValueAsString())
+	}
 	role := trunking.NewInstanceRole(stack, "InstanceRole")
 	t := trunking.NewEniTrunking(stack, "EniTrunking", &trunking.EniTrunkingProps{
 		Roles:    []awsiam.IRole{role},
 		Code:     props.Code.code(stack),
-		OnDelete: props.OnDelete,
+		OnDelete: onDelete,
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("EC2Role"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The role for ECS container instances, opted into awsvpcTrunking (name)"),

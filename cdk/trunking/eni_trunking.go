@@ -108,7 +108,8 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 	if p.OnDelete == "" {
 		p.OnDelete = OnDeleteRetain
 	}
-	if p.OnDelete != OnDeleteRetain && p.OnDelete != OnDeleteDisable {
+	// A token (a template parameter) is checked by the handler at deploy time.
+	if p.OnDelete != OnDeleteRetain && p.OnDelete != OnDeleteDisable && !*awscdk.Token_IsUnresolved(jsii.String(string(p.OnDelete))) {
 		panic(fmt.Sprintf("EniTrunking %s: OnDelete %q is neither %q nor %q", id, p.OnDelete, OnDeleteRetain, OnDeleteDisable))
 	}
 	if p.LogRetention == "" {
