@@ -33,6 +33,9 @@ const (
 	// PropagationWaitEnv is the Lambda's variable for how long it retries an
 	// AssumeRole denied because IAM has not propagated a new role or trust yet.
 	PropagationWaitEnv = "TRUNKCTL_PROPAGATION_WAIT"
+	// ImportedRoleWarning is the id of the synth warning about an imported
+	// role's trust policy (acknowledge it with Annotations.AcknowledgeWarning).
+	ImportedRoleWarning = "trunkctl:importedRoleTrust"
 )
 
 // EniTrunkingProps configures EniTrunking.
@@ -65,6 +68,11 @@ type EniTrunkingProps struct {
 	// Environment adds variables to the function, e.g.
 	// PropagationWaitEnv: "60s".
 	Environment map[string]string
+	// FunctionRole is an existing role for the function (default: a new
+	// one). Use it with imported roles, whose trust policies must already
+	// name the function's role before the first deployment. It is given the
+	// same permissions a new role gets, and must trust lambda.amazonaws.com.
+	FunctionRole awsiam.IRole
 }
 
 // EniTrunking opts IAM roles into an ECS account setting (awsvpcTrunking by
@@ -80,7 +88,7 @@ type EniTrunking struct {
 	Function awslambda.Function
 	// FunctionRole is the handler's role: it may assume exactly the opted-in
 	// roles and write its own logs, nothing else.
-	FunctionRole awsiam.Role
+	FunctionRole awsiam.IRole
 	// LogGroup receives the handler's logs.
 	LogGroup awslogs.LogGroup
 
@@ -128,10 +136,13 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 	t := &EniTrunking{setting: p.Setting}
 	constructs.NewConstruct_Override(t, scope, &id)
 
-	t.FunctionRole = awsiam.NewRole(t, jsii.String("FunctionRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Lets the trunkctl opt-in function assume the roles it opts in, and nothing else"),
-	})
+	t.FunctionRole = p.FunctionRole
+	if t.FunctionRole == nil {
+		t.FunctionRole = awsiam.NewRole(t, jsii.String("FunctionRole"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Lets the trunkctl opt-in function assume the roles it opts in, and nothing else"),
+		})
+	}
 	t.LogGroup = awslogs.NewLogGroup(t, jsii.String("LogGroup"), &awslogs.LogGroupProps{
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.LogRemovalPolicy,
@@ -203,9 +214,10 @@ func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) 
 			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(t.FunctionRole.RoleArn())},
 		}))
 	} else {
-		awscdk.Annotations_Of(t).AddWarningV2(jsii.String("trunkctl:importedRoleTrust"), jsii.String(fmt.Sprintf(
-			"role %s is imported: its trust policy must allow this construct's FunctionRole to sts:AssumeRole, "+
-				"or the opt-in fails with AccessDenied; add that statement outside this app", name)))
+		awscdk.Annotations_Of(t).AddWarningV2(jsii.String(ImportedRoleWarning), jsii.String(fmt.Sprintf(
+			"role %s is imported: its trust policy must allow the function role (%s) to sts:AssumeRole, "+
+				"or the opt-in fails with AccessDenied; pass an existing FunctionRole it trusts, or add the "+
+				"statement outside this app", name, *t.FunctionRole.Node().Path())))
 	}
 	// ecs:PutAccountSetting supports no resource ARNs but the
 	// ecs:account-setting condition key; ecs:ListAccountSettings supports

@@ -21,7 +21,10 @@ import (
 	"github.com/trunkctl/trunkctl/cdk/trunking"
 )
 
-const importedRoleArn = "arn:aws:iam::123456789012:role/ops/existing-instances"
+const (
+	importedRoleArn         = "arn:aws:iam::123456789012:role/ops/existing-instances"
+	existingFunctionRoleArn = "arn:aws:iam::123456789012:role/trunkctl-optin"
+)
 
 // subject is a stack using both constructs, synthesized once for all tests.
 type subject struct {
@@ -76,6 +79,12 @@ func get(t *testing.T) *subject {
 		s.hbCapacity = trunking.NewTrunkCapacity(s.hbStack, "Capacity", &trunking.TrunkCapacityProps{
 			Cluster: hbCluster, Trunking: hbOptIn, InstanceType: "c8g.large", Image: trunking.ImageAL2023HostBootstrap,
 			HostBootstrapArgs: []string{"--wait", "5m"},
+		})
+		// Both roles exist already: the function uses the role the instance
+		// role trusts.
+		trunking.NewEniTrunking(s.hbStack, "ExistingRoles", &trunking.EniTrunkingProps{
+			Roles:        []awsiam.IRole{awsiam.Role_FromRoleArn(s.hbStack, jsii.String("ExistingInstanceRole"), jsii.String(importedRoleArn), nil)},
+			FunctionRole: awsiam.Role_FromRoleArn(s.hbStack, jsii.String("ExistingFunctionRole"), jsii.String(existingFunctionRoleArn), nil),
 		})
 		s.tpl = cdktest.FromStack(t, s.stack)
 		s.hbTpl = cdktest.FromStack(t, s.hbStack)
@@ -370,6 +379,32 @@ func TestTrunkCapacityWithHostBootstrap(t *testing.T) {
 			assertions.Annotations_FromStack(s.hbStack).HasWarning(jsii.String("/HostBootstrapSubject/Capacity"),
 				assertions.Match_StringLikeRegexp(jsii.String("instance type c8g.large: trunking support is unknown")))
 		})
+	})
+}
+
+func TestEniTrunkingWithAnExistingFunctionRole(t *testing.T) {
+	s := get(t)
+	tpl := s.hbTpl
+	t.Run("the function runs as the given role, which may assume exactly the opted-in role", func(t *testing.T) {
+		cdktest.Check(t, func() {
+			tpl.Assert.HasResourceProperties(jsii.String("AWS::Lambda::Function"), assertions.Match_ObjectLike(&map[string]interface{}{
+				"Role": existingFunctionRoleArn,
+			}))
+		})
+		var assumable []string
+		for _, id := range tpl.OfType("AWS::IAM::Policy") {
+			p := tpl.Resources[id].Properties
+			if cdktest.JSON(p["Roles"]) != `["trunkctl-optin"]` {
+				continue
+			}
+			doc := cdktest.JSON(p["PolicyDocument"])
+			if strings.Contains(doc, "sts:AssumeRole") {
+				assumable = append(assumable, doc)
+			}
+		}
+		if len(assumable) != 1 || !strings.Contains(assumable[0], `"Resource":"`+importedRoleArn+`"`) {
+			t.Errorf("policies of the existing function role: %v", assumable)
+		}
 	})
 }
 
