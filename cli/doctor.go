@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -212,19 +213,30 @@ func (o *doctorOpts) print() error {
 			Summary  map[string]int   `json:"summary"`
 		}{o.cluster, o.findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}})
 	}
-	t := newTable(o.io, "CHECK", "SUBJECT", "FINDING", "FIX", "SEVERITY")
-	for _, f := range o.findings {
-		color := colorGreen
-		switch f.Severity {
-		case doctor.Error:
-			color = colorRed
-		case doctor.Warning:
-			color = colorYellow
+	if !o.io.OutIsTerminal {
+		// Piped: one tab-separated line per finding, severity first, for grep and awk.
+		t := newTable(o.io, "SEVERITY", "CHECK", "SUBJECT", "FINDING", "FIX")
+		for _, f := range o.findings {
+			t.add(string(f.Severity), f.Check, f.Subject, f.Message, f.Fix)
 		}
-		t.add(f.Check, f.Subject, f.Message, f.Fix, o.io.color(color, string(f.Severity)))
-	}
-	if err := t.render(); err != nil {
-		return err
+		if err := t.render(); err != nil {
+			return err
+		}
+	} else {
+		// A terminal: fixes are long commands, so each finding is a small block.
+		for _, f := range o.findings {
+			color := colorGreen
+			switch f.Severity {
+			case doctor.Error:
+				color = colorRed
+			case doctor.Warning:
+				color = colorYellow
+			}
+			fmt.Fprintf(o.io.Out, "%s %s %s\n    %s\n", o.io.color(color, fmt.Sprintf("%-7s", strings.ToUpper(string(f.Severity)))), f.Check, f.Subject, f.Message)
+			if f.Fix != "" {
+				fmt.Fprintf(o.io.Out, "    fix: %s\n", f.Fix)
+			}
+		}
 	}
 	o.io.Infof("%d error(s), %d warning(s)", counts[doctor.Error], counts[doctor.Warning])
 	return nil

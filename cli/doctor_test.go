@@ -48,7 +48,7 @@ func TestDoctorOfAHealthyClusterExitsZero(t *testing.T) {
 	if err := run(context.Background(), doctorOptsFor(w, s, outputTable)); err != nil {
 		t.Fatalf("%v\n%s\n%s", err, out, errOut)
 	}
-	if !strings.Contains(out.String(), "summary\tprod\t2 container instance(s), 2 with a trunk ENI, 2 awsvpc task(s)\t-\tinfo") {
+	if !strings.Contains(out.String(), "info\tsummary\tprod\t2 container instance(s), 2 with a trunk ENI, 2 awsvpc task(s)\t-") {
 		t.Fatalf("stdout = %q", out)
 	}
 	if !strings.Contains(errOut.String(), "0 error(s), 0 warning(s)") {

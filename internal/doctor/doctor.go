@@ -137,7 +137,11 @@ func checkRoles(in Input, add func(Finding)) {
 			add(Finding{CheckRoleOptIn, Warning, r.Arn, "could not read awsvpcTrunking for the role: " + r.Err.Error(),
 				"run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
 		case r.EffectiveValue != "enabled":
-			add(Finding{CheckRoleOptIn, Error, r.Arn, fmt.Sprintf("awsvpcTrunking is %s for the role (from the %s), so new instances get no trunk", r.EffectiveValue, r.Source),
+			from := "the account default"
+			if r.Source == "principal" {
+				from = "the role's own setting"
+			}
+			add(Finding{CheckRoleOptIn, Error, r.Arn, fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from),
 				"trunkctl enable --role " + r.Arn})
 		case r.Source == "default":
 			add(Finding{CheckRoleOptIn, Info, r.Arn, "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",

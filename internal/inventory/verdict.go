@@ -74,7 +74,7 @@ func Judge(ci ContainerInstance, it catalog.InstanceType) Verdict {
 	case ci.Status == statusRegistering:
 		return Verdict{VerdictRegistering, "registering: the trunk may still be provisioning", true}
 	case it.Support == catalog.Unknown:
-		return Verdict{VerdictUnknownType, fmt.Sprintf("no trunk; type %s not in the published table (%s)", ci.InstanceType, it.Reason), false}
+		return Verdict{VerdictUnknownType, fmt.Sprintf("no trunk; type %s: %s", ci.InstanceType, it.Reason), false}
 	default:
 		return Verdict{VerdictNoTrunk, "no trunk: registered while the role was not opted in, or before; opt the role in, then drain and replace it", false}
 	}
