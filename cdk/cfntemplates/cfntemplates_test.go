@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trunkctl/trunkctl/cdk/cfntemplates"
+	"github.com/trunkctl/trunkctl/cdk/internal/cdktest"
 	"github.com/trunkctl/trunkctl/cdk/stacks"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
@@ -30,6 +31,7 @@ var (
 
 func generate(t *testing.T) map[string][]byte {
 	t.Helper()
+	cdktest.SkipIfShort(t)
 	once.Do(func() {
 		dir, err := os.MkdirTemp("", "cfntemplates-test-")
 		if err != nil {
@@ -145,6 +147,9 @@ func TestTemplatesDeployWithoutTheCDK(t *testing.T) {
 
 func TestCfnLintFindsNothingInAnyTemplate(t *testing.T) {
 	t.Parallel() // cfn-lint takes seconds to start; overlap it with the synth
+	if testing.Short() {
+		t.Skip("cfn-lint is a peer; skipped with -short")
+	}
 	lint := peer.LookPath(t, "cfn-lint", "pip install cfn-lint")
 	files, err := filepath.Glob(filepath.Join(committedDir, "*.yaml"))
 	if err != nil || len(files) == 0 {

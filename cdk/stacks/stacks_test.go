@@ -29,6 +29,7 @@ var (
 // skipped, synthesized once for every test in this package.
 func get(t *testing.T) *synthesized {
 	t.Helper()
+	cdktest.SkipIfShort(t)
 	once.Do(func() {
 		a := stacks.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{"aws:cdk:bundling-stacks": []interface{}{}}})
 		app.eni = stacks.NewEniTrunkingStack(a, stacks.EniTrunkingStackID, nil)
@@ -183,6 +184,7 @@ func TestProofTaskCount(t *testing.T) {
 }
 
 func TestBuildRejectsABadMaxCapacity(t *testing.T) {
+	cdktest.SkipIfShort(t) // starts the jsii runtime
 	a := stacks.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{stacks.CtxMaxCapacity: "two"}})
 	if err := stacks.Build(a); err == nil || !strings.Contains(err.Error(), "maxCapacity") {
 		t.Errorf("Build = %v, want an error about maxCapacity", err)

@@ -56,6 +56,7 @@ func newClusterIn(stack awscdk.Stack) awsecs.Cluster {
 //     in ECS's published table) that installs hostbootstrap from an asset.
 func get(t *testing.T) *subject {
 	t.Helper()
+	cdktest.SkipIfShort(t)
 	once.Do(func() {
 		app := stacks.NewApp(&awscdk.AppProps{Context: ptr(cdktest.NoBundling())})
 		s := &subj

@@ -200,3 +200,12 @@ func QuietNode() {
 		}
 	}
 }
+
+// SkipIfShort skips tests that synthesize (seconds each, and node): `make
+// test-short` runs no CDK synth.
+func SkipIfShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("synthesizes CDK stacks; skipped with -short")
+	}
+}
