@@ -192,11 +192,14 @@ func printRoles(s *IOStreams, rs []roleStatus) error {
 }
 
 func (o *statusOpts) RecommendActions() error {
-	recommendForRoles(o.io, o.results)
+	recommendForRoles(o.io, o.results, o.cluster)
 	return nil
 }
 
-func recommendForRoles(s *IOStreams, rs []roleStatus) {
+func recommendForRoles(s *IOStreams, rs []roleStatus, cluster string) {
+	if cluster == "" {
+		cluster = "CLUSTER"
+	}
 	for _, r := range rs {
 		if r.Error == "" && r.EffectiveValue != accountsetting.Enabled {
 			s.Infof("Turn it on: trunkctl enable --role %s", r.RoleArn)
@@ -204,7 +207,7 @@ func recommendForRoles(s *IOStreams, rs []roleStatus) {
 	}
 	for _, r := range rs {
 		if r.Error == "" && r.EffectiveValue == accountsetting.Enabled {
-			s.Infof("Instances registered before the opt-in have no trunk; check: trunkctl instances --cluster CLUSTER")
+			s.Infof("Instances registered before the opt-in have no trunk; check: trunkctl instances --cluster %s", cluster)
 			return
 		}
 	}
