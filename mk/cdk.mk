@@ -29,19 +29,26 @@ cdk-synth: $(CDK_CLI)
 cdk-deploy: $(CDK_CLI)
 	$(CDK_CLI) deploy $(STACKS) $(CDK_FLAGS)
 
-# Upload dist/lambda.zip under a content-addressed key (a new zip is a new
-# key, so CloudFormation updates the function) and print the deploy commands
-# for templates/. BUCKET must be in the Region you deploy to.
+# Upload dist/lambda.zip and dist/hostbootstrap-linux-amd64 (the cluster
+# templates use c5.large, x86_64) under content-addressed keys (a new build is
+# a new key, so CloudFormation updates what uses it) and print the deploy
+# commands for templates/. BUCKET must be in the Region you deploy to.
 # S3CP_FLAGS: extra `aws s3 cp` flags (e.g. --endpoint-url for a test server).
 S3CP_FLAGS ?=
 PREFIX ?= trunkctl/
-package: $(DIST)/lambda.zip
+package: $(DIST)/lambda.zip $(DIST)/hostbootstrap-linux-amd64
 	@test -n "$(BUCKET)" || { echo "usage: make package BUCKET=<s3 bucket in the deploy Region> [PREFIX=trunkctl/]" >&2; exit 2; }
-	@key="$(PREFIX)lambda-$$(sha256sum $(DIST)/lambda.zip | cut -c1-16).zip"; \
-	  aws s3 cp --only-show-errors $(S3CP_FLAGS) $(DIST)/lambda.zip "s3://$(BUCKET)/$$key" >&2; \
+	@lambda="$(PREFIX)lambda-$$(sha256sum $(DIST)/lambda.zip | cut -c1-16).zip"; \
+	  hb="$(PREFIX)hostbootstrap-linux-amd64-$$(sha256sum $(DIST)/hostbootstrap-linux-amd64 | cut -c1-16)"; \
+	  aws s3 cp --only-show-errors $(S3CP_FLAGS) $(DIST)/lambda.zip "s3://$(BUCKET)/$$lambda" >&2; \
+	  aws s3 cp --only-show-errors $(S3CP_FLAGS) $(DIST)/hostbootstrap-linux-amd64 "s3://$(BUCKET)/$$hb" >&2; \
+	  code="LambdaCodeBucket=$(BUCKET) LambdaCodeKey=$$lambda"; \
 	  echo "# Opt a new EC2 instance role into ENI trunking:"; \
 	  echo "aws cloudformation deploy --stack-name eni-trunking --template-file templates/eni-trunking.yaml \\"; \
-	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides LambdaCodeBucket=$(BUCKET) LambdaCodeKey=$$key"; \
-	  echo "# Or a whole cluster whose capacity waits for the opt-in:"; \
+	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides $$code"; \
+	  echo "# Or a whole cluster (ECS-optimized AL2023) whose capacity waits for the opt-in:"; \
 	  echo "aws cloudformation deploy --stack-name trunk-cluster --template-file templates/trunk-cluster.yaml \\"; \
-	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides LambdaCodeBucket=$(BUCKET) LambdaCodeKey=$$key"
+	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides $$code"; \
+	  echo "# Or the same on plain AL2023, set up by hostbootstrap:"; \
+	  echo "aws cloudformation deploy --stack-name trunk-cluster-al2023 --template-file templates/trunk-cluster-al2023.yaml \\"; \
+	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides $$code HostBootstrapBucket=$(BUCKET) HostBootstrapKey=$$hb"

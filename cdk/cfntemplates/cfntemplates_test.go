@@ -137,6 +137,20 @@ func TestTemplatesDeployWithoutTheCDK(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the plain AL2023 cluster template downloads hostbootstrap named by parameters", func(t *testing.T) {
+		body := string(generate(t)[cfntemplates.TrunkClusterAL2023File])
+		for _, want := range []string{
+			"  " + stacks.ParamHostBootstrapBucket + ":\n    Type: String\n",
+			"  " + stacks.ParamHostBootstrapKey + ":\n    Type: String\n",
+			"aws s3 cp 's3://\n                - Ref: " + stacks.ParamHostBootstrapBucket + "\n                - /\n                - Ref: " + stacks.ParamHostBootstrapKey,
+			"  " + cfntemplates.ParamAL2023Ami + ":\n    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>\n    Default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64",
+			"Sid: ReadHostBootstrap",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks\n%s", cfntemplates.TrunkClusterAL2023File, want)
+			}
+		}
+	})
 	t.Run("the cluster template names its AMI parameter", func(t *testing.T) {
 		body := generate(t)[cfntemplates.TrunkClusterFile]
 		if !bytes.Contains(body, []byte("  "+cfntemplates.ParamEcsAmi+":\n    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>\n    Default: /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id")) {

@@ -24,6 +24,9 @@ const (
 	ParamLambdaCodeKey    = "LambdaCodeKey"
 	// ParamOnDelete is eni-trunking.yaml's choice of trunking.OnDelete.
 	ParamOnDelete = "OnDelete"
+	// The hostbootstrap binary of trunk-cluster-al2023.yaml.
+	ParamHostBootstrapBucket = "HostBootstrapBucket"
+	ParamHostBootstrapKey    = "HostBootstrapKey"
 )
 
 // FeatureFlags are the CDK feature flags the app sets. They live here, not in

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -31,6 +32,9 @@ type TrunkClusterStackProps struct {
 	// Image and HostBootstrap choose how instances join (see trunking.Image).
 	Image         trunking.Image
 	HostBootstrap *trunking.S3Object
+	// HostBootstrapFromParameters (with ImageAL2023HostBootstrap) takes the
+	// binary's bucket and key as template parameters instead of an asset.
+	HostBootstrapFromParameters bool
 	// MaxCapacity of the group (default 2).
 	MaxCapacity int
 	// DesiredTasks of the example service (default: one more than
@@ -93,13 +97,17 @@ func NewTrunkClusterStack(scope constructs.Construct, id string, props *TrunkClu
 		Roles: []awsiam.IRole{role},
 		Code:  props.Code.code(stack),
 	})
+	hostBootstrap := props.HostBootstrap
+	if hostBootstrap == nil && props.HostBootstrapFromParameters {
+		hostBootstrap = hostBootstrapFromParameters(stack)
+	}
 	capacity := trunking.NewTrunkCapacity(stack, "Capacity", &trunking.TrunkCapacityProps{
 		Cluster:       cluster,
 		Trunking:      optIn,
 		Role:          role,
 		InstanceType:  props.InstanceType,
 		Image:         props.Image,
-		HostBootstrap: props.HostBootstrap,
+		HostBootstrap: hostBootstrap,
 		MaxCapacity:   props.MaxCapacity,
 	})
 
@@ -202,5 +210,22 @@ func (a *dependOnAssociations) Visit(node constructs.IConstruct) {
 		if assoc, ok := c.(awsecs.CfnClusterCapacityProviderAssociations); ok {
 			a.service.Node().AddDependency(assoc)
 		}
+	}
+}
+
+func hostBootstrapFromParameters(stack awscdk.Stack) *trunking.S3Object {
+	bucket := awscdk.NewCfnParameter(stack, jsii.String(ParamHostBootstrapBucket), &awscdk.CfnParameterProps{
+		Type:        jsii.String("String"),
+		Description: jsii.String("S3 bucket holding hostbootstrap for the instances' architecture (make package BUCKET=...)"),
+		MinLength:   jsii.Number(3),
+	})
+	key := awscdk.NewCfnParameter(stack, jsii.String(ParamHostBootstrapKey), &awscdk.CfnParameterProps{
+		Type:        jsii.String("String"),
+		Description: jsii.String("S3 key of the hostbootstrap binary (dist/hostbootstrap-linux-amd64 for x86_64 instance types)"),
+		MinLength:   jsii.Number(1),
+	})
+	return &trunking.S3Object{
+		Bucket: awss3.Bucket_FromBucketName(stack, jsii.String("HostBootstrapBucketRef"), bucket.ValueAsString()),
+		Key:    *key.ValueAsString(),
 	}
 }
