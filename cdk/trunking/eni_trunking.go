@@ -40,10 +40,11 @@ const (
 
 // EniTrunkingProps configures EniTrunking.
 type EniTrunkingProps struct {
-	// Roles to opt in; at least one. A role created in this app (awsiam.NewRole)
-	// gets a trust statement for the function role. An imported role's trust
-	// policy cannot be edited from here: add the function role to it yourself
-	// (or create the role here); the construct warns at synth.
+	// Roles to opt in: existing ones, or none for a new instance role made
+	// by NewInstanceRole inside the construct (id InstanceRole). A role
+	// created in this app (awsiam.NewRole) gets a trust statement for the
+	// function role. An imported role's trust policy cannot be edited from
+	// here: see FunctionRole; the construct warns at synth.
 	Roles []awsiam.IRole
 	// Setting is the ECS account setting name (default awsvpcTrunking).
 	Setting string
@@ -107,10 +108,10 @@ type OptIn struct {
 
 // NewEniTrunking creates the function, its role and one custom resource per role.
 func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingProps) *EniTrunking {
-	if props == nil || len(props.Roles) == 0 {
-		panic(fmt.Sprintf("EniTrunking %s: at least one role to opt in is required", id))
+	p := EniTrunkingProps{}
+	if props != nil {
+		p = *props
 	}
-	p := *props
 	p.Setting = orDefault(p.Setting, DefaultSetting)
 	p.Value = orDefault(p.Value, DefaultValue)
 	if p.OnDelete == "" {
@@ -173,6 +174,9 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		RetryAttempts: jsii.Number(0),
 	})
 
+	if len(p.Roles) == 0 {
+		p.Roles = []awsiam.IRole{NewInstanceRole(t, "InstanceRole")}
+	}
 	seen := map[string]bool{}
 	for _, role := range p.Roles {
 		name := *role.Node().Id()
@@ -253,6 +257,15 @@ func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) 
 	// The role must hold its permission before the function acts as it.
 	cr.Node().AddDependency(policy)
 	return OptIn{Role: role, Resource: cr, Policy: policy}
+}
+
+// Roles returns the opted-in roles, in the order given.
+func (t *EniTrunking) Roles() []awsiam.IRole {
+	roles := make([]awsiam.IRole, len(t.optIns))
+	for i, o := range t.optIns {
+		roles[i] = o.Role
+	}
+	return roles
 }
 
 // OptIns returns the opt-in of every role, in the order given.

@@ -37,6 +37,7 @@ type subject struct {
 	hbStack    awscdk.Stack
 	hbTpl      *cdktest.Template
 	hbCapacity *trunking.TrunkCapacity
+	hbOptIn    *trunking.EniTrunking
 }
 
 var (
@@ -75,8 +76,9 @@ func get(t *testing.T) *subject {
 
 		s.hbStack = awscdk.NewStack(app, jsii.String("HostBootstrapSubject"), nil)
 		hbCluster := newClusterIn(s.hbStack)
-		hbRole := trunking.NewInstanceRole(s.hbStack, "InstanceRole")
-		hbOptIn := trunking.NewEniTrunking(s.hbStack, "Trunking", &trunking.EniTrunkingProps{Roles: []awsiam.IRole{hbRole}})
+		// No roles given: the construct makes the instance role.
+		hbOptIn := trunking.NewEniTrunking(s.hbStack, "Trunking", nil)
+		s.hbOptIn = hbOptIn
 		s.hbCapacity = trunking.NewTrunkCapacity(s.hbStack, "Capacity", &trunking.TrunkCapacityProps{
 			Cluster: hbCluster, Trunking: hbOptIn, InstanceType: "c8g.large", Image: trunking.ImageAL2023HostBootstrap,
 			HostBootstrapArgs: []string{"--wait", "5m"},
@@ -372,6 +374,21 @@ func TestTrunkCapacityWithHostBootstrap(t *testing.T) {
 		params := cdktest.JSON(tpl.Raw["Parameters"])
 		if !strings.Contains(params, "al2023-ami-kernel-6.1-arm64") && !strings.Contains(params, "al2023-ami-kernel-default-arm64") {
 			t.Errorf("no arm64 AL2023 AMI parameter in %s", params)
+		}
+	})
+
+	t.Run("without roles the opt-in makes an EC2 instance role, which the capacity uses", func(t *testing.T) {
+		roles := s.hbOptIn.Roles()
+		if len(roles) != 1 || *roles[0].Node().Path() != "HostBootstrapSubject/Trunking/InstanceRole" {
+			t.Fatalf("roles %v", roles)
+		}
+		roleID := cdktest.LogicalID(s.hbStack, roles[0])
+		if got := cdktest.LogicalID(s.hbStack, s.hbCapacity.LaunchTemplate.Role()); got != roleID {
+			t.Errorf("launch template role %s, want %s", got, roleID)
+		}
+		trust := cdktest.JSON(tpl.Resources[roleID].Properties["AssumeRolePolicyDocument"])
+		if !strings.Contains(trust, `"Service":"ec2.amazonaws.com"`) {
+			t.Errorf("trust policy %s", trust)
 		}
 	})
 
