@@ -16,8 +16,8 @@ import (
 )
 
 type synthesized struct {
-	eni, cluster       awscdk.Stack
-	eniTpl, clusterTpl *cdktest.Template
+	eni, cluster, existing          awscdk.Stack
+	eniTpl, clusterTpl, existingTpl *cdktest.Template
 }
 
 var (
@@ -34,9 +34,14 @@ func get(t *testing.T) *synthesized {
 		a := stacks.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{"aws:cdk:bundling-stacks": []interface{}{}}})
 		app.eni = stacks.NewEniTrunkingStack(a, stacks.EniTrunkingStackID, nil)
 		app.cluster = stacks.NewTrunkClusterStack(a, stacks.TrunkClusterStackID, nil)
+		app.existing = stacks.NewTrunkClusterStack(a, "ExistingVpcClusterStack", &stacks.TrunkClusterStackProps{
+			StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}},
+			VpcID:      "vpc-0123456789abcdef0",
+		})
 		stacks.AddNagChecks(a)
 		app.eniTpl = cdktest.FromStack(t, app.eni)
 		app.clusterTpl = cdktest.FromStack(t, app.cluster)
+		app.existingTpl = cdktest.FromStack(t, app.existing)
 	})
 	if app.clusterTpl == nil {
 		t.Fatal("the stacks did not synthesize")
@@ -171,6 +176,22 @@ func TestTrunkClusterStack(t *testing.T) {
 		_, asg := tpl.One(t, "AWS::AutoScaling::AutoScalingGroup")
 		if !slices.Contains(asg.DependsOn, crID) {
 			t.Errorf("group DependsOn %v, want %s", asg.DependsOn, crID)
+		}
+	})
+}
+
+func TestTrunkClusterStackInAnExistingVpc(t *testing.T) {
+	s := get(t)
+	tpl := s.existingTpl
+	t.Run("it creates no VPC and puts instances and tasks in the looked-up VPC's private subnets", func(t *testing.T) {
+		if n := len(tpl.OfType("AWS::EC2::VPC")) + len(tpl.OfType("AWS::EC2::Subnet")); n != 0 {
+			t.Errorf("%d VPC or subnet resources", n)
+		}
+		_, asg := tpl.One(t, "AWS::AutoScaling::AutoScalingGroup")
+		subnets := cdktest.JSON(asg.Properties["VPCZoneIdentifier"])
+		_, svc := tpl.One(t, "AWS::ECS::Service")
+		if !strings.Contains(subnets, `"p-`) || !strings.Contains(cdktest.JSON(svc.Properties["NetworkConfiguration"]), `"p-`) {
+			t.Errorf("group subnets %s; service %s", subnets, cdktest.JSON(svc.Properties["NetworkConfiguration"]))
 		}
 	})
 }
