@@ -65,3 +65,18 @@ func TestUsageTakesTheLimitThatAppliesToTheInstance(t *testing.T) {
 		t.Fatalf("untrunked usage = %+v, want limit 2", u)
 	}
 }
+
+func FuzzCompareVersions(f *testing.F) {
+	for _, s := range []string{"1.28.1", "v1.29.1", "1.30.0-beta+x", "", "..", "1.a.3", "99999999999999999999.1"} {
+		f.Add(s, "1.28.1")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ab, ba := inventory.CompareVersions(a, b), inventory.CompareVersions(b, a)
+		if ab != -ba {
+			t.Fatalf("CompareVersions(%q, %q) = %d but reversed = %d", a, b, ab, ba)
+		}
+		if inventory.CompareVersions(a, a) != 0 {
+			t.Fatalf("%q does not equal itself", a)
+		}
+	})
+}
