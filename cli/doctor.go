@@ -163,23 +163,23 @@ func (o *doctorOpts) gather(ctx context.Context) (doctor.Input, error) {
 		subnets = append(subnets, i.SubnetID)
 	}
 	g, gctx = errgroup.WithContext(ctx)
+	// These reads only feed some checks: a failure becomes a warning finding,
+	// not the end of the run.
 	g.Go(func() error {
-		var err error
-		in.Subnets, err = o.loader.Subnets(gctx, subnets)
-		return err
+		in.Subnets, in.SubnetsErr = o.loader.Subnets(gctx, subnets)
+		return nil
 	})
 	g.Go(func() error {
-		if len(amis) == 0 {
-			return nil
+		if len(amis) > 0 {
+			in.Images, in.ImagesErr = o.loader.Images(gctx, amis)
 		}
-		var err error
-		in.Images, err = o.loader.Images(gctx, amis)
-		return err
+		return nil
 	})
 	g.Go(func() error {
 		arns, noProfile, err := o.loader.RolesOfInstances(gctx, in.Instances)
 		if err != nil {
-			return err
+			in.RolesErr = err
+			return nil
 		}
 		if len(noProfile) > 0 {
 			o.io.Warnf("%d EC2 instance(s) have no instance profile: %v", len(noProfile), noProfile)

@@ -75,3 +75,18 @@ func TestDoctorStillChecksInstancesWhenTheRoleCannotBeRead(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+func TestDoctorTurnsFailedSideReadsIntoWarnings(t *testing.T) {
+	w := healthyWorld(t)
+	w.cluster.Fail["iam:GetInstanceProfile"] = inventorytest.APIError("AccessDenied", "not allowed")
+	w.cluster.Fail["ec2:DescribeSubnets"] = inventorytest.APIError("UnauthorizedOperation", "not allowed")
+	s, out, _ := streams(false)
+	if err := run(context.Background(), doctorOptsFor(w, s, outputJSON)); err != nil {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{"could not find the instance roles behind the cluster", "shared subnets were not checked"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no warning %q in %s", want, out)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func IsThrottle(err error) bool {
 func IsNotFound(err error) bool {
 	return codeIn(err, "NoSuchEntity", "NoSuchEntityException", "ClusterNotFoundException",
 		"NotFoundException", "ResourceNotFoundException", "InvalidInstanceID.NotFound",
-		"InvalidNetworkInterfaceID.NotFound", "InvalidSubnetID.NotFound")
+		"InvalidNetworkInterfaceID.NotFound", "InvalidSubnetID.NotFound", "InvalidAMIID.NotFound")
 }
 
 // IsInvalidParameter reports a request ECS or EC2 refused as malformed.

@@ -72,6 +72,11 @@ type Input struct {
 	// could not be checked (ServiceLinkedErr says why).
 	ServiceLinkedRole *bool
 	ServiceLinkedErr  error
+	// RolesErr: the roles behind the cluster could not be found.
+	RolesErr error
+	// SubnetsErr, ImagesErr: those reads failed, so their checks were skipped.
+	SubnetsErr error
+	ImagesErr  error
 }
 
 // Run runs every check and returns findings sorted by severity, check, subject.
@@ -127,6 +132,11 @@ func checkServiceLinkedRole(in Input, add func(Finding)) {
 }
 
 func checkRoles(in Input, add func(Finding)) {
+	if in.RolesErr != nil {
+		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "could not find the instance roles behind the cluster: " + in.RolesErr.Error(),
+			"allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
+		return
+	}
 	if len(in.Roles) == 0 && len(in.ContainerInstances) > 0 {
 		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "found no instance role behind the container instances (no instance profiles?)",
 			"launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
@@ -203,6 +213,10 @@ func checkInstances(in Input, add func(Finding)) {
 				"add container instances, or use a type with more tasks: trunkctl capacity --family " + it.Family})
 		}
 	}
+	if in.SubnetsErr != nil {
+		add(Finding{CheckSharedSubnet, Warning, in.Cluster, "could not describe the instances' subnets, so shared subnets were not checked: " + in.SubnetsErr.Error(),
+			"allow ec2:DescribeSubnets"})
+	}
 	add(Finding{CheckSummary, Info, in.Cluster, fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(in.ContainerInstances), trunked, tasks), ""})
 }
 
@@ -237,7 +251,11 @@ func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add 
 	im, ok := in.Images[ci.AMI]
 	switch {
 	case !ok:
-		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s could not be described to tell", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI),
+		why := "is gone"
+		if in.ImagesErr != nil {
+			why = "could not be described (" + in.ImagesErr.Error() + ")"
+		}
+		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI, why),
 			fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Cluster, ci.ID())})
 	case !im.IsAmazonLinux():
 		add(Finding{CheckAgentOS, Error, subject, fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, inventory.MinAgentNonAmzn),

@@ -437,10 +437,18 @@ func (l *Loader) Instances(ctx context.Context, ids []string) (map[string]Instan
 	g, gctx := errgroup.WithContext(ctx)
 	for _, batch := range chunk(uniq(ids), MaxEC2IDs) {
 		g.Go(func() error {
-			p := ec2.NewDescribeInstancesPaginator(l.EC2, &ec2.DescribeInstancesInput{InstanceIds: batch})
+			in := &ec2.DescribeInstancesInput{InstanceIds: batch}
+			p := ec2.NewDescribeInstancesPaginator(l.EC2, in)
 			for p.HasMorePages() {
 				var page *ec2.DescribeInstancesOutput
-				if err := l.call(gctx, func() (err error) { page, err = p.NextPage(gctx); return err }); err != nil {
+				err := l.call(gctx, func() (err error) { page, err = p.NextPage(gctx); return err })
+				if awserr.IsNotFound(err) && in.InstanceIds != nil {
+					// One instance is gone for good; a filter on the same ids returns the others.
+					in = &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: batch}}}
+					p = ec2.NewDescribeInstancesPaginator(l.EC2, in)
+					continue
+				}
+				if err != nil {
 					return fmt.Errorf("describe instances: %w", err)
 				}
 				mu.Lock()
@@ -509,10 +517,18 @@ func (l *Loader) Images(ctx context.Context, ids []string) (map[string]Image, er
 	for _, batch := range chunk(uniq(ids), MaxEC2IDs) {
 		g.Go(func() error {
 			var res *ec2.DescribeImagesOutput
-			if err := l.call(gctx, func() (err error) {
+			err := l.call(gctx, func() (err error) {
 				res, err = l.EC2.DescribeImages(gctx, &ec2.DescribeImagesInput{ImageIds: batch})
 				return err
-			}); err != nil {
+			})
+			if awserr.IsNotFound(err) {
+				// A deregistered AMI fails the call; a filter returns the ones that exist.
+				err = l.call(gctx, func() (err error) {
+					res, err = l.EC2.DescribeImages(gctx, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: batch}}})
+					return err
+				})
+			}
+			if err != nil {
 				return fmt.Errorf("describe images: %w", err)
 			}
 			mu.Lock()

@@ -195,3 +195,20 @@ func TestRoleExistsTellsMissingFromFailing(t *testing.T) {
 		t.Fatal("want an error when GetRole is denied")
 	}
 }
+
+func TestInstancesAndImagesThatAreGoneDoNotFailTheOthers(t *testing.T) {
+	c := inventorytest.New()
+	c.AddInstance(inventorytest.InstanceSpec{N: 1})
+	l := loader(c, 2)
+	insts, err := l.Instances(context.Background(), []string{inventorytest.InstanceID(1), "i-0gone"})
+	if err != nil || len(insts) != 1 {
+		t.Fatalf("instances %v err %v", insts, err)
+	}
+	images, err := l.Images(context.Background(), []string{"ami-0al2023", "ami-0gone"})
+	if err != nil || len(images) != 1 || !images["ami-0al2023"].IsAmazonLinux() {
+		t.Fatalf("images %v err %v", images, err)
+	}
+	if calls := c.Calls(); calls["ec2:DescribeInstances"] != 2 || calls["ec2:DescribeImages"] != 2 {
+		t.Fatalf("calls = %s; want one retry with a filter each", c.SortedOps())
+	}
+}

@@ -333,13 +333,23 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 		return nil, err
 	}
 	defer leave()
-	if err := checkIDs(in.InstanceIds); err != nil {
+	ids, byFilter := in.InstanceIds, false
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) != "instance-id" {
+			return nil, APIError("InvalidParameterValue", "fake supports only the instance-id filter")
+		}
+		ids, byFilter = f.Values, true
+	}
+	if err := checkIDs(ids); err != nil {
 		return nil, err
 	}
 	r := ec2types.Reservation{}
-	for _, id := range in.InstanceIds {
+	for _, id := range ids {
 		i, ok := e.c.Instances[id]
 		if !ok {
+			if byFilter {
+				continue
+			}
 			return nil, APIError("InvalidInstanceID.NotFound", fmt.Sprintf("The instance ID '%s' does not exist", id))
 		}
 		r.Instances = append(r.Instances, i)
@@ -403,14 +413,26 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		return nil, err
 	}
 	defer leave()
-	if err := checkIDs(in.ImageIds); err != nil {
+	ids, byFilter := in.ImageIds, false
+	for _, f := range in.Filters {
+		if aws.ToString(f.Name) != "image-id" {
+			return nil, APIError("InvalidParameterValue", "fake supports only the image-id filter")
+		}
+		ids, byFilter = f.Values, true
+	}
+	if err := checkIDs(ids); err != nil {
 		return nil, err
 	}
 	out := &ec2.DescribeImagesOutput{}
-	for _, id := range in.ImageIds {
-		if im, ok := e.c.Images[id]; ok {
-			out.Images = append(out.Images, im)
+	for _, id := range ids {
+		im, ok := e.c.Images[id]
+		if !ok {
+			if byFilter {
+				continue
+			}
+			return nil, APIError("InvalidAMIID.NotFound", fmt.Sprintf("The image id '[%s]' does not exist", id))
 		}
+		out.Images = append(out.Images, im)
 	}
 	return out, nil
 }
