@@ -13,7 +13,7 @@ import (
 
 func doctorOptsFor(w *world, s *IOStreams, output string) *doctorOpts {
 	return &doctorOpts{cluster: "prod", stuckAfter: 5 * time.Minute, output: output, region: "us-east-1", io: s,
-		loader: w.loader(), resolver: w.resolver(), catalog: catalog.Default(), now: func() time.Time { return testNow }}
+		loader: w.loader(), resolver: w.resolver(), catalog: catalog.Default(), now: testNow}
 }
 
 func TestDoctorFindsEveryProblemWithItsFixAndExitsThree(t *testing.T) {
@@ -27,7 +27,7 @@ func TestDoctorFindsEveryProblemWithItsFixAndExitsThree(t *testing.T) {
 	im := w.cluster.Images["ami-0ubuntu"]
 	im.Name = strPtr("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server")
 	w.cluster.Images["ami-0ubuntu"] = im
-	w.cluster.AddTask(inventorytest.TaskSpec{N: 9, Instance: 1, AWSVPC: true, Status: "PROVISIONING", Created: testNow.Add(-20 * time.Minute)})
+	w.cluster.AddTask(inventorytest.TaskSpec{N: 9, Instance: 1, AWSVPC: true, Status: "PROVISIONING", Created: testNow().Add(-20 * time.Minute)})
 	s, out, _ := streams(false)
 	err := run(context.Background(), doctorOptsFor(w, s, outputJSON))
 	if ExitCodeOf(err) != ExitUnhealthy {

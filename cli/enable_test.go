@@ -158,3 +158,17 @@ func TestEnableRefusesRolesWithDefault(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestDryRunJSONListsThePlannedCalls(t *testing.T) {
+	w := newWorld(t)
+	w.caller = w.acct.RootARN()
+	code, out, _ := runCmd(t, w, false, "enable", "--role", "EcsInstanceRole", "--role", "Other", "--dry-run", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	golden(t, "enable-dry-run.golden.json", []byte(out))
+	code, out, _ = runCmd(t, w, false, "disable", "--default", "--dry-run", "-o", "json")
+	if code != ExitOK || !strings.Contains(out, `"operation": "ecs:PutAccountSettingDefault"`) || !strings.Contains(out, `"value": "disabled"`) {
+		t.Fatalf("exit %d, %s", code, out)
+	}
+}

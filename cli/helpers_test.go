@@ -87,14 +87,14 @@ func (w *world) resolver() accountsetting.Resolver {
 	}
 }
 
-var testNow = time.Date(2026, 3, 1, 14, 0, 0, 0, time.UTC)
+func testNow() time.Time { return time.Date(2026, 3, 1, 14, 0, 0, 0, time.UTC) }
 
 func (w *world) deps(s *IOStreams) Deps {
 	return Deps{
 		IO:      s,
 		AWS:     func(context.Context, GlobalOptions, io.Writer) (*AWS, error) { return w.aws(), nil },
 		Catalog: catalog.Default(),
-		Now:     func() time.Time { return testNow },
+		Now:     func() time.Time { return testNow() },
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // Epoch is the fixed clock of generated resources.
-var Epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+func Epoch() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 
 // InstanceSpec describes a container instance and its EC2 instance.
 type InstanceSpec struct {
@@ -74,7 +74,7 @@ func (c *Cluster) AddInstance(s InstanceSpec) string {
 			Attachment: &ec2types.NetworkInterfaceAttachment{InstanceId: aws.String(id)},
 		}
 	}
-	registered := Epoch.Add(time.Duration(s.N) * time.Minute)
+	registered := Epoch().Add(time.Duration(s.N) * time.Minute)
 	c.ContainerInstances = append(c.ContainerInstances, ecstypes.ContainerInstance{
 		ContainerInstanceArn: aws.String(arn), Ec2InstanceId: aws.String(id),
 		Status: aws.String(s.Status), StatusReason: optional(s.StatusReason), AgentConnected: s.Status == "ACTIVE",
@@ -134,7 +134,7 @@ func (c *Cluster) AddTask(s TaskSpec) string {
 		s.Subnet = "subnet-0a"
 	}
 	if s.Created.IsZero() {
-		s.Created = Epoch.Add(time.Hour)
+		s.Created = Epoch().Add(time.Hour)
 	}
 	arn := c.TaskArn(s.N)
 	t := ecstypes.Task{
