@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -10,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trunkctl/trunkctl/internal/accountsetting"
-	"github.com/trunkctl/trunkctl/internal/awsarn"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
@@ -24,7 +23,7 @@ type doctorLoader interface {
 	Instances(ctx context.Context, ids []string) (map[string]inventory.Instance, error)
 	Subnets(ctx context.Context, ids []string) (map[string]inventory.Subnet, error)
 	Images(ctx context.Context, ids []string) (map[string]inventory.Image, error)
-	RolesOfInstances(ctx context.Context, insts map[string]inventory.Instance) ([]string, []string, error)
+	RolesByInstance(ctx context.Context, insts map[string]inventory.Instance) (map[string][]string, error)
 	RoleExists(ctx context.Context, name string) (bool, error)
 }
 
@@ -116,7 +115,7 @@ func (o *doctorOpts) Execute(ctx context.Context) error {
 // gather reads what the checks need: independent reads run concurrently.
 func (o *doctorOpts) gather(ctx context.Context) (doctor.Input, error) {
 	in := doctor.Input{Cluster: o.cluster, Region: o.region, Now: o.now(), StuckAfter: o.stuckAfter, Catalog: o.catalog}
-	caller, callerArn, err := o.resolver.Caller(ctx)
+	caller, _, err := o.resolver.Caller(ctx)
 	if err != nil {
 		return in, err
 	}
@@ -124,10 +123,15 @@ func (o *doctorOpts) gather(ctx context.Context) (doctor.Input, error) {
 	if _, err := o.loader.Cluster(ctx, o.cluster); err != nil {
 		return in, clusterErr(err, o.cluster)
 	}
+	var roles instanceRoles
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
-		in.ContainerInstances, in.Tasks, err = loadInstancesAndTasks(gctx, o.io, o.loader, inventory.TaskQuery{Cluster: o.cluster})
+		// The roles behind the instances are read while the tasks are listed.
+		in.ContainerInstances, in.Tasks, err = loadInstancesAndTasks(gctx, o.io, o.loader, inventory.TaskQuery{Cluster: o.cluster},
+			func(ctx context.Context, cis []inventory.ContainerInstance) {
+				roles = readInstanceRoles(ctx, o.loader, o.resolver, cis)
+			})
 		return err
 	})
 	g.Go(func() error {
@@ -142,62 +146,44 @@ func (o *doctorOpts) gather(ctx context.Context) (doctor.Input, error) {
 	if err := g.Wait(); err != nil {
 		return in, err
 	}
-	ids := make([]string, 0, len(in.ContainerInstances))
-	var amis []string
+	in.Instances, in.RolesErr, in.InstanceRoles = roles.insts, roles.err, roles.byInstance
+	for _, st := range roles.roles {
+		r := doctor.Role{Arn: st.RoleArn, EffectiveValue: st.EffectiveValue, Source: st.Source}
+		if st.Error != "" {
+			r.Err = fmt.Errorf("%s", st.Error)
+		}
+		in.Roles = append(in.Roles, r)
+	}
+	var subnets, amis, noProfile []string
 	for _, ci := range in.ContainerInstances {
-		ids = append(ids, ci.EC2InstanceID)
 		// Only agents between the two minimums need the OS to be judged.
 		if ci.AgentVersion != "" && inventory.CompareVersions(ci.AgentVersion, inventory.MinAgent) >= 0 &&
 			inventory.CompareVersions(ci.AgentVersion, inventory.MinAgentNonAmzn) < 0 && ci.AMI != "" {
 			amis = append(amis, ci.AMI)
 		}
 	}
-	if len(ids) == 0 {
-		return in, nil
-	}
-	if in.Instances, err = o.loader.Instances(ctx, ids); err != nil {
-		return in, err
-	}
-	var subnets []string
-	for _, i := range in.Instances {
+	for id, i := range in.Instances {
 		subnets = append(subnets, i.SubnetID)
+		if i.InstanceProfileArn == "" {
+			noProfile = append(noProfile, id)
+		}
 	}
-	g, gctx = errgroup.WithContext(ctx)
+	if len(noProfile) > 0 {
+		sort.Strings(noProfile)
+		o.io.Warnf("%d EC2 instance(s) have no instance profile: %v", len(noProfile), noProfile)
+	}
 	// These reads only feed some checks: a failure becomes a warning finding,
 	// not the end of the run.
+	g, gctx = errgroup.WithContext(ctx)
 	g.Go(func() error {
-		in.Subnets, in.SubnetsErr = o.loader.Subnets(gctx, subnets)
+		if len(subnets) > 0 {
+			in.Subnets, in.SubnetsErr = o.loader.Subnets(gctx, subnets)
+		}
 		return nil
 	})
 	g.Go(func() error {
 		if len(amis) > 0 {
 			in.Images, in.ImagesErr = o.loader.Images(gctx, amis)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		arns, noProfile, err := o.loader.RolesOfInstances(gctx, in.Instances)
-		if err != nil {
-			in.RolesErr = err
-			return nil
-		}
-		if len(noProfile) > 0 {
-			o.io.Warnf("%d EC2 instance(s) have no instance profile: %v", len(noProfile), noProfile)
-		}
-		var roles []awsarn.Role
-		for _, a := range arns {
-			r, err := awsarn.ParseRole(a)
-			if err != nil {
-				return err
-			}
-			roles = append(roles, r)
-		}
-		for _, st := range readRoles(gctx, o.resolver, roles, caller, callerArn, accountsetting.AWSVPCTrunking) {
-			r := doctor.Role{Arn: st.RoleArn, EffectiveValue: st.EffectiveValue, Source: st.Source}
-			if st.Error != "" {
-				r.Err = fmt.Errorf("%s", st.Error)
-			}
-			in.Roles = append(in.Roles, r)
 		}
 		return nil
 	})

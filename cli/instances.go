@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
@@ -21,11 +22,16 @@ type clusterLister interface {
 
 type instancesOpts struct {
 	cluster string
+	noRoles bool
 	output  string
 
 	io      *IOStreams
 	lister  clusterLister
 	catalog *catalog.Catalog
+	// finder and resolver read the instance roles' settings; when nil
+	// (or --no-roles) verdicts do not say whether the role is enabled now.
+	finder   roleFinder
+	resolver roleResolver
 
 	rows []instanceRow
 }
@@ -42,6 +48,8 @@ type instanceRow struct {
 	AgentConnected       bool              `json:"agentConnected"`
 	RegisteredAt         *time.Time        `json:"registeredAt,omitempty"`
 	TrunkENI             string            `json:"trunkEniId"`
+	RoleArn              string            `json:"roleArn,omitempty"`
+	RoleEffectiveValue   string            `json:"roleEffectiveValue,omitempty"`
 	AWSVPCTasks          int               `json:"awsvpcTasks"`
 	TaskLimit            int               `json:"taskLimit"`
 	Support              catalog.Support   `json:"support"`
@@ -81,12 +89,17 @@ Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
 				if err != nil {
 					return err
 				}
-				o.lister = a.loader(c)
+				l := a.loader(c)
+				o.lister = l
+				if !o.noRoles {
+					o.finder, o.resolver = l, a.resolver(c)
+				}
 				return o.Execute(ctx)
 			}, o.RecommendActions))
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
+	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "do not read the instance roles' settings (no EC2, IAM or STS calls)")
 	return cmd
 }
 
@@ -100,8 +113,10 @@ func (o *instancesOpts) Validate() error {
 	return nil
 }
 
-// loadInstancesAndTasks lists container instances and tasks concurrently.
-func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q inventory.TaskQuery) ([]inventory.ContainerInstance, []inventory.Task, error) {
+// loadInstancesAndTasks lists container instances and tasks concurrently;
+// afterCIs, when set, runs as soon as the container instances are known,
+// alongside the rest of the task listing.
+func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q inventory.TaskQuery, afterCIs func(context.Context, []inventory.ContainerInstance)) ([]inventory.ContainerInstance, []inventory.Task, error) {
 	var (
 		cis   []inventory.ContainerInstance
 		tasks []inventory.Task
@@ -113,6 +128,9 @@ func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q
 		cis, ws, err = l.ContainerInstances(gctx, q.Cluster)
 		for _, w := range ws {
 			s.Warnf("%s", w)
+		}
+		if err == nil && afterCIs != nil {
+			afterCIs(gctx, cis)
 		}
 		return err
 	})
@@ -133,12 +151,19 @@ func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q
 
 func (o *instancesOpts) Execute(ctx context.Context) error {
 	stop := o.io.StartProgress("reading container instances and tasks of " + o.cluster)
-	cis, tasks, err := loadInstancesAndTasks(ctx, o.io, o.lister, inventory.TaskQuery{Cluster: o.cluster})
+	var roles instanceRoles
+	cis, tasks, err := loadInstancesAndTasks(ctx, o.io, o.lister, inventory.TaskQuery{Cluster: o.cluster},
+		func(ctx context.Context, cis []inventory.ContainerInstance) {
+			if o.finder != nil && o.resolver != nil {
+				roles = readInstanceRoles(ctx, o.finder, o.resolver, cis)
+			}
+		})
 	stop()
 	if err != nil {
 		return err
 	}
-	o.rows = instanceRows(cis, tasks, o.catalog)
+	warnRoles(o.io, roles)
+	o.rows = instanceRows(cis, tasks, o.catalog, roles.byInstance)
 	if len(o.rows) == 0 {
 		o.io.Warnf("cluster %s has no container instances", o.cluster)
 	}
@@ -153,7 +178,19 @@ func (o *instancesOpts) Execute(ctx context.Context) error {
 	return nil
 }
 
-func instanceRows(cis []inventory.ContainerInstance, tasks []inventory.Task, cat *catalog.Catalog) []instanceRow {
+// warnRoles says on stderr what kept verdicts from knowing the roles' settings.
+func warnRoles(s *IOStreams, r instanceRoles) {
+	if r.err != nil {
+		s.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", r.err)
+	}
+	for _, st := range r.roles {
+		if st.Error != "" {
+			s.Warnf("could not read %s: %s", st.RoleArn, st.Error)
+		}
+	}
+}
+
+func instanceRows(cis []inventory.ContainerInstance, tasks []inventory.Task, cat *catalog.Catalog, roles map[string]*inventory.RoleOptIn) []instanceRow {
 	awsvpc := map[string]int{}
 	for _, t := range tasks {
 		if t.AWSVPC() {
@@ -164,17 +201,25 @@ func instanceRows(cis []inventory.ContainerInstance, tasks []inventory.Task, cat
 	for _, ci := range cis {
 		it := cat.Lookup(ci.InstanceType)
 		u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
-		r := instanceRow{
+		row := instanceRow{
 			ContainerInstanceArn: ci.Arn, ContainerInstanceID: ci.ID(), EC2InstanceID: ci.EC2InstanceID,
 			InstanceType: ci.InstanceType, Status: ci.Status, StatusReason: ci.StatusReason,
 			AgentVersion: ci.AgentVersion, AgentConnected: ci.AgentConnected, TrunkENI: ci.TrunkENI,
-			AWSVPCTasks: u.AWSVPCTasks, TaskLimit: u.Limit, Support: u.Support, Verdict: inventory.Judge(ci, it),
+			AWSVPCTasks: u.AWSVPCTasks, TaskLimit: u.Limit, Support: u.Support,
+			Verdict: inventory.JudgeWithRole(ci, it, roles[ci.EC2InstanceID]),
+		}
+		if r := roles[ci.EC2InstanceID]; r != nil {
+			r2 := accountsetting.Disabled
+			if r.Enabled {
+				r2 = accountsetting.Enabled
+			}
+			row.RoleArn, row.RoleEffectiveValue = r.RoleArn, r2
 		}
 		if !ci.RegisteredAt.IsZero() {
 			t := ci.RegisteredAt
-			r.RegisteredAt = &t
+			row.RegisteredAt = &t
 		}
-		rows = append(rows, r)
+		rows = append(rows, row)
 	}
 	return rows
 }

@@ -6,10 +6,43 @@ import (
 	"testing"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
 )
 
 func instancesOptsFor(w *world, s *IOStreams, output string) *instancesOpts {
-	return &instancesOpts{cluster: "prod", output: output, io: s, lister: w.loader(), catalog: catalog.Default()}
+	return &instancesOpts{cluster: "prod", output: output, io: s, lister: w.loader(), catalog: catalog.Default(), finder: w.loader(), resolver: w.resolver()}
+}
+
+func TestInstancesSayWhetherTheRoleOfAnInstanceWithoutATrunkIsEnabledNow(t *testing.T) {
+	w := newWorld(t)
+	w.acct.SetExplicit(roleArn, "awsvpcTrunking", "enabled")
+	s, out, _ := streams(false)
+	_ = run(context.Background(), instancesOptsFor(w, s, outputJSON))
+	if !strings.Contains(out.String(), "no trunk, though role EcsInstanceRole is enabled now: registered before the opt-in (or while it was off); drain and replace it") ||
+		!strings.Contains(out.String(), `"roleEffectiveValue": "enabled"`) {
+		t.Fatalf("stdout = %s", out)
+	}
+}
+
+func TestInstancesWithoutRolesMakesNoIAMOrSTSCalls(t *testing.T) {
+	w := newWorld(t)
+	code, out, _ := runCmd(t, w, false, "instances", "--cluster", "prod", "--no-roles", "-o", "json")
+	if code != ExitUnhealthy || strings.Contains(out, `"roleArn"`) {
+		t.Fatalf("exit %d, stdout %s", code, out)
+	}
+	if n := w.cluster.Calls()["iam:GetInstanceProfile"] + w.cluster.Calls()["ec2:DescribeInstances"]; n != 0 || len(w.acct.Ops()) != 0 {
+		t.Fatalf("calls: %s; %v", w.cluster.SortedOps(), w.acct.Ops())
+	}
+}
+
+func TestInstancesStillJudgeWhenTheRolesCannotBeFound(t *testing.T) {
+	w := newWorld(t)
+	w.cluster.Fail["ec2:DescribeInstances"] = inventorytest.APIError("UnauthorizedOperation", "no")
+	s, out, errOut := streams(false)
+	err := run(context.Background(), instancesOptsFor(w, s, outputJSON))
+	if ExitCodeOf(err) != ExitUnhealthy || !strings.Contains(errOut.String(), "could not find the instance roles") || !strings.Contains(out.String(), "registered while the role was not opted in, or before") {
+		t.Fatalf("err %v\nstderr %s\nstdout %s", err, errOut, out)
+	}
 }
 
 func TestInstancesGivesEveryContainerInstanceAVerdictAndExitsThreeWhenAnyNeedsAction(t *testing.T) {

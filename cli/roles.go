@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsarn"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 // roleResolver finds how to act as a role (accountsetting.Resolver).
@@ -82,6 +84,81 @@ func dedupeRoles(roles []awsarn.Role) []awsarn.Role {
 		if !seen[r.String()] {
 			seen[r.String()] = true
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// roleFinder maps EC2 instances to their instance roles.
+type roleFinder interface {
+	Instances(ctx context.Context, ids []string) (map[string]inventory.Instance, error)
+	RolesByInstance(ctx context.Context, insts map[string]inventory.Instance) (map[string][]string, error)
+}
+
+// instanceRoles is what is known of the roles behind container instances.
+type instanceRoles struct {
+	// byInstance maps an EC2 instance id to its role's current setting.
+	byInstance map[string]*inventory.RoleOptIn
+	// roles are the distinct roles read, sorted by ARN.
+	roles []roleStatus
+	// insts are the described EC2 instances.
+	insts map[string]inventory.Instance
+	// err says why roles could not be found at all.
+	err error
+}
+
+// readInstanceRoles finds each container instance's role through its EC2
+// instance profile and reads the role's current setting. It does not fail:
+// a role that cannot be read is left out of byInstance.
+func readInstanceRoles(ctx context.Context, f roleFinder, r roleResolver, cis []inventory.ContainerInstance) instanceRoles {
+	out := instanceRoles{byInstance: map[string]*inventory.RoleOptIn{}}
+	ids := make([]string, 0, len(cis))
+	for _, c := range cis {
+		ids = append(ids, c.EC2InstanceID)
+	}
+	if len(ids) == 0 {
+		return out
+	}
+	insts, err := f.Instances(ctx, ids)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	out.insts = insts
+	byInst, err := f.RolesByInstance(ctx, insts)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	seen := map[string]bool{}
+	var roles []awsarn.Role
+	for _, arns := range byInst {
+		for _, a := range arns {
+			role, err := awsarn.ParseRole(a)
+			if err != nil || seen[a] {
+				continue
+			}
+			seen[a] = true
+			roles = append(roles, role)
+		}
+	}
+	sort.Slice(roles, func(i, j int) bool { return roles[i].String() < roles[j].String() })
+	if len(roles) == 0 {
+		return out
+	}
+	caller, callerArn, err := r.Caller(ctx)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	out.roles = readRoles(ctx, r, roles, caller, callerArn, accountsetting.AWSVPCTrunking)
+	byArn := map[string]roleStatus{}
+	for _, st := range out.roles {
+		byArn[st.RoleArn] = st
+	}
+	for id, arns := range byInst {
+		if st, ok := byArn[arns[0]]; ok && st.Error == "" {
+			out.byInstance[id] = &inventory.RoleOptIn{RoleArn: st.RoleArn, Enabled: st.EffectiveValue == accountsetting.Enabled}
 		}
 	}
 	return out

@@ -35,6 +35,7 @@ const (
 	flagYes        = "yes"
 	flagDryRun     = "dry-run"
 	flagStuckAfter = "stuck-after"
+	flagNoRoles    = "no-roles"
 )
 
 // SettingsECS is the ECS client for account settings, including the

@@ -72,6 +72,8 @@ type Input struct {
 	// could not be checked (ServiceLinkedErr says why).
 	ServiceLinkedRole *bool
 	ServiceLinkedErr  error
+	// InstanceRoles: each EC2 instance's role setting, where it could be read.
+	InstanceRoles map[string]*inventory.RoleOptIn
 	// RolesErr: the roles behind the cluster could not be found.
 	RolesErr error
 	// SubnetsErr, ImagesErr: those reads failed, so their checks were skipped.
@@ -175,7 +177,7 @@ func checkInstances(in Input, add func(Finding)) {
 	trunked, tasks := 0, 0
 	for _, ci := range in.ContainerInstances {
 		it := in.Catalog.Lookup(ci.InstanceType)
-		v := inventory.Judge(ci, it)
+		v := inventory.JudgeWithRole(ci, it, in.InstanceRoles[ci.EC2InstanceID])
 		subject := ci.EC2InstanceID
 		if subject == "" {
 			subject = ci.Arn
@@ -224,7 +226,14 @@ func instanceFix(in Input, ci inventory.ContainerInstance, v inventory.Verdict, 
 	drain := fmt.Sprintf("aws ecs update-container-instances-state --cluster %s --container-instances %s --status DRAINING, then terminate %s so its Auto Scaling group replaces it", in.Cluster, ci.ID(), ci.EC2InstanceID)
 	switch v.Code {
 	case inventory.VerdictNoTrunk:
-		return "make sure the instance role is enabled (trunkctl status --cluster " + in.Cluster + "), then " + drain
+		switch r := in.InstanceRoles[ci.EC2InstanceID]; {
+		case r == nil:
+			return "make sure the instance role is enabled (trunkctl status --cluster " + in.Cluster + "), then " + drain
+		case r.Enabled:
+			return drain
+		default:
+			return "trunkctl enable --role " + r.RoleArn + ", then " + drain
+		}
 	case inventory.VerdictUnsupportedType, inventory.VerdictUnknownType:
 		return "use an instance type ECS lists as supported (trunkctl capacity --family " + it.Family + "), then " + drain
 	case inventory.VerdictAgentTooOld:

@@ -650,6 +650,27 @@ func (l *Loader) rolesOf(ctx context.Context, insts map[string]Instance) ([]stri
 	return uniq(roles), noProfile, nil
 }
 
+// RolesByInstance maps each described EC2 instance to the role ARNs of its
+// instance profile (an instance profile holds at most one role). Instances
+// without a profile are absent.
+func (l *Loader) RolesByInstance(ctx context.Context, insts map[string]Instance) (map[string][]string, error) {
+	var profiles []string
+	for _, i := range insts {
+		profiles = append(profiles, i.InstanceProfileArn)
+	}
+	byProfile, err := l.InstanceProfileRoles(ctx, profiles)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for id, i := range insts {
+		if rs := byProfile[i.InstanceProfileArn]; i.InstanceProfileArn != "" && len(rs) > 0 {
+			out[id] = rs
+		}
+	}
+	return out, nil
+}
+
 // RolesOfInstances is RolesBehind for instances already described.
 func (l *Loader) RolesOfInstances(ctx context.Context, insts map[string]Instance) ([]string, []string, error) {
 	return l.rolesOf(ctx, insts)

@@ -80,6 +80,30 @@ func Judge(ci ContainerInstance, it catalog.InstanceType) Verdict {
 	}
 }
 
+// RoleOptIn is what is known now of an instance's role setting.
+type RoleOptIn struct {
+	RoleArn string
+	Enabled bool
+}
+
+// JudgeWithRole is Judge, with the no-trunk verdict made precise when the
+// role's current setting is known: enabled now means the instance registered
+// before the opt-in (or while it was off); disabled means opt it in first.
+func JudgeWithRole(ci ContainerInstance, it catalog.InstanceType, role *RoleOptIn) Verdict {
+	v := Judge(ci, it)
+	if v.Code != VerdictNoTrunk || role == nil {
+		return v
+	}
+	if role.Enabled {
+		v.Message = fmt.Sprintf("no trunk, though role %s is enabled now: registered before the opt-in (or while it was off); drain and replace it", roleName(role.RoleArn))
+	} else {
+		v.Message = fmt.Sprintf("no trunk: role %s is not opted in; trunkctl enable --role %s, then drain and replace it", roleName(role.RoleArn), role.RoleArn)
+	}
+	return v
+}
+
+func roleName(arn string) string { return lastSegment(arn) }
+
 // UsageOf counts awsvpc tasks against the limit that applies to the instance.
 func UsageOf(ci ContainerInstance, it catalog.InstanceType, awsvpcTasks int) Usage {
 	u := Usage{AWSVPCTasks: awsvpcTasks, Support: it.Support}

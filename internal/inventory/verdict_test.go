@@ -1,6 +1,7 @@
 package inventory_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
@@ -79,4 +80,23 @@ func FuzzCompareVersions(f *testing.F) {
 			t.Fatalf("%q does not equal itself", a)
 		}
 	})
+}
+
+func TestJudgeWithRoleSaysWhyAnInstanceHasNoTrunk(t *testing.T) {
+	it := catalog.Default().Lookup("c5.large")
+	ci := inventory.ContainerInstance{Status: "ACTIVE", InstanceType: "c5.large", AgentVersion: "1.80.0"}
+	arn := "arn:aws:iam::123456789012:role/EcsInstanceRole"
+	if v := inventory.JudgeWithRole(ci, it, &inventory.RoleOptIn{RoleArn: arn, Enabled: true}); v.Code != inventory.VerdictNoTrunk || !strings.Contains(v.Message, "role EcsInstanceRole is enabled now: registered before the opt-in") {
+		t.Fatalf("enabled role: %+v", v)
+	}
+	if v := inventory.JudgeWithRole(ci, it, &inventory.RoleOptIn{RoleArn: arn}); v.Code != inventory.VerdictNoTrunk || !strings.Contains(v.Message, "trunkctl enable --role "+arn) {
+		t.Fatalf("disabled role: %+v", v)
+	}
+	if v := inventory.JudgeWithRole(ci, it, nil); v != inventory.Judge(ci, it) {
+		t.Fatalf("unknown role: %+v", v)
+	}
+	ci.TrunkENI = "eni-1"
+	if v := inventory.JudgeWithRole(ci, it, &inventory.RoleOptIn{RoleArn: arn}); v.Code != inventory.VerdictOK {
+		t.Fatalf("a trunk is ok whatever the role says now: %+v", v)
+	}
 }

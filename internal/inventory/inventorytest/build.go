@@ -97,7 +97,7 @@ func (c *Cluster) AddInstance(s InstanceSpec) string {
 	return arn
 }
 
-// AddRole adds an instance profile holding a role of the same name plus "Role".
+// AddRole adds an instance profile holding the named role.
 func (c *Cluster) AddRole(profile, role string) {
 	c.InstanceProfiles[profile] = iamtypes.InstanceProfile{
 		InstanceProfileName: aws.String(profile),
@@ -175,8 +175,10 @@ func (c *Cluster) AddTask(s TaskSpec) string {
 }
 
 // Generate fills the cluster with instances trunked c5.xlarge instances
-// and tasks awsvpc tasks spread evenly over them, for scale tests.
+// (instance profile EcsInstanceProfile, role EcsInstanceRole) and tasks
+// awsvpc tasks spread evenly over them, for scale tests.
 func (c *Cluster) Generate(instances, tasks int) {
+	c.AddRole("EcsInstanceProfile", "EcsInstanceRole")
 	for i := 1; i <= instances; i++ {
 		c.AddInstance(InstanceSpec{N: i, Type: "c5.xlarge", Trunk: true})
 	}
