@@ -27,6 +27,7 @@ func main() {
 	tasks := flag.Int("tasks", 10000, "awsvpc tasks")
 	latency := flag.Duration("latency", 50*time.Millisecond, "latency of every API call")
 	concurrency := flag.Int("concurrency", inventory.DefaultConcurrency, "calls in flight at most")
+	noRoles := flag.Bool("no-roles", false, "run instances with --no-roles (no role reads)")
 	flag.Parse()
 
 	c := inventorytest.New()
@@ -42,8 +43,10 @@ func main() {
 	// instances: list and describe container instances and tasks; and for the
 	// role behind them: DescribeInstances, one GetInstanceProfile,
 	// GetCallerIdentity, AssumeRole, ListAccountSettings.
-	minInstances := 2*ceil(*instances, inventory.MaxECSListPage) + 2*ceil(*tasks, inventory.MaxECSListPage) +
-		ceil(*instances, inventory.MaxEC2IDs) + 4
+	minInstances := 2*ceil(*instances, inventory.MaxECSListPage) + 2*ceil(*tasks, inventory.MaxECSListPage)
+	if !*noRoles {
+		minInstances += ceil(*instances, inventory.MaxEC2IDs) + 4
+	}
 	minEnis := 2*ceil(*instances, inventory.MaxECSListPage) + 2*ceil(*tasks, inventory.MaxECSListPage) +
 		ceil(*instances+*tasks, inventory.MaxEC2IDs)
 	fmt.Printf("simulated cluster: %d container instances, %d awsvpc tasks, %s per call, at most %d calls in flight\n",
@@ -65,7 +68,11 @@ func main() {
 			Concurrency: *concurrency,
 		}
 		start := time.Now()
-		code := cli.Run(context.Background(), []string{b.name, "--cluster", c.Name, "--output", "json"}, deps)
+		args := []string{b.name, "--cluster", c.Name, "--output", "json"}
+		if b.name == "instances" && *noRoles {
+			args = append(args, "--no-roles")
+		}
+		code := cli.Run(context.Background(), args, deps)
 		wall := time.Since(start)
 		if code != cli.ExitOK {
 			fmt.Fprintf(os.Stderr, "%s exited %d\n", b.name, code)
