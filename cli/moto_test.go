@@ -202,7 +202,7 @@ func TestAgainstMoto(t *testing.T) {
 		}
 	})
 
-	t.Run("instances reads the trunk attribute and judges moto's old agent", func(t *testing.T) {
+	t.Run("instances reads the trunk attribute and the role, and judges moto's old agent", func(t *testing.T) {
 		_, mc := real(t)
 		code, out, stderr := trunkctl(t, "instances", "--cluster", "prod", "-o", "json")
 		var got struct {
@@ -213,7 +213,8 @@ func TestAgainstMoto(t *testing.T) {
 		}
 		r := got.Instances[0]
 		if code != ExitUnhealthy || r.EC2InstanceID != mc.instanceID || r.TrunkENI != mc.trunkID || r.InstanceType != "c5.large" ||
-			r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != inventory.VerdictAgentTooOld {
+			r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != inventory.VerdictAgentTooOld ||
+			r.RoleArn != mc.roleArn || r.RoleEffectiveValue != "disabled" {
 			t.Fatalf("exit %d, row %+v", code, r)
 		}
 	})
