@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
@@ -113,10 +112,12 @@ func (o *enisOpts) Execute(ctx context.Context) error {
 	var (
 		cis   []inventory.ContainerInstance
 		tasks []inventory.Task
-		enis  map[string]inventory.ENI
+		err   error
 	)
-	g, gctx := errgroup.WithContext(ctx)
-	batcher := o.loader.NewENIBatcher(ctx) // not gctx: Wait cancels gctx before the last batch is flushed
+	// Trunk and task ENIs are described together, in batches, as their ids
+	// arrive. Not on a child context of an errgroup: Wait would cancel it
+	// before the last batch is flushed.
+	batcher := o.loader.NewENIBatcher(ctx)
 	q := inventory.TaskQuery{Cluster: o.cluster, OnBatch: func(ts []inventory.Task) {
 		for _, t := range ts {
 			for _, e := range t.ENIs {
@@ -126,56 +127,19 @@ func (o *enisOpts) Execute(ctx context.Context) error {
 	}}
 	if o.instance != "" {
 		// One instance: find its container instance first, then only its tasks.
-		all, ws, err := o.loader.ContainerInstances(ctx, o.cluster)
-		if err != nil {
-			return clusterErr(err, o.cluster)
+		var ci inventory.ContainerInstance
+		if ci, err = o.findInstance(ctx); err == nil {
+			cis, q.ContainerInstance = []inventory.ContainerInstance{ci}, ci.Arn
+			batcher.Add(ci.TrunkENI)
+			tasks, err = listTasks(ctx, o.io, o.loader, q)
 		}
-		for _, w := range ws {
-			o.io.Warnf("%s", w)
-		}
-		for _, ci := range all {
-			if ci.EC2InstanceID == o.instance || ci.Arn == o.instance || ci.ID() == o.instance {
-				cis = append(cis, ci)
-			}
-		}
-		if len(cis) == 0 {
-			return fmt.Errorf("no container instance %q in cluster %s (give an EC2 instance id, container instance id or ARN)", o.instance, o.cluster)
-		}
-		q.ContainerInstance = cis[0].Arn
-		batcher.Add(cis[0].TrunkENI)
-		g.Go(func() error {
-			var ws []string
-			var err error
-			tasks, ws, err = o.loader.Tasks(gctx, q)
-			if len(ws) > 0 {
-				o.io.Warnf("%d task(s) stopped while being listed", len(ws))
-			}
-			return err
-		})
 	} else {
-		g.Go(func() error {
-			var ws []string
-			var err error
-			cis, ws, err = o.loader.ContainerInstances(gctx, o.cluster)
-			for _, w := range ws {
-				o.io.Warnf("%s", w)
-			}
+		cis, tasks, err = loadInstancesAndTasks(ctx, o.io, o.loader, q, func(_ context.Context, cis []inventory.ContainerInstance) {
 			for _, ci := range cis {
 				batcher.Add(ci.TrunkENI)
 			}
-			return err
-		})
-		g.Go(func() error {
-			var ws []string
-			var err error
-			tasks, ws, err = o.loader.Tasks(gctx, q)
-			if len(ws) > 0 {
-				o.io.Warnf("%d task(s) stopped while being listed", len(ws))
-			}
-			return err
 		})
 	}
-	err := g.Wait()
 	// Flush even on error so no batch goroutine outlives the command.
 	enis, missing, ferr := batcher.Flush()
 	if err != nil {
@@ -191,6 +155,23 @@ func (o *enisOpts) Execute(ctx context.Context) error {
 	}
 	o.rows = eniRows(cis, tasks, enis)
 	return o.print()
+}
+
+// findInstance finds the container instance --instance names.
+func (o *enisOpts) findInstance(ctx context.Context) (inventory.ContainerInstance, error) {
+	all, ws, err := o.loader.ContainerInstances(ctx, o.cluster)
+	if err != nil {
+		return inventory.ContainerInstance{}, err
+	}
+	for _, w := range ws {
+		o.io.Warnf("%s", w)
+	}
+	for _, ci := range all {
+		if ci.EC2InstanceID == o.instance || ci.Arn == o.instance || ci.ID() == o.instance {
+			return ci, nil
+		}
+	}
+	return inventory.ContainerInstance{}, fmt.Errorf("no container instance %q in cluster %s (give an EC2 instance id, container instance id or ARN)", o.instance, o.cluster)
 }
 
 func eniRows(cis []inventory.ContainerInstance, tasks []inventory.Task, enis map[string]inventory.ENI) []eniInstance {

@@ -135,18 +135,23 @@ func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q
 		return err
 	})
 	g.Go(func() error {
-		var ws []string
 		var err error
-		tasks, ws, err = l.Tasks(gctx, q)
-		if len(ws) > 0 {
-			s.Warnf("%d task(s) stopped while being listed", len(ws))
-		}
+		tasks, err = listTasks(gctx, s, l, q)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, nil, clusterErr(err, q.Cluster)
 	}
 	return cis, tasks, nil
+}
+
+// listTasks lists and describes tasks, warning about those that stopped meanwhile.
+func listTasks(ctx context.Context, s *IOStreams, l clusterLister, q inventory.TaskQuery) ([]inventory.Task, error) {
+	tasks, ws, err := l.Tasks(ctx, q)
+	if len(ws) > 0 {
+		s.Warnf("%d task(s) stopped while being listed", len(ws))
+	}
+	return tasks, err
 }
 
 func (o *instancesOpts) Execute(ctx context.Context) error {

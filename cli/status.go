@@ -213,14 +213,26 @@ func recommendForRoles(s *IOStreams, rs []roleStatus, cluster string) {
 	}
 }
 
-// clusterErr rewrites a missing-cluster error into advice.
+// clusterErr rewrites a missing-cluster error into advice, once.
 func clusterErr(err error, cluster string) error {
 	var nf *inventory.ClusterNotFoundError
-	if errors.As(err, &nf) || isClusterNotFound(err) {
-		return fmt.Errorf("cluster %q not found in this account and Region; check --%s and the name (aws ecs list-clusters): %w", cluster, flagRegion, err)
+	var done *clusterNotFoundError
+	if errors.As(err, &done) || !(errors.As(err, &nf) || isClusterNotFound(err)) {
+		return err
 	}
-	return err
+	return &clusterNotFoundError{cluster: cluster, err: err}
 }
+
+type clusterNotFoundError struct {
+	cluster string
+	err     error
+}
+
+func (e *clusterNotFoundError) Error() string {
+	return fmt.Sprintf("cluster %q not found in this account and Region; check --%s and the name (aws ecs list-clusters): %v", e.cluster, flagRegion, e.err)
+}
+
+func (e *clusterNotFoundError) Unwrap() error { return e.err }
 
 // lazyCmd adapts functions to the command interface, so a command's AWS
 // clients are built after Validate passes (a usage error needs no credentials).

@@ -129,3 +129,13 @@ func TestStatusValidatesRolesBeforeCallingAnything(t *testing.T) {
 		}
 	}
 }
+
+func TestAMissingClusterIsExplainedOnce(t *testing.T) {
+	w := newWorld(t)
+	for _, cmd := range []string{"instances", "enis", "doctor", "status"} {
+		code, _, stderr := runCmd(t, w, false, cmd, "--cluster", "nope")
+		if code != ExitError || strings.Count(stderr, "not found in this account and Region") != 1 {
+			t.Fatalf("%s: exit %d, stderr %s", cmd, code, stderr)
+		}
+	}
+}
