@@ -2,6 +2,9 @@
 # The Go jsii runtime needs only node; the CDK CLI (npx cdk, pinned in
 # package.json) is installed by npm ci for the targets that run it.
 .PHONY: templates cdk-synth cdk-deploy package
+# `make` regenerates the templates too (a few seconds once the CDK bindings are
+# compiled); the drift test in `make test` fails if they were not committed.
+ARTIFACTS += templates
 
 # Node 20 makes every jsii process (synth, tests) print a deprecation or
 # end-of-life banner; the runtime works, so silence it in make's recipes.
