@@ -16,6 +16,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awserr"
+	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
 // clientsFunc returns an STS client and an ECS client factory for a Region.
@@ -191,7 +192,7 @@ func (h *Handler) sleep() func(context.Context, time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep
 	}
-	return sleepCtx
+	return retry.Sleep
 }
 
 func (h *Handler) sender() sender {
@@ -200,17 +201,6 @@ func (h *Handler) sender() sender {
 		c = http.DefaultClient
 	}
 	return sender{client: c, sleep: h.sleep()}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (h *Handler) run(ctx context.Context, ev cfn.Event, prog *progress) outcome {

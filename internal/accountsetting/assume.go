@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	sdkretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/awsarn"
 	"github.com/trunkctl/trunkctl/internal/awserr"
+	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
 // ECSFactory returns an ECS client that signs with the given credentials.
@@ -60,9 +61,9 @@ func (a Assumer) Assume(ctx context.Context, role awsarn.Role) (Principal, error
 	}
 	sleep := a.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = retry.Sleep
 	}
-	backoff := retry.NewExponentialJitterBackoff(maxBackoff)
+	backoff := sdkretry.NewExponentialJitterBackoff(maxBackoff)
 	start := time.Now()
 	var waited time.Duration // the sum of backoffs, which bounds the loop even when Sleep is faked
 	spent := func() time.Duration { return max(waited, time.Since(start)) }
@@ -112,17 +113,6 @@ func (e *AssumeDeniedError) Error() string {
 }
 
 func (e *AssumeDeniedError) Unwrap() error { return e.Err }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 var sessionBad = regexp.MustCompile(`[^\w+=,.@-]+`)
 
