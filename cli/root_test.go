@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 func TestExitCodesThroughTheCommandLine(t *testing.T) {
@@ -125,7 +126,7 @@ func TestTheSpinnerStaysOffWhenStderrIsNotATerminal(t *testing.T) {
 
 func TestTheSpinnerShowsOnATerminalAfterTheDelayAndClearsItsLine(t *testing.T) {
 	s, _, _ := streams(false)
-	errOut := &syncBuffer{}
+	errOut := &syncbuf.Buffer{}
 	s.ErrOut, s.ErrIsTerminal, s.SpinnerDelay = errOut, true, 1
 	stop := s.StartProgress("waiting")
 	for i := 0; i < 200 && !strings.Contains(errOut.String(), "waiting"); i++ {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // loopbackAWS is a minimal Go STS and ECS on loopback that answers in
@@ -57,7 +58,7 @@ func coldStart(b *testing.B, bin string, env []string) (time.Duration, int64) {
 
 	cmd := exec.Command(bin)
 	cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir()}, rt.Env()...), env...)
-	out := &logBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -245,7 +245,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	noSecretsLogged := func(t *testing.T, f *function, p *faultProxy) {
 		t.Helper()
-		out := f.stderr.String()
+		out := f.logQuiet()
 		for _, s := range append(p.Secrets(), "SECRETSIGNATURE", "SECRETPRESIGNTOKEN", "X-Amz-") {
 			if strings.Contains(out, s) {
 				t.Errorf("function output contains a secret %q:\n%s", s, out)
@@ -289,7 +289,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal("the proxy saw no credentials; the secret check would prove nothing")
 		}
 		noSecretsLogged(t, f, p)
-		if n := strings.Count(f.stderr.String(), `"msg":"custom resource event"`); n != 3 {
+		outcomes := func(s string) int { return strings.Count(s, `"msg":"custom resource event"`) }
+		if n := outcomes(f.logSettled(func(s string) bool { return outcomes(s) >= 3 })); n != 3 {
 			t.Errorf("%d outcome log lines for 3 events:\n%s", n, f.stderr)
 		}
 	})
@@ -307,7 +308,8 @@ func TestEndToEnd(t *testing.T) {
 		if n := count(p.Ops(), "AssumeRole"); n != 3 {
 			t.Errorf("AssumeRole calls = %d, want 3 (two denied): %v", n, p.Ops())
 		}
-		if n := strings.Count(f.stderr.String(), "role not assumable yet"); n != 2 {
+		retries := func(s string) int { return strings.Count(s, "role not assumable yet") }
+		if n := retries(f.logSettled(func(s string) bool { return retries(s) >= 2 })); n != 2 {
 			t.Errorf("%d retry log lines, want 2:\n%s", n, f.stderr)
 		}
 		noSecretsLogged(t, f, p)
@@ -327,7 +329,8 @@ func TestEndToEnd(t *testing.T) {
 		if n := count(p.Ops(), "PutAccountSetting"); n != 3 {
 			t.Errorf("PutAccountSetting calls = %d, want 3 (two 500s, then success)", n)
 		}
-		if !strings.Contains(f.stderr.String(), `"response_attempts":3`) {
+		attempts := func(s string) bool { return strings.Contains(s, `"response_attempts":3`) }
+		if !attempts(f.logSettled(attempts)) {
 			t.Errorf("the log does not show three response attempts:\n%s", f.stderr)
 		}
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 const (
@@ -247,7 +248,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			}
 			acct.Reset()
 			b := newBucket(t)
-			logs := &logBuffer{}
+			logs := &syncbuf.Buffer{}
 			h := newTestHandler(acct, logs)
 			h.Sleep = noSleep
 			ev := event(tt.reqType, b.URL(), tt.props)
@@ -302,7 +303,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 					t.Errorf("put was made as the function's own role, not as the instance role")
 				}
 			}
-			lines := logs.Lines(t)
+			lines := logLines(t, logs)
 			outcomes := 0
 			for _, l := range lines {
 				if l["msg"] == "custom resource event" {
@@ -345,7 +346,7 @@ func TestAssumeRoleSessionNameIdentifiesTheStackAndResource(t *testing.T) {
 	acct := accountsettingtest.New()
 	acct.AddRole(roleName, accountsettingtest.RoleState{})
 	b := newBucket(t)
-	h := newTestHandler(acct, &logBuffer{})
+	h := newTestHandler(acct, &syncbuf.Buffer{})
 	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestAssumeRoleSessionNameIdentifiesTheStackAndResource(t *testing.T) {
 func TestHandlePanicAnswersFailedOnce(t *testing.T) {
 	acct := accountsettingtest.New()
 	b := newBucket(t)
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := newTestHandler(acct, logs)
 	h.Clients = func(context.Context, string) (accountsetting.STSAPI, accountsetting.ECSFactory, error) {
 		panic("boom in client set-up")
@@ -387,7 +388,7 @@ func TestHandleAnswersOnceEvenWhenHungWorkFinishesLater(t *testing.T) {
 	acct.AddRole(roleName, accountsettingtest.RoleState{})
 	acct.Hang[opPut] = true
 	b := newBucket(t)
-	h := newTestHandler(acct, &logBuffer{})
+	h := newTestHandler(acct, &syncbuf.Buffer{})
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
 	if err := h.Handle(ctx, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
@@ -400,7 +401,7 @@ func TestHandleAnswersOnceEvenWhenHungWorkFinishesLater(t *testing.T) {
 }
 
 func TestHandleWithoutResponseURLReturnsAnError(t *testing.T) {
-	h := newTestHandler(accountsettingtest.New(), &logBuffer{})
+	h := newTestHandler(accountsettingtest.New(), &syncbuf.Buffer{})
 	err := h.Handle(context.Background(), event(cfn.RequestCreate, "file:///etc/passwd", props("RoleArn", roleARN)))
 	if err == nil || !strings.Contains(err.Error(), "is not an http(s) URL") {
 		t.Fatalf("err = %v, want an error about the ResponseURL", err)
@@ -411,7 +412,7 @@ func TestLoadingClientsFailsTheCreateAndIsRetriedNextTime(t *testing.T) {
 	acct := accountsettingtest.New()
 	acct.AddRole(roleName, accountsettingtest.RoleState{})
 	b := newBucket(t)
-	h := newTestHandler(acct, &logBuffer{})
+	h := newTestHandler(acct, &syncbuf.Buffer{})
 	good := h.Clients
 	calls := 0
 	h.Clients = func(ctx context.Context, region string) (accountsetting.STSAPI, accountsetting.ECSFactory, error) {

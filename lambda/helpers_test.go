@@ -19,6 +19,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // fnRole is the Lambda function's own execution role in the fake account.
@@ -142,26 +143,8 @@ func event(reqType cfn.RequestType, url string, props map[string]any) cfn.Event 
 	}
 }
 
-// logBuffer is a concurrency-safe buffer for slog output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// Lines decodes every JSON log line.
-func (l *logBuffer) Lines(t *testing.T) []map[string]any {
+// logLines decodes every JSON log line.
+func logLines(t *testing.T, l *syncbuf.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	dec := json.NewDecoder(bytes.NewReader([]byte(l.String())))

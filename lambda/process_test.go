@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // The end-to-end tests and the benchmark run the real binary, built once per
@@ -61,7 +62,7 @@ func lambdaBinary(tb testing.TB) string {
 type function struct {
 	rt     *lambdaruntime.Server
 	cmd    *exec.Cmd
-	stderr *logBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 }
 
@@ -71,7 +72,7 @@ func startFunction(tb testing.TB, env ...string) *function {
 	tb.Helper()
 	bin := lambdaBinary(tb)
 	rt := lambdaruntime.Start(tb)
-	f := &function{rt: rt, stderr: &logBuffer{}, done: make(chan struct{})}
+	f := &function{rt: rt, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	f.cmd = exec.Command(bin)
 	f.cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}, rt.Env()...), env...)
 	f.cmd.Stdout, f.cmd.Stderr = f.stderr, f.stderr
@@ -89,6 +90,36 @@ func startFunction(tb testing.TB, env ...string) *function {
 		}
 	})
 	return f
+}
+
+// logSettled returns the function's output once ok accepts it, or after a
+// few seconds: stderr reaches the buffer through a pipe copied by another
+// goroutine, so a line written before the runtime response may land after it.
+func (f *function) logSettled(ok func(string) bool) string {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		out := f.stderr.String()
+		if ok(out) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// logQuiet returns the function's output once nothing has been added to it
+// for 200 ms (at most a few seconds), for checks of what it must not contain.
+func (f *function) logQuiet() string {
+	deadline := time.Now().Add(3 * time.Second)
+	last := f.stderr.String()
+	for time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		out := f.stderr.String()
+		if out == last {
+			return out
+		}
+		last = out
+	}
+	return last
 }
 
 // invoke sends ev with a deadline timeout from now and waits for the Runtime

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 func TestResponsePutIsRetriedOnServerErrorsAndDroppedConnections(t *testing.T) {
@@ -22,7 +23,7 @@ func TestResponsePutIsRetriedOnServerErrorsAndDroppedConnections(t *testing.T) {
 	acct.AddRole(roleName, accountsettingtest.RoleState{})
 	b := newBucket(t)
 	b.fail, b.drop = 2, 1
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := newTestHandler(acct, logs)
 	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatalf("Handle: %v", err)
@@ -46,7 +47,7 @@ func TestResponsePutIsNotRetriedOnAClientError(t *testing.T) {
 		http.Error(w, "Request has expired", http.StatusForbidden)
 	}))
 	defer srv.Close()
-	h := newTestHandler(accountsettingtest.New(), &logBuffer{})
+	h := newTestHandler(accountsettingtest.New(), &syncbuf.Buffer{})
 	res, err := h.sender().send(context.Background(), srv.URL+"/key?"+responseSecret, []byte("{}"))
 	if err == nil || !strings.Contains(err.Error(), "HTTP 403") {
 		t.Fatalf("err = %v, want HTTP 403", err)
@@ -61,7 +62,7 @@ func TestResponsePutIsNotRetriedOnAClientError(t *testing.T) {
 
 func TestUndeliverableResponseFailsTheInvocationWithoutLeakingTheURLSecret(t *testing.T) {
 	acct := accountsettingtest.New()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := newTestHandler(acct, logs)
 	h.Sleep = noSleep
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -83,7 +84,7 @@ func TestUndeliverableResponseFailsTheInvocationWithoutLeakingTheURLSecret(t *te
 func TestResponseHasNoContentType(t *testing.T) {
 	acct := accountsettingtest.New()
 	b := newBucket(t)
-	h := newTestHandler(acct, &logBuffer{})
+	h := newTestHandler(acct, &syncbuf.Buffer{})
 	if err := h.Handle(context.Background(), event(cfn.RequestDelete, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestResponseBodyStaysUnder4096BytesHoweverLongTheReason(t *testing.T) {
 func TestALongRoleArnStillGetsAResponseUnder4096Bytes(t *testing.T) {
 	acct := accountsettingtest.New()
 	b := newBucket(t)
-	h := newTestHandler(acct, &logBuffer{})
+	h := newTestHandler(acct, &syncbuf.Buffer{})
 	long := "arn:aws:iam::123456789012:role/" + strings.Repeat("a<", 3000)
 	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", long))); err != nil {
 		t.Fatal(err)
@@ -165,7 +166,7 @@ func TestLogsHaveOneLinePerOutcomeAndNoSecrets(t *testing.T) {
 	acct := accountsettingtest.New()
 	acct.AddRole(roleName, accountsettingtest.RoleState{DenyFirst: 1})
 	b := newBucket(t)
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := newTestHandler(acct, logs)
 	h.Sleep = noSleep
 	for _, ev := range []cfn.Event{
@@ -187,7 +188,7 @@ func TestLogsHaveOneLinePerOutcomeAndNoSecrets(t *testing.T) {
 		}
 	}
 	var outcomes []map[string]any
-	for _, l := range logs.Lines(t) {
+	for _, l := range logLines(t, logs) {
 		if l["msg"] == "custom resource event" {
 			outcomes = append(outcomes, l)
 		}

@@ -17,11 +17,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // BinaryEnv names the variable that points at the mock's executable.
@@ -69,7 +70,7 @@ type Server struct {
 	// AWS_EC2_METADATA_SERVICE_ENDPOINT.
 	URL      string
 	Instance Instance
-	log      *lockedBuffer
+	log      *syncbuf.Buffer
 }
 
 // Binary finds the mock: $TRUNKCTL_EC2_METADATA_MOCK, then
@@ -158,7 +159,7 @@ func start(tb testing.TB, bin, dir string, in Instance) (*Server, error) {
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
-	s := &Server{URL: "http://127.0.0.1:" + port, Instance: in, log: &lockedBuffer{}}
+	s := &Server{URL: "http://127.0.0.1:" + port, Instance: in, log: &syncbuf.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -283,23 +284,3 @@ func (s *Server) EnvVars() map[string]string {
 func (s *Server) Log() string { return s.log.String() }
 
 func (s *Server) String() string { return "amazon-ec2-metadata-mock at " + s.URL }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 1<<20 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}

@@ -13,11 +13,12 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // StartTimeout bounds how long moto_server may take to start listening.
@@ -28,7 +29,7 @@ type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
 	cmd *exec.Cmd
-	log *lockedBuffer
+	log *syncbuf.Buffer
 }
 
 var listening = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
@@ -49,13 +50,13 @@ func Start(tb testing.TB) *Server {
 		cancel()
 		tb.Fatalf("start moto_server: %v", err)
 	}
-	s := &Server{cmd: cmd, log: &lockedBuffer{}}
+	s := &Server{cmd: cmd, log: &syncbuf.Buffer{}}
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
-			s.log.WriteString(line + "\n")
+			_, _ = s.log.WriteString(line + "\n")
 			if m := listening.FindStringSubmatch(line); m != nil {
 				select {
 				case urlc <- m[1]:
@@ -133,22 +134,3 @@ func (s *Server) EnvVars() map[string]string {
 func (s *Server) Log() string { return s.log.String() }
 
 func (s *Server) String() string { return fmt.Sprintf("moto_server at %s", s.URL) }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) WriteString(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 1<<20 {
-		l.b.WriteString(s)
-	}
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
