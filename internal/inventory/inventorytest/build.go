@@ -115,6 +115,12 @@ type TaskSpec struct {
 	Status   string // last status, default RUNNING
 	Created  time.Time
 	Subnet   string // default subnet-0a
+	// Service the task belongs to (group "service:NAME"), default web;
+	// Standalone makes it a RunTask task of no service (group "family:web").
+	Service    string
+	Standalone bool
+	// Fargate puts the task on Fargate: no container instance.
+	Fargate bool
 }
 
 // TaskArn of task n.
@@ -136,13 +142,23 @@ func (c *Cluster) AddTask(s TaskSpec) string {
 	if s.Created.IsZero() {
 		s.Created = Epoch().Add(time.Hour)
 	}
+	if s.Service == "" {
+		s.Service = "web"
+	}
+	group, startedBy := "service:"+s.Service, optional("ecs-svc/"+s.Service)
+	if s.Standalone {
+		group, startedBy = "family:web", nil
+	}
 	arn := c.TaskArn(s.N)
 	t := ecstypes.Task{
 		TaskArn: aws.String(arn), ContainerInstanceArn: aws.String(c.ContainerInstanceArn(s.Instance)),
 		TaskDefinitionArn: aws.String(fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/web:3", c.Region, c.AccountID)),
-		Group:             aws.String("service:web"), LastStatus: aws.String(s.Status), DesiredStatus: aws.String("RUNNING"),
+		Group:             aws.String(group), StartedBy: startedBy, LastStatus: aws.String(s.Status), DesiredStatus: aws.String("RUNNING"),
 		LaunchType: ecstypes.LaunchTypeEc2, CreatedAt: aws.Time(s.Created),
 		Containers: []ecstypes.Container{{Name: aws.String("app")}, {Name: aws.String("envoy")}},
+	}
+	if s.Fargate {
+		t.ContainerInstanceArn, t.LaunchType = nil, ecstypes.LaunchTypeFargate
 	}
 	if s.AWSVPC {
 		id := BranchID(s.N)
@@ -176,15 +192,83 @@ func (c *Cluster) AddTask(s TaskSpec) string {
 
 // Generate fills the cluster with instances trunked c5.xlarge instances
 // (instance profile EcsInstanceProfile, role EcsInstanceRole) and tasks
-// awsvpc tasks spread evenly over them, for scale tests.
+// awsvpc tasks spread evenly over them, in 50 services, for scale tests.
 func (c *Cluster) Generate(instances, tasks int) {
+	c.GenerateScale(Scale{Instances: instances, Tasks: tasks, Services: 50})
+}
+
+// Scale shapes a generated cluster.
+type Scale struct {
+	Instances, Tasks int
+	// Services share the tasks that are not standalone: the first fifth of
+	// them 12 shares each, the next two fifths 3, the rest 1 (with 50
+	// services and 10,000 tasks: 10 of 600 tasks, 20 of 150, 20 of 50), a
+	// mix of large and small services whose task counts are not all
+	// multiples of a page.
+	Services int
+	// Standalone tasks (RunTask, in no service) are spread evenly among the
+	// others: every (Tasks/Standalone)th task.
+	Standalone int
+}
+
+// GenerateScale fills the cluster as s says; tasks are placed round-robin
+// over the instances, awsvpc each.
+func (c *Cluster) GenerateScale(s Scale) {
 	c.AddRole("EcsInstanceProfile", "EcsInstanceRole")
-	for i := 1; i <= instances; i++ {
+	for i := 1; i <= s.Instances; i++ {
 		c.AddInstance(InstanceSpec{N: i, Type: "c5.xlarge", Trunk: true})
 	}
-	for t := 1; t <= tasks; t++ {
-		c.AddTask(TaskSpec{N: t, Instance: (t-1)%instances + 1, AWSVPC: true})
+	standalone := func(int) bool { return false }
+	if s.Standalone > 0 {
+		every := max(1, s.Tasks/s.Standalone)
+		standalone = func(t int) bool { return t%every == 0 && t/every <= s.Standalone }
 	}
+	var inServices int
+	for t := 1; t <= s.Tasks; t++ {
+		if !standalone(t) {
+			inServices++
+		}
+	}
+	sizes := serviceSizes(max(1, s.Services), inServices)
+	svc, used := 0, 0
+	for t := 1; t <= s.Tasks; t++ {
+		spec := TaskSpec{N: t, Instance: (t-1)%s.Instances + 1, AWSVPC: true}
+		if standalone(t) {
+			spec.Standalone = true
+		} else {
+			for used == sizes[svc] {
+				svc, used = svc+1, 0
+			}
+			spec.Service, used = fmt.Sprintf("svc-%03d", svc+1), used+1
+		}
+		c.AddTask(spec)
+	}
+}
+
+// serviceSizes splits n tasks over k services by the shares Scale describes;
+// the first service takes what rounding leaves.
+func serviceSizes(k, n int) []int {
+	shares := make([]int, k)
+	total := 0
+	for i := range shares {
+		switch {
+		case i < k/5:
+			shares[i] = 12
+		case i < k/5+2*k/5:
+			shares[i] = 3
+		default:
+			shares[i] = 1
+		}
+		total += shares[i]
+	}
+	sizes := make([]int, k)
+	sum := 0
+	for i, sh := range shares {
+		sizes[i] = n * sh / total
+		sum += sizes[i]
+	}
+	sizes[0] += n - sum
+	return sizes
 }
 
 func mac(prefix, n int) string {

@@ -27,7 +27,8 @@ import (
 )
 
 // Cluster is the fake world. Fill the exported fields, then use ECS(), EC2()
-// and IAM(). Fields must not change while calls are in flight.
+// and IAM(). Fields must not change while calls are in flight, except
+// through Change.
 type Cluster struct {
 	Name      string
 	Region    string
@@ -45,19 +46,69 @@ type Cluster struct {
 	InstanceProfiles map[string]iamtypes.InstanceProfile
 	// Roles by name (for GetRole).
 	Roles map[string]iamtypes.Role
+	// Services names services that exist besides those the tasks name (a
+	// service with no tasks); ListServices lists both.
+	Services []string
 	// Fail makes an operation ("ecs:ListTasks", "iam:GetRole", ...) return this error.
 	Fail map[string]error
+	// OnCall, when set, hears every call (its operation and how many calls of
+	// it were made so far, this one included) before the call is answered;
+	// tests use it to change the cluster mid-walk through Change.
+	OnCall func(op string, n int)
 
 	mu    sync.Mutex
 	calls map[string]int
+	// listTasksBy counts ListTasks calls by the filter they used.
+	listTasksBy map[string]int
 	// in-flight tracking for tests of the concurrency bound
 	inFlight, maxInFlight int
 	index                 *index
+	// state guards the exported world against Change while handlers read it.
+	state sync.RWMutex
 }
 
 type index struct {
 	cis   map[string]ecstypes.ContainerInstance
 	tasks map[string]ecstypes.Task
+	// running and pending count each container instance's tasks as ECS does:
+	// runningTasksCount is the tasks whose desired status is RUNNING,
+	// pendingTasksCount those whose last status is PENDING.
+	running, pending map[string]int32
+}
+
+func (c *Cluster) buildIndex() *index {
+	ix := &index{cis: map[string]ecstypes.ContainerInstance{}, tasks: map[string]ecstypes.Task{}, running: map[string]int32{}, pending: map[string]int32{}}
+	for _, ci := range c.ContainerInstances {
+		ix.cis[aws.ToString(ci.ContainerInstanceArn)] = ci
+	}
+	for _, t := range c.Tasks {
+		ix.tasks[aws.ToString(t.TaskArn)] = t
+		ci := aws.ToString(t.ContainerInstanceArn)
+		if aws.ToString(t.DesiredStatus) == "RUNNING" {
+			ix.running[ci]++
+		}
+		if aws.ToString(t.LastStatus) == "PENDING" {
+			ix.pending[ci]++
+		}
+	}
+	return ix
+}
+
+// Change runs f, which may change the exported fields (add or stop tasks),
+// while no call is reading them, and re-indexes the cluster.
+func (c *Cluster) Change(f func()) {
+	c.state.Lock()
+	defer c.state.Unlock()
+	f()
+	c.mu.Lock()
+	c.index = c.buildIndex()
+	c.mu.Unlock()
+}
+
+// read holds the world still for one handler; call the result when done.
+func (c *Cluster) read() func() {
+	c.state.RLock()
+	return c.state.RUnlock
 }
 
 // New returns an empty cluster "prod" in us-east-1, account 123456789012.
@@ -108,6 +159,7 @@ func (c *Cluster) ResetCalls() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = map[string]int{}
+	c.listTasksBy = nil
 	c.maxInFlight = 0
 }
 
@@ -117,16 +169,13 @@ func (c *Cluster) enter(ctx context.Context, op string) (func(), error) {
 	c.inFlight++
 	c.maxInFlight = max(c.maxInFlight, c.inFlight)
 	if c.index == nil {
-		c.index = &index{cis: map[string]ecstypes.ContainerInstance{}, tasks: map[string]ecstypes.Task{}}
-		for _, ci := range c.ContainerInstances {
-			c.index.cis[aws.ToString(ci.ContainerInstanceArn)] = ci
-		}
-		for _, t := range c.Tasks {
-			c.index.tasks[aws.ToString(t.TaskArn)] = t
-		}
+		c.index = c.buildIndex()
 	}
-	fail := c.Fail[op]
+	fail, n := c.Fail[op], c.calls[op]
 	c.mu.Unlock()
+	if c.OnCall != nil {
+		c.OnCall(op, n)
+	}
 	leave := func() {
 		c.mu.Lock()
 		c.inFlight--
@@ -162,8 +211,9 @@ func (c *Cluster) checkCluster(name *string) error {
 	return nil
 }
 
-// page returns items [token, token+max) and the next token.
-func page[T any](items []T, token *string, maxResults *int32) ([]T, *string, error) {
+// page returns items [token, token+max) and the next token; pages hold
+// size items unless maxResults (1-100) says otherwise.
+func page[T any](items []T, token *string, maxResults *int32, size int) ([]T, *string, error) {
 	start := 0
 	if token != nil {
 		n, err := strconv.Atoi(*token)
@@ -172,7 +222,6 @@ func page[T any](items []T, token *string, maxResults *int32) ([]T, *string, err
 		}
 		start = n
 	}
-	size := 100
 	if maxResults != nil {
 		if *maxResults < 1 || *maxResults > 100 {
 			return nil, nil, APIError("InvalidParameterException", "maxResults must be 1-100")
@@ -208,6 +257,7 @@ func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInpu
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	out := &ecs.DescribeClustersOutput{}
 	for _, n := range in.Clusters {
 		if e.c.checkCluster(&n) != nil {
@@ -226,6 +276,7 @@ func (e *ECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerI
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -235,7 +286,7 @@ func (e *ECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerI
 			arns = append(arns, aws.ToString(ci.ContainerInstanceArn))
 		}
 	}
-	p, next, err := page(arns, in.NextToken, in.MaxResults)
+	p, next, err := page(arns, in.NextToken, in.MaxResults, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +299,7 @@ func (e *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -257,6 +309,7 @@ func (e *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 	out := &ecs.DescribeContainerInstancesOutput{}
 	for _, arn := range in.ContainerInstances {
 		if ci, ok := e.c.index.cis[arn]; ok {
+			ci.RunningTasksCount, ci.PendingTasksCount = e.c.index.running[arn], e.c.index.pending[arn]
 			out.ContainerInstances = append(out.ContainerInstances, ci)
 		} else {
 			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
@@ -271,24 +324,112 @@ func (e *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
+	e.c.countListTasks(in)
+	desired := string(in.DesiredStatus)
+	if desired == "" {
+		desired = "RUNNING"
+	}
 	var arns []string
 	for _, t := range e.c.Tasks {
-		if aws.ToString(t.DesiredStatus) != "RUNNING" {
+		if aws.ToString(t.DesiredStatus) != desired {
 			continue
 		}
 		if ci := aws.ToString(in.ContainerInstance); ci != "" && ci != aws.ToString(t.ContainerInstanceArn) && !strings.HasSuffix(aws.ToString(t.ContainerInstanceArn), "/"+ci) {
 			continue
 		}
+		if svc := aws.ToString(in.ServiceName); svc != "" && aws.ToString(t.Group) != "service:"+lastSegment(svc) {
+			continue
+		}
+		if in.LaunchType != "" && in.LaunchType != t.LaunchType {
+			continue
+		}
 		arns = append(arns, aws.ToString(t.TaskArn))
 	}
-	p, next, err := page(arns, in.NextToken, in.MaxResults)
+	p, next, err := page(arns, in.NextToken, in.MaxResults, 100)
 	if err != nil {
 		return nil, err
 	}
 	return &ecs.ListTasksOutput{TaskArns: p, NextToken: next}, nil
+}
+
+func (c *Cluster) countListTasks(in *ecs.ListTasksInput) {
+	var by []string
+	if in.ServiceName != nil {
+		by = append(by, "serviceName")
+	}
+	if in.ContainerInstance != nil {
+		by = append(by, "containerInstance")
+	}
+	if in.LaunchType != "" {
+		by = append(by, "launchType")
+	}
+	if len(by) == 0 {
+		by = append(by, "unfiltered")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listTasksBy == nil {
+		c.listTasksBy = map[string]int{}
+	}
+	c.listTasksBy[strings.Join(by, "+")]++
+}
+
+// ListTasksBy counts ListTasks calls by filter: "unfiltered", "serviceName",
+// "containerInstance", "launchType" (or several joined by "+").
+func (c *Cluster) ListTasksBy() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.listTasksBy {
+		out[k] = v
+	}
+	return out
+}
+
+// ServiceArn of the named service.
+func (c *Cluster) ServiceArn(name string) string {
+	return fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", c.Region, c.AccountID, c.Name, name)
+}
+
+// ListServices lists the services the tasks name (group "service:NAME") and
+// those in Services, sorted, in pages of at most 100 (10 by default, as ECS).
+func (e *ECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
+	leave, err := e.c.enter(ctx, "ecs:ListServices")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	defer e.c.read()()
+	if err := e.c.checkCluster(in.Cluster); err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, n := range e.c.Services {
+		names[n] = true
+	}
+	for _, t := range e.c.Tasks {
+		if n, ok := strings.CutPrefix(aws.ToString(t.Group), "service:"); ok {
+			names[n] = true
+		}
+	}
+	arns := make([]string, 0, len(names))
+	for n := range names {
+		arns = append(arns, e.c.ServiceArn(n))
+	}
+	sort.Strings(arns)
+	p, next, err := page(arns, in.NextToken, in.MaxResults, 10)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListServicesOutput{ServiceArns: p, NextToken: next}, nil
+}
+
+func lastSegment(arn string) string {
+	return arn[strings.LastIndex(arn, "/")+1:]
 }
 
 func (e *ECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
@@ -297,6 +438,7 @@ func (e *ECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ .
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -333,6 +475,7 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	ids, byFilter := in.InstanceIds, false
 	for _, f := range in.Filters {
 		if aws.ToString(f.Name) != "instance-id" {
@@ -363,6 +506,7 @@ func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNet
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	ids, byFilter := in.NetworkInterfaceIds, false
 	for _, f := range in.Filters {
 		if aws.ToString(f.Name) != "network-interface-id" {
@@ -393,6 +537,7 @@ func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput,
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	if err := checkIDs(in.SubnetIds); err != nil {
 		return nil, err
 	}
@@ -413,6 +558,7 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		return nil, err
 	}
 	defer leave()
+	defer e.c.read()()
 	ids, byFilter := in.ImageIds, false
 	for _, f := range in.Filters {
 		if aws.ToString(f.Name) != "image-id" {
@@ -449,6 +595,7 @@ func (i *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfile
 		return nil, err
 	}
 	defer leave()
+	defer i.c.read()()
 	p, ok := i.c.InstanceProfiles[aws.ToString(in.InstanceProfileName)]
 	if !ok {
 		return nil, APIError("NoSuchEntity", "Instance Profile "+aws.ToString(in.InstanceProfileName)+" cannot be found.")
@@ -462,6 +609,7 @@ func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.
 		return nil, err
 	}
 	defer leave()
+	defer i.c.read()()
 	r, ok := i.c.Roles[aws.ToString(in.RoleName)]
 	if !ok {
 		return nil, APIError("NoSuchEntity", "The role with name "+aws.ToString(in.RoleName)+" cannot be found.")
