@@ -115,12 +115,22 @@ func (o *instancesOpts) Validate() error {
 
 // loadInstancesAndTasks lists container instances and tasks concurrently;
 // afterCIs, when set, runs as soon as the container instances are known,
-// alongside the rest of the task listing.
+// alongside the rest of the task listing. The task listing gets the
+// instances too: their task counts let it list by service in parallel.
 func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q inventory.TaskQuery, afterCIs func(context.Context, []inventory.ContainerInstance)) ([]inventory.ContainerInstance, []inventory.Task, error) {
 	var (
 		cis   []inventory.ContainerInstance
 		tasks []inventory.Task
+		known = make(chan struct{})
 	)
+	q.Instances = func(ctx context.Context) ([]inventory.ContainerInstance, error) {
+		select {
+		case <-known:
+			return cis, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var ws []string
@@ -129,10 +139,14 @@ func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q
 		for _, w := range ws {
 			s.Warnf("%s", w)
 		}
-		if err == nil && afterCIs != nil {
+		if err != nil {
+			return err
+		}
+		close(known)
+		if afterCIs != nil {
 			afterCIs(gctx, cis)
 		}
-		return err
+		return nil
 	})
 	g.Go(func() error {
 		var err error

@@ -261,6 +261,16 @@ func TestAgainstMoto(t *testing.T) {
 		if err != nil || len(tasks) != 2 || len(warnings) != 0 || tasks[0].Containers[0] != "app" || tasks[0].ContainerInstanceArn == "" {
 			t.Fatalf("tasks %+v warnings %v err %v", tasks, warnings, err)
 		}
+		// By service, proven by the instance's counts: moto 5.2.1 lists
+		// services but ignores ListTasks' serviceName and launchType filters
+		// (it returns every task), which the listing's dedupe absorbs.
+		byService, _, err := l.Tasks(ctx, inventory.TaskQuery{Cluster: "prod", Instances: func(ctx context.Context) ([]inventory.ContainerInstance, error) {
+			cis, _, err := l.ContainerInstances(ctx, "prod")
+			return cis, err
+		}})
+		if err != nil || len(byService) != 2 || byService[0].Arn != tasks[0].Arn || byService[1].Arn != tasks[1].Arn {
+			t.Fatalf("tasks by service %+v err %v", byService, err)
+		}
 		if _, err := l.Cluster(ctx, "prod"); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ type ECSAPI interface {
 	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
 	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
+	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 }
@@ -36,7 +37,8 @@ type IAMAPI interface {
 const (
 	// MaxECSDescribe is the most ARNs DescribeContainerInstances and DescribeTasks take.
 	MaxECSDescribe = 100
-	// MaxECSListPage is the largest page ListContainerInstances and ListTasks return.
+	// MaxECSListPage is the largest page ListContainerInstances, ListServices
+	// and ListTasks return.
 	MaxECSListPage = 100
 	// MaxEC2IDs is how many ids one DescribeNetworkInterfaces, DescribeInstances,
 	// DescribeSubnets or DescribeImages call names. EC2 documents no maximum

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -29,6 +30,8 @@ type Loader struct {
 	ECS ECSAPI
 	EC2 EC2API
 	IAM IAMAPI
+	// Now is the local clock (time.Now unless a test sets it).
+	Now func() time.Time
 	sem chan struct{}
 }
 
@@ -38,7 +41,7 @@ func NewLoader(ecsc ECSAPI, ec2c EC2API, iamc IAMAPI, concurrency int) *Loader {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	return &Loader{ECS: ecsc, EC2: ec2c, IAM: iamc, sem: make(chan struct{}, concurrency)}
+	return &Loader{ECS: ecsc, EC2: ec2c, IAM: iamc, Now: time.Now, sem: make(chan struct{}, concurrency)}
 }
 
 // call runs one API call inside the concurrency bound.
@@ -120,8 +123,12 @@ func (l *Loader) ContainerInstances(ctx context.Context, cluster string) ([]Cont
 		},
 		func(ctx context.Context, arns []string) error {
 			for _, batch := range chunk(arns, MaxECSDescribe) {
-				var res *ecs.DescribeContainerInstancesOutput
+				var (
+					res  *ecs.DescribeContainerInstancesOutput
+					sent time.Time
+				)
 				err := l.call(ctx, func() (err error) {
+					sent = l.Now()
 					res, err = l.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
 					return err
 				})
@@ -130,7 +137,9 @@ func (l *Loader) ContainerInstances(ctx context.Context, cluster string) ([]Cont
 				}
 				mu.Lock()
 				for _, ci := range res.ContainerInstances {
-					out = append(out, containerInstance(ci))
+					c := containerInstance(ci)
+					c.CountsReadAt = sent
+					out = append(out, c)
 				}
 				for _, f := range res.Failures {
 					warnings = append(warnings, fmt.Sprintf("container instance %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason)))
@@ -186,75 +195,6 @@ func containerInstance(ci ecstypes.ContainerInstance) ContainerInstance {
 		}
 	}
 	return c
-}
-
-// TaskQuery selects tasks: every task of the cluster whose desired status is
-// RUNNING (which includes PROVISIONING and PENDING ones), or those of one
-// container instance.
-type TaskQuery struct {
-	Cluster           string
-	ContainerInstance string
-	// OnBatch, when set, hears each described batch as it arrives, so callers
-	// can start dependent calls before the listing ends. Calls are serialized.
-	OnBatch func([]Task)
-}
-
-// Tasks lists and describes tasks, sorted by ARN. DescribeTasks failures
-// (tasks that stopped in between) come back as warnings.
-func (l *Loader) Tasks(ctx context.Context, q TaskQuery) ([]Task, []string, error) {
-	var (
-		mu       sync.Mutex
-		out      []Task
-		warnings []string
-	)
-	err := pipeline(ctx,
-		func(ctx context.Context, emit func([]string)) error {
-			in := &ecs.ListTasksInput{Cluster: aws.String(q.Cluster), MaxResults: aws.Int32(MaxECSListPage)}
-			if q.ContainerInstance != "" {
-				in.ContainerInstance = aws.String(q.ContainerInstance)
-			}
-			p := ecs.NewListTasksPaginator(l.ECS, in)
-			for p.HasMorePages() {
-				var page *ecs.ListTasksOutput
-				if err := l.call(ctx, func() (err error) { page, err = p.NextPage(ctx); return err }); err != nil {
-					return fmt.Errorf("list tasks in %s: %w", q.Cluster, err)
-				}
-				emit(page.TaskArns)
-			}
-			return nil
-		},
-		func(ctx context.Context, arns []string) error {
-			for _, batch := range chunk(arns, MaxECSDescribe) {
-				var res *ecs.DescribeTasksOutput
-				err := l.call(ctx, func() (err error) {
-					res, err = l.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(q.Cluster), Tasks: batch})
-					return err
-				})
-				if err != nil {
-					return fmt.Errorf("describe tasks in %s: %w", q.Cluster, err)
-				}
-				ts := make([]Task, 0, len(res.Tasks))
-				for _, t := range res.Tasks {
-					ts = append(ts, task(t))
-				}
-				mu.Lock()
-				if q.OnBatch != nil {
-					q.OnBatch(ts)
-				}
-				out = append(out, ts...)
-				for _, f := range res.Failures {
-					warnings = append(warnings, fmt.Sprintf("task %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason)))
-				}
-				mu.Unlock()
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, nil, err
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Arn < out[j].Arn })
-	sort.Strings(warnings)
-	return out, warnings, nil
 }
 
 func task(t ecstypes.Task) Task {

@@ -31,8 +31,13 @@ type ContainerInstance struct {
 	OSType       string
 	OSFamily     string
 	AMI          string
+	// RunningTasks is runningTasksCount: the tasks whose desired status is
+	// RUNNING (PENDING ones included). PendingTasks is pendingTasksCount.
 	RunningTasks int
 	PendingTasks int
+	// CountsReadAt is when, by the local clock, the DescribeContainerInstances
+	// call that returned the counts was sent.
+	CountsReadAt time.Time
 }
 
 // ID is the container instance id, the last segment of its ARN.
