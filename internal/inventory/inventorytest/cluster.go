@@ -469,6 +469,34 @@ func checkIDs(ids []string) error {
 	return nil
 }
 
+// describeByID answers an EC2 Describe call by ids, given directly or as the
+// one filter the fake supports (filterName). As in EC2, an unknown id given
+// directly is an error (notFound) and one given in a filter is skipped.
+func describeByID[T any](direct []string, filters []ec2types.Filter, filterName string, items map[string]T, notFound func(id string) error) ([]T, error) {
+	ids, byFilter := direct, false
+	for _, f := range filters {
+		if aws.ToString(f.Name) != filterName {
+			return nil, APIError("InvalidParameterValue", "fake supports only the "+filterName+" filter")
+		}
+		ids, byFilter = f.Values, true
+	}
+	if err := checkIDs(ids); err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, id := range ids {
+		item, ok := items[id]
+		if !ok {
+			if byFilter {
+				continue
+			}
+			return nil, notFound(id)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
 func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	leave, err := e.c.enter(ctx, "ec2:DescribeInstances")
 	if err != nil {
@@ -476,28 +504,13 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 	}
 	defer leave()
 	defer e.c.read()()
-	ids, byFilter := in.InstanceIds, false
-	for _, f := range in.Filters {
-		if aws.ToString(f.Name) != "instance-id" {
-			return nil, APIError("InvalidParameterValue", "fake supports only the instance-id filter")
-		}
-		ids, byFilter = f.Values, true
-	}
-	if err := checkIDs(ids); err != nil {
+	instances, err := describeByID(in.InstanceIds, in.Filters, "instance-id", e.c.Instances, func(id string) error {
+		return APIError("InvalidInstanceID.NotFound", fmt.Sprintf("The instance ID '%s' does not exist", id))
+	})
+	if err != nil {
 		return nil, err
 	}
-	r := ec2types.Reservation{}
-	for _, id := range ids {
-		i, ok := e.c.Instances[id]
-		if !ok {
-			if byFilter {
-				continue
-			}
-			return nil, APIError("InvalidInstanceID.NotFound", fmt.Sprintf("The instance ID '%s' does not exist", id))
-		}
-		r.Instances = append(r.Instances, i)
-	}
-	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{r}}, nil
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: instances}}}, nil
 }
 
 func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
@@ -507,28 +520,13 @@ func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNet
 	}
 	defer leave()
 	defer e.c.read()()
-	ids, byFilter := in.NetworkInterfaceIds, false
-	for _, f := range in.Filters {
-		if aws.ToString(f.Name) != "network-interface-id" {
-			return nil, APIError("InvalidParameterValue", "fake supports only the network-interface-id filter")
-		}
-		ids, byFilter = f.Values, true
-	}
-	if err := checkIDs(ids); err != nil {
+	enis, err := describeByID(in.NetworkInterfaceIds, in.Filters, "network-interface-id", e.c.ENIs, func(id string) error {
+		return APIError("InvalidNetworkInterfaceID.NotFound", fmt.Sprintf("The networkInterface ID '%s' does not exist", id))
+	})
+	if err != nil {
 		return nil, err
 	}
-	out := &ec2.DescribeNetworkInterfacesOutput{}
-	for _, id := range ids {
-		n, ok := e.c.ENIs[id]
-		if !ok {
-			if byFilter {
-				continue
-			}
-			return nil, APIError("InvalidNetworkInterfaceID.NotFound", fmt.Sprintf("The networkInterface ID '%s' does not exist", id))
-		}
-		out.NetworkInterfaces = append(out.NetworkInterfaces, n)
-	}
-	return out, nil
+	return &ec2.DescribeNetworkInterfacesOutput{NetworkInterfaces: enis}, nil
 }
 
 func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
@@ -538,18 +536,13 @@ func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput,
 	}
 	defer leave()
 	defer e.c.read()()
-	if err := checkIDs(in.SubnetIds); err != nil {
+	subnets, err := describeByID(in.SubnetIds, nil, "subnet-id", e.c.Subnets, func(id string) error {
+		return APIError("InvalidSubnetID.NotFound", fmt.Sprintf("The subnet ID '%s' does not exist", id))
+	})
+	if err != nil {
 		return nil, err
 	}
-	out := &ec2.DescribeSubnetsOutput{}
-	for _, id := range in.SubnetIds {
-		s, ok := e.c.Subnets[id]
-		if !ok {
-			return nil, APIError("InvalidSubnetID.NotFound", fmt.Sprintf("The subnet ID '%s' does not exist", id))
-		}
-		out.Subnets = append(out.Subnets, s)
-	}
-	return out, nil
+	return &ec2.DescribeSubnetsOutput{Subnets: subnets}, nil
 }
 
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
@@ -559,28 +552,13 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 	}
 	defer leave()
 	defer e.c.read()()
-	ids, byFilter := in.ImageIds, false
-	for _, f := range in.Filters {
-		if aws.ToString(f.Name) != "image-id" {
-			return nil, APIError("InvalidParameterValue", "fake supports only the image-id filter")
-		}
-		ids, byFilter = f.Values, true
-	}
-	if err := checkIDs(ids); err != nil {
+	images, err := describeByID(in.ImageIds, in.Filters, "image-id", e.c.Images, func(id string) error {
+		return APIError("InvalidAMIID.NotFound", fmt.Sprintf("The image id '[%s]' does not exist", id))
+	})
+	if err != nil {
 		return nil, err
 	}
-	out := &ec2.DescribeImagesOutput{}
-	for _, id := range ids {
-		im, ok := e.c.Images[id]
-		if !ok {
-			if byFilter {
-				continue
-			}
-			return nil, APIError("InvalidAMIID.NotFound", fmt.Sprintf("The image id '[%s]' does not exist", id))
-		}
-		out.Images = append(out.Images, im)
-	}
-	return out, nil
+	return &ec2.DescribeImagesOutput{Images: images}, nil
 }
 
 // IAM is the fake IAM client.
