@@ -209,3 +209,12 @@ func SkipIfShort(t testing.TB) {
 		t.Skip("synthesizes CDK stacks; skipped with -short")
 	}
 }
+
+// Main runs a CDK test package: it quiets Node's banners, runs the tests,
+// and stops the jsii runtime before exiting. Use it as the package's TestMain.
+func Main(m *testing.M) {
+	QuietNode()
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
