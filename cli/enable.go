@@ -125,12 +125,7 @@ func (o *enableOpts) Validate() error {
 	case o.allDefault && !o.yes && !o.dryRun && !o.io.InIsTerminal:
 		return usageErrorf("--%s changes the account default and stdin is not a terminal to confirm on; pass --%s", flagDefault, flagYes)
 	}
-	for _, r := range o.roles {
-		if err := validateRoleArg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return validateRoleArgs(o.roles)
 }
 
 func (o *enableOpts) Execute(ctx context.Context) error {
@@ -138,13 +133,9 @@ func (o *enableOpts) Execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var roles []awsarn.Role
-	for _, s := range o.roles {
-		r, err := roleFromArg(s, caller)
-		if err != nil {
-			return asUsage(err)
-		}
-		roles = append(roles, r)
+	roles, err := rolesFromArgs(o.roles, caller)
+	if err != nil {
+		return err
 	}
 	roles = dedupeRoles(roles)
 	if o.dryRun {

@@ -31,6 +31,30 @@ func validateRoleArg(s string) error {
 	return nil
 }
 
+// validateRoleArgs checks every --role value.
+func validateRoleArgs(args []string) error {
+	for _, s := range args {
+		if err := validateRoleArg(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rolesFromArgs turns --role values into ARNs (bare names in the caller's
+// account), as usage errors when one does not parse.
+func rolesFromArgs(args []string, caller awsarn.Principal) ([]awsarn.Role, error) {
+	roles := make([]awsarn.Role, 0, len(args))
+	for _, s := range args {
+		r, err := roleFromArg(s, caller)
+		if err != nil {
+			return nil, asUsage(err)
+		}
+		roles = append(roles, r)
+	}
+	return roles, nil
+}
+
 // roleFromArg turns a --role value into an ARN; a bare name is a role in
 // the caller's account and partition.
 func roleFromArg(s string, caller awsarn.Principal) (awsarn.Role, error) {

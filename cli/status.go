@@ -73,12 +73,7 @@ func (o *statusOpts) Validate() error {
 	if len(o.roles) == 0 && o.cluster == "" {
 		return usageErrorf("name at least one --%s, or --%s", flagRole, flagCluster)
 	}
-	for _, r := range o.roles {
-		if err := validateRoleArg(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return validateRoleArgs(o.roles)
 }
 
 func (o *statusOpts) Execute(ctx context.Context) error {
@@ -88,13 +83,9 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var roles []awsarn.Role
-	for _, s := range o.roles {
-		r, err := roleFromArg(s, caller)
-		if err != nil {
-			return asUsage(err)
-		}
-		roles = append(roles, r)
+	roles, err := rolesFromArgs(o.roles, caller)
+	if err != nil {
+		return err
 	}
 	if o.cluster != "" {
 		found, err := rolesOfCluster(ctx, o.io, o.cluRoles, o.cluster)
