@@ -249,8 +249,7 @@ type ENIBatcher struct {
 	g    *errgroup.Group
 	ctx  context.Context
 	mu   sync.Mutex
-	seen map[string]bool
-	buf  []string
+	ids  idBatch
 	out  map[string]ENI
 	miss []string
 }
@@ -258,23 +257,15 @@ type ENIBatcher struct {
 // NewENIBatcher starts a batcher; its calls stop when ctx ends.
 func (l *Loader) NewENIBatcher(ctx context.Context) *ENIBatcher {
 	g, gctx := errgroup.WithContext(ctx)
-	return &ENIBatcher{l: l, g: g, ctx: gctx, seen: map[string]bool{}, out: map[string]ENI{}}
+	return &ENIBatcher{l: l, g: g, ctx: gctx, ids: newIDBatch(MaxEC2IDs), out: map[string]ENI{}}
 }
 
 // Add queues ids, describing a batch as soon as MaxEC2IDs are waiting.
 func (b *ENIBatcher) Add(ids ...string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, id := range ids {
-		if id == "" || b.seen[id] {
-			continue
-		}
-		b.seen[id] = true
-		b.buf = append(b.buf, id)
-		if len(b.buf) == MaxEC2IDs {
-			b.start(b.buf)
-			b.buf = nil
-		}
+	for _, batch := range b.ids.add(ids) {
+		b.start(batch)
 	}
 }
 
@@ -298,9 +289,8 @@ func (b *ENIBatcher) start(ids []string) {
 // no longer knows (deleted in the meantime).
 func (b *ENIBatcher) Flush() (map[string]ENI, []string, error) {
 	b.mu.Lock()
-	if len(b.buf) > 0 {
-		b.start(b.buf)
-		b.buf = nil
+	if rest := b.ids.rest(); len(rest) > 0 {
+		b.start(rest)
 	}
 	b.mu.Unlock()
 	if err := b.g.Wait(); err != nil {

@@ -212,31 +212,22 @@ type taskCollector struct {
 
 	mu       sync.Mutex
 	err      error
-	seen     map[string]bool
-	buf      []string
+	arns     idBatch
 	out      []Task
 	warnings []string
 }
 
 func newTaskCollector(ctx context.Context, l *Loader, q TaskQuery, gate <-chan struct{}) *taskCollector {
 	cctx, cancel := context.WithCancel(ctx)
-	return &taskCollector{l: l, cluster: q.Cluster, onBatch: q.OnBatch, gate: gate, ctx: cctx, cancel: cancel, seen: map[string]bool{}}
+	return &taskCollector{l: l, cluster: q.Cluster, onBatch: q.OnBatch, gate: gate, ctx: cctx, cancel: cancel, arns: newIDBatch(MaxECSDescribe)}
 }
 
 // add queues ARNs not seen before, describing a batch as soon as one is full.
 func (c *taskCollector) add(arns []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, a := range arns {
-		if a == "" || c.seen[a] {
-			continue
-		}
-		c.seen[a] = true
-		c.buf = append(c.buf, a)
-		if len(c.buf) == MaxECSDescribe {
-			c.start(c.buf)
-			c.buf = nil
-		}
+	for _, batch := range c.arns.add(arns) {
+		c.start(batch)
 	}
 }
 
@@ -294,9 +285,8 @@ func (c *taskCollector) fail(err error) {
 // settle describes what is queued and waits for every describe started so far.
 func (c *taskCollector) settle() error {
 	c.mu.Lock()
-	if len(c.buf) > 0 {
-		c.start(c.buf)
-		c.buf = nil
+	if rest := c.arns.rest(); len(rest) > 0 {
+		c.start(rest)
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
@@ -309,7 +299,7 @@ func (c *taskCollector) settle() error {
 func (c *taskCollector) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.seen)
+	return c.arns.distinct()
 }
 
 // vouched counts, per container instance, the described tasks that prove
