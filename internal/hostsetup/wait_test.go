@@ -18,6 +18,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/pkgverify"
 	"github.com/trunkctl/trunkctl/internal/testutil/imdsmock"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // fakeIMDS answers like IMDS, with the interface list changing over time:
@@ -95,7 +96,7 @@ const (
 func runWait(t *testing.T, fake IMDSAPI, introspection string, wait time.Duration) (*Report, string, error) {
 	t.Helper()
 	h := ecsOptimized(t)
-	var log strings.Builder
+	var log syncbuf.Buffer
 	v, _ := pkgverify.AmazonECS()
 	runner := newRunner("docker")
 	runner.fail["systemctl is-active --quiet ecs"] = true
@@ -103,19 +104,8 @@ func runWait(t *testing.T, fake IMDSAPI, introspection string, wait time.Duratio
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r, err := Run(ctx, o, Deps{IMDS: fake, Runner: runner, HTTP: NewHTTPClient(), Verifier: v, Catalog: catalog.Default(),
-		Log: slog.New(slog.NewJSONHandler(&syncWriter{w: &log}, nil))})
+		Log: slog.New(slog.NewJSONHandler(&log, nil))})
 	return r, log.String(), err
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 func TestWaitReportsRegistrationAndTheTrunkOnceBothAppear(t *testing.T) {
