@@ -163,6 +163,8 @@ func (c *Cluster) ResetCalls() {
 	c.maxInFlight = 0
 }
 
+// enter counts a call, waits the latency, applies Fail, and takes the read
+// lock; the returned func releases it and ends the call.
 func (c *Cluster) enter(ctx context.Context, op string) (func(), error) {
 	c.mu.Lock()
 	c.calls[op]++
@@ -195,7 +197,9 @@ func (c *Cluster) enter(ctx context.Context, op string) (func(), error) {
 		leave()
 		return nil, fail
 	}
-	return leave, nil
+	// Answer under the read lock, so Change cannot move the cluster mid-answer.
+	unlock := c.read()
+	return func() { unlock(); leave() }, nil
 }
 
 // APIError builds a client-fault API error with a code, as AWS returns.
@@ -257,7 +261,6 @@ func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInpu
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	out := &ecs.DescribeClustersOutput{}
 	for _, n := range in.Clusters {
 		if e.c.checkCluster(&n) != nil {
@@ -276,7 +279,6 @@ func (e *ECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerI
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -299,7 +301,6 @@ func (e *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -324,7 +325,6 @@ func (e *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -403,7 +403,6 @@ func (e *ECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -438,7 +437,6 @@ func (e *ECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ .
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	if err := e.c.checkCluster(in.Cluster); err != nil {
 		return nil, err
 	}
@@ -503,7 +501,6 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	instances, err := describeByID(in.InstanceIds, in.Filters, "instance-id", e.c.Instances, func(id string) error {
 		return APIError("InvalidInstanceID.NotFound", fmt.Sprintf("The instance ID '%s' does not exist", id))
 	})
@@ -519,7 +516,6 @@ func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNet
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	enis, err := describeByID(in.NetworkInterfaceIds, in.Filters, "network-interface-id", e.c.ENIs, func(id string) error {
 		return APIError("InvalidNetworkInterfaceID.NotFound", fmt.Sprintf("The networkInterface ID '%s' does not exist", id))
 	})
@@ -535,7 +531,6 @@ func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput,
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	subnets, err := describeByID(in.SubnetIds, nil, "subnet-id", e.c.Subnets, func(id string) error {
 		return APIError("InvalidSubnetID.NotFound", fmt.Sprintf("The subnet ID '%s' does not exist", id))
 	})
@@ -551,7 +546,6 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		return nil, err
 	}
 	defer leave()
-	defer e.c.read()()
 	images, err := describeByID(in.ImageIds, in.Filters, "image-id", e.c.Images, func(id string) error {
 		return APIError("InvalidAMIID.NotFound", fmt.Sprintf("The image id '[%s]' does not exist", id))
 	})
@@ -573,7 +567,6 @@ func (i *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfile
 		return nil, err
 	}
 	defer leave()
-	defer i.c.read()()
 	p, ok := i.c.InstanceProfiles[aws.ToString(in.InstanceProfileName)]
 	if !ok {
 		return nil, APIError("NoSuchEntity", "Instance Profile "+aws.ToString(in.InstanceProfileName)+" cannot be found.")
@@ -587,7 +580,6 @@ func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.
 		return nil, err
 	}
 	defer leave()
-	defer i.c.read()()
 	r, ok := i.c.Roles[aws.ToString(in.RoleName)]
 	if !ok {
 		return nil, APIError("NoSuchEntity", "The role with name "+aws.ToString(in.RoleName)+" cannot be found.")
