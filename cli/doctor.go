@@ -66,14 +66,9 @@ Exit 3 when any finding is an error, 0 otherwise.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.output, o.io, o.catalog, o.now = a.global.Output, a.streams(), a.catalog(), a.now
-			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
-				c, err := a.aws(ctx)
-				if err != nil {
-					return err
-				}
+			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
 				o.loader, o.resolver, o.region = a.loader(c), a.resolver(c), c.Region
-				return o.Execute(ctx)
-			}, o.RecommendActions))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")

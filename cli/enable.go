@@ -92,14 +92,9 @@ Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on 
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.output, o.io = a.global.Output, a.streams()
-			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
-				c, err := a.aws(ctx)
-				if err != nil {
-					return err
-				}
+			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
 				o.resolver, o.defaults, o.region = a.resolver(c), c.Settings, c.Region
-				return o.Execute(ctx)
-			}, o.RecommendActions))
+			})
 		},
 	}
 	f := cmd.Flags()

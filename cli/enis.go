@@ -81,14 +81,9 @@ No SSH needed. VLAN ids are not exposed by any API.
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.output, o.io = a.global.Output, a.streams()
-			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
-				c, err := a.aws(ctx)
-				if err != nil {
-					return err
-				}
+			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
 				o.loader = a.loader(c)
-				return o.Execute(ctx)
-			}, o.RecommendActions))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")

@@ -84,18 +84,13 @@ Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.output, o.io, o.catalog = a.global.Output, a.streams(), a.catalog()
-			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
-				c, err := a.aws(ctx)
-				if err != nil {
-					return err
-				}
+			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
 				l := a.loader(c)
 				o.lister = l
 				if !o.noRoles {
 					o.finder, o.resolver = l, a.resolver(c)
 				}
-				return o.Execute(ctx)
-			}, o.RecommendActions))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")

@@ -157,6 +157,30 @@ func run(ctx context.Context, c command) error {
 	return err
 }
 
+// runWithAWS runs o like run, building the AWS clients only after Validate
+// passes (a usage error needs no credentials) and handing them to wire.
+func (a *app) runWithAWS(ctx context.Context, o command, wire func(*AWS)) error {
+	return run(ctx, lazyCmd{validate: o.Validate, recommend: o.RecommendActions, execute: func(ctx context.Context) error {
+		c, err := a.aws(ctx)
+		if err != nil {
+			return err
+		}
+		wire(c)
+		return o.Execute(ctx)
+	}})
+}
+
+// lazyCmd adapts functions to the command interface.
+type lazyCmd struct {
+	validate  func() error
+	execute   func(context.Context) error
+	recommend func() error
+}
+
+func (l lazyCmd) Validate() error                   { return l.validate() }
+func (l lazyCmd) Execute(ctx context.Context) error { return l.execute(ctx) }
+func (l lazyCmd) RecommendActions() error           { return l.recommend() }
+
 // NewRootCmd builds the trunkctl command tree.
 func NewRootCmd(deps Deps) *cobra.Command {
 	a := &app{deps: deps}

@@ -51,14 +51,9 @@ Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage er
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.output, o.io = a.global.Output, a.streams()
-			return run(cmd.Context(), lazy(o.Validate, func(ctx context.Context) error {
-				c, err := a.aws(ctx)
-				if err != nil {
-					return err
-				}
+			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
 				o.resolver, o.cluRoles = a.resolver(c), a.loader(c)
-				return o.Execute(ctx)
-			}, o.RecommendActions))
+			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
@@ -224,18 +219,3 @@ func (e *clusterNotFoundError) Error() string {
 }
 
 func (e *clusterNotFoundError) Unwrap() error { return e.err }
-
-// lazyCmd adapts functions to the command interface, so a command's AWS
-// clients are built after Validate passes (a usage error needs no credentials).
-type lazyCmd struct {
-	validate  func() error
-	execute   func(context.Context) error
-	recommend func() error
-}
-
-func lazy(v func() error, e func(context.Context) error, r func() error) command {
-	return lazyCmd{v, e, r}
-}
-func (l lazyCmd) Validate() error                   { return l.validate() }
-func (l lazyCmd) Execute(ctx context.Context) error { return l.execute(ctx) }
-func (l lazyCmd) RecommendActions() error           { return l.recommend() }
