@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +68,7 @@ func main() {
 			failed = failed || !ok
 			ratio := float64(calls.total) / float64(b.minimum)
 			verdict := fmt.Sprintf("calls %s, wall %s", met(ratio <= 1.1), met(wall <= 2*time.Second))
-			fmt.Printf("%-10d %-10s %7d %7d %5.2fx %8.2fs %8d  %-30s %-70s %s\n", n, b.name, calls.total, b.minimum, ratio, wall.Seconds(), c.MaxInFlight(), verdict, countOps(c.ListTasksBy()), calls.byOp)
+			fmt.Printf("%-10d %-10s %7d %7d %5.2fx %8.2fs %8d  %-30s %-70s %s\n", n, b.name, calls.total, b.minimum, ratio, wall.Seconds(), c.MaxInFlight(), verdict, inventorytest.FormatCounts(c.ListTasksBy()), calls.byOp)
 		}
 	}
 	fmt.Printf("floor: ListContainerInstances pages are a sequential token chain: %d pages x %s = %s; so are ListTasks pages of one partition, and all %d of the unfiltered walk (%s) when standalone tasks force it\n",
@@ -112,7 +111,7 @@ func run(c *inventorytest.Cluster, name string, concurrency int, noRoles bool) (
 	if !ok {
 		fmt.Fprintf(os.Stderr, "%s exited %d\n", name, code)
 	}
-	return calls{total: c.TotalCalls() + len(acct.Ops()), byOp: strings.TrimSpace(c.SortedOps() + " " + countOps(opCounts(acct.Ops())))}, wall, ok
+	return calls{total: c.TotalCalls() + len(acct.Ops()), byOp: strings.TrimSpace(c.SortedOps() + " " + inventorytest.FormatCounts(opCounts(acct.Ops())))}, wall, ok
 }
 
 func opCounts(ops []string) map[string]int {
@@ -128,17 +127,4 @@ func met(ok bool) string {
 		return "met"
 	}
 	return "MISSED"
-}
-
-func countOps(n map[string]int) string {
-	keys := make([]string, 0, len(n))
-	for k := range n {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%d ", k, n[k])
-	}
-	return strings.TrimSpace(b.String())
 }

@@ -588,16 +588,18 @@ func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.
 }
 
 // SortedOps lists "op=count" pairs, for failure messages.
-func (c *Cluster) SortedOps() string {
-	calls := c.Calls()
-	keys := make([]string, 0, len(calls))
-	for k := range calls {
+func (c *Cluster) SortedOps() string { return FormatCounts(c.Calls()) }
+
+// FormatCounts renders counts as "key=n" pairs sorted by key.
+func FormatCounts(n map[string]int) string {
+	keys := make([]string, 0, len(n))
+	for k := range n {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%d ", k, calls[k])
+		fmt.Fprintf(&b, "%s=%d ", k, n[k])
 	}
 	return strings.TrimSpace(b.String())
 }
