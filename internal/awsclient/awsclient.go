@@ -1,7 +1,9 @@
 // Package awsclient loads the AWS configuration trunkctl's commands use: the
 // standard chain (AWS_* variables, shared config and credentials files,
 // AWS_ENDPOINT_URL and per-service endpoint variables), an optional profile
-// and Region, the SDK's adaptive retryer, and request logging on demand.
+// and Region, the SDK's retryer as AWS_MAX_ATTEMPTS / AWS_RETRY_MODE or the
+// profile set it, a per-attempt timeout, retry reports, and request logging
+// with every secret redacted.
 package awsclient
 
 import (
@@ -9,10 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -21,17 +26,36 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// MaxAttempts bounds how often one call is tried; the adaptive retryer also
-// slows the whole client down when AWS throttles.
-const MaxAttempts = 8
+const (
+	// DefaultMaxAttempts bounds how often one call is tried when neither
+	// AWS_MAX_ATTEMPTS nor the profile's max_attempts says otherwise.
+	DefaultMaxAttempts = 5
+	// MaxBackoff caps one wait between attempts, so a dead endpoint fails in
+	// seconds; adaptive mode still slows the client down when AWS throttles.
+	MaxBackoff = 2 * time.Second
+	// DefaultAttemptTimeout bounds one attempt's wait for response headers: a
+	// hung connection is abandoned and retried instead of using the whole run.
+	DefaultAttemptTimeout = 20 * time.Second
+	// dialTimeout bounds connecting (TCP and TLS) to an endpoint.
+	dialTimeout = 5 * time.Second
+)
 
-// Options select the profile and Region and whether to log requests.
+// Options select the profile and Region, logging, and how calls wait.
 type Options struct {
 	Profile string
 	Region  string
-	// Debug logs every request and response (headers, not bodies) to DebugOut.
+	// Debug logs every request and response, headers and bodies, to
+	// DebugOut, with secrets redacted.
 	Debug    bool
 	DebugOut io.Writer
+	// AttemptTimeout bounds one attempt (DefaultAttemptTimeout when zero).
+	AttemptTimeout time.Duration
+	// Progress, when set, hears each retry as it starts.
+	Progress Progress
+	// Redactor collects the secrets this configuration signs with and that
+	// STS returns; pass one to redact errors at the edge with the same set.
+	// Load makes its own when nil.
+	Redactor *Redactor
 }
 
 // ErrNoRegion means no Region came from the flags, environment or profile.
@@ -39,15 +63,19 @@ var ErrNoRegion = errors.New("no AWS Region: pass --region, set AWS_REGION, or s
 
 // Load builds an aws.Config from the standard sources plus opts.
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	red := opts.Redactor
+	if red == nil {
+		red = &Redactor{}
+	}
+	attempt := opts.AttemptTimeout
+	if attempt <= 0 {
+		attempt = DefaultAttemptTimeout
+	}
+	// No config.WithRetryer: that would make the SDK skip AWS_MAX_ATTEMPTS,
+	// AWS_RETRY_MODE and the profile's max_attempts and retry_mode; the
+	// retryer is built below from what the SDK loaded.
 	fns := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = MaxAttempts
-					so.MaxBackoff = 10 * time.Second
-				})
-			})
-		}),
+		config.WithHTTPClient(HTTPClient(attempt)),
 	}
 	if opts.Profile != "" {
 		fns = append(fns, config.WithSharedConfigProfile(opts.Profile))
@@ -57,17 +85,83 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	if opts.Debug && opts.DebugOut != nil {
 		fns = append(fns,
-			config.WithLogger(logging.NewStandardLogger(opts.DebugOut)),
-			config.WithClientLogMode(aws.LogRequest|aws.LogResponse|aws.LogRetries))
+			config.WithLogger(redactingLogger{red: red, next: logging.NewStandardLogger(opts.DebugOut)}),
+			config.WithClientLogMode(aws.LogRequestWithBody|aws.LogResponseWithBody|aws.LogRetries))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		return aws.Config{}, &redactedError{r: red, err: fmt.Errorf("load AWS configuration: %w", err)}
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, ErrNoRegion
 	}
+	maxAttempts := cfg.RetryMaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	cfg.Retryer = newRetryer(cfg.RetryMode, maxAttempts)
+	if cfg.Credentials != nil {
+		cfg.Credentials = capturingProvider{red: red, next: cfg.Credentials}
+	}
+	w := &wiring{red: red, progress: opts.Progress, maxAttempts: maxAttempts}
+	cfg.APIOptions = append(cfg.APIOptions, w.addTo)
 	return cfg, nil
+}
+
+// newRetryer returns the retryer for mode (adaptive unless the environment or
+// profile chose standard), with maxAttempts and MaxBackoff.
+func newRetryer(mode aws.RetryMode, maxAttempts int) func() aws.Retryer {
+	std := func(so *retry.StandardOptions) {
+		so.MaxAttempts = maxAttempts
+		so.MaxBackoff = MaxBackoff
+	}
+	if mode == aws.RetryModeStandard {
+		return func() aws.Retryer { return retry.NewStandard(std) }
+	}
+	return func() aws.Retryer {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, std)
+		})
+	}
+}
+
+// HTTPClient is the SDK's HTTP client with bounded connects and a bounded
+// wait for response headers per attempt; a timed-out attempt is a retryable
+// error to the SDK's retryer.
+func HTTPClient(attempt time.Duration) *awshttp.BuildableClient {
+	dial := min(dialTimeout, attempt)
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dial }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = dial
+			t.ResponseHeaderTimeout = attempt
+		})
+}
+
+// capturingProvider registers every credential it hands out with the
+// redactor, so the secret key and session token can never be printed.
+type capturingProvider struct {
+	red  *Redactor
+	next aws.CredentialsProvider
+}
+
+func (p capturingProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.next.Retrieve(ctx)
+	if err != nil {
+		return c, &redactedError{r: p.red, err: err}
+	}
+	p.red.Add(c.SecretAccessKey, c.SessionToken)
+	return c, nil
+}
+
+// redactingLogger is the SDK logger with secrets removed from every entry.
+type redactingLogger struct {
+	red  *Redactor
+	next logging.Logger
+}
+
+func (l redactingLogger) Logf(c logging.Classification, format string, v ...any) {
+	l.next.Logf(c, "%s", l.red.Redact(fmt.Sprintf(format, v...)))
 }
 
 // Clients are the service clients trunkctl calls, built from one config.

@@ -42,7 +42,7 @@ func TestLoadUsesTheAdaptiveRetryerAndTheFlagRegion(t *testing.T) {
 	if _, ok := r.(*retry.AdaptiveMode); !ok {
 		t.Fatalf("retryer = %T, want *retry.AdaptiveMode", r)
 	}
-	if r.MaxAttempts() != awsclient.MaxAttempts {
+	if r.MaxAttempts() != awsclient.DefaultMaxAttempts {
 		t.Fatalf("max attempts = %d", r.MaxAttempts())
 	}
 }
