@@ -54,6 +54,8 @@ type InstanceType struct {
 	Category         string `json:"category,omitempty"`
 	// Known says whether either data source mentions the type.
 	Known bool `json:"known"`
+	// Suggestions are the nearest known names of a type nobody knows (a typo).
+	Suggestions []string `json:"suggestions,omitempty"`
 }
 
 // Catalog is the parsed, immutable data. Use Default for the embedded data.
@@ -179,7 +181,10 @@ func (c *Catalog) Lookup(name string) InstanceType {
 	it := InstanceType{Name: name, Family: Family(name), Support: Unknown, Reason: "instance type not found in ECS's or EC2's data"}
 	if slices.Contains(unsupportedTypes, name) || slices.Contains(unsupportedFamilies, it.Family) {
 		it.Support, it.Reason = Unsupported, "ECS documents this type as not supporting ENI trunking"
+		return it
 	}
+	it.Suggestions = c.Suggest(name)
+	it.Reason += DidYouMean(it.Suggestions)
 	return it
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,58 @@ func BenchmarkLookup(b *testing.B) {
 	c := Default()
 	for b.Loop() {
 		_ = c.Lookup("c5.large")
+	}
+}
+
+func TestAnUnknownTypeGetsTheNearestKnownNames(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"two swapped letters", "c5.lrage", []string{"c5.large"}},
+		{"a missing letter", "m5.xlarg", []string{"m5.xlarge"}},
+		{"upper case and spaces are forgiven before suggesting", " C5.LRAGE ", []string{"c5.large"}},
+		{"a known type needs no suggestion", "c5.large", nil},
+		{"nonsense gets none", "zz9.enormous", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := c.Suggest(tt.in)
+			if len(tt.want) == 0 {
+				if len(got) != 0 {
+					t.Fatalf("Suggest(%q) = %v, want none", tt.in, got)
+				}
+				return
+			}
+			if len(got) == 0 || got[0] != tt.want[0] {
+				t.Fatalf("Suggest(%q) = %v, want %v first", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLookupOfATypoSaysDidYouMean(t *testing.T) {
+	it := Default().Lookup("c5.lrage")
+	if it.Support != Unknown || !strings.Contains(it.Reason, "did you mean c5.large") || it.Suggestions[0] != "c5.large" {
+		t.Fatalf("got %+v", it)
+	}
+}
+
+func TestAnUnknownFamilyGetsTheNearestFamilies(t *testing.T) {
+	got := Default().SuggestFamily("c5x")
+	if len(got) == 0 || !slices.Contains(got, "c5") {
+		t.Fatalf("SuggestFamily(c5x) = %v", got)
+	}
+}
+
+func TestEditDistanceCountsASwapAsOneMistake(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{{"lrage", "large", 1}, {"large", "large", 0}, {"", "abc", 3}, {"m5", "m6i", 2}} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
 	}
 }
