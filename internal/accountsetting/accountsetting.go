@@ -1,6 +1,9 @@
 // Package accountsetting reads and changes an ECS account setting *as* a
-// principal. ECS accepts principalArn only from the account root or from the
-// principal itself, so everyone else must assume the role and call without it.
+// principal. The two documented rules differ: the ECS API reference says only
+// the account root or the principal itself may pass principalArn, the ECS
+// developer guide says root or an administrator may. So a caller that is
+// neither root nor the role tries principalArn first and, when ECS refuses,
+// assumes the role and calls without it.
 package accountsetting
 
 import (
@@ -8,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -15,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/awsarn"
+	"github.com/trunkctl/trunkctl/internal/awserr"
 )
 
 // Setting names and values trunkctl cares about most.
@@ -64,6 +69,9 @@ const (
 	AsRoot Mode = "root"
 	// AsSelf: the caller already is a session of the role.
 	AsSelf Mode = "self"
+	// AsPrincipalArn: another caller passes principalArn, which ECS accepted
+	// (the developer guide's rule: an administrator may).
+	AsPrincipalArn Mode = "principal-arn"
 	// AsAssumedRole: the caller assumed the role and calls without principalArn.
 	AsAssumedRole Mode = "assume"
 )
@@ -73,25 +81,93 @@ type Principal struct {
 	Role awsarn.Role
 	Mode Mode
 	ECS  ECSAPI
+	// fallback, for AsPrincipalArn, assumes the role when ECS refuses
+	// principalArn for a later call (IAM may allow the read but not the write).
+	fallback *fallback
 }
 
-// principalArn is passed only by the root user: ECS rejects it from anyone
-// but root and the principal itself, and the principal does not need it.
+// fallback assumes the role once, on the first refusal, and remembers it.
+type fallback struct {
+	mu      sync.Mutex
+	assume  func(ctx context.Context) (Principal, error)
+	assumed *Principal
+}
+
+func (f *fallback) get(ctx context.Context) (Principal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.assumed != nil {
+		return *f.assumed, nil
+	}
+	p, err := f.assume(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	f.assumed = &p
+	return p, nil
+}
+
+// current is the principal calls go through: the assumed one once a
+// principalArn call was refused.
+func (p Principal) current() Principal {
+	if p.fallback == nil {
+		return p
+	}
+	p.fallback.mu.Lock()
+	defer p.fallback.mu.Unlock()
+	if p.fallback.assumed != nil {
+		return *p.fallback.assumed
+	}
+	return p
+}
+
+// Via says how the calls reached the principal's setting: the Mode, or
+// AsAssumedRole once ECS refused principalArn and the role was assumed.
+func (p Principal) Via() Mode { return p.current().Mode }
+
+// principalArn is passed by the root user and by callers ECS lets name the
+// principal; the principal itself and its assumed sessions do not need it.
 func (p Principal) principalArn() *string {
-	if p.Mode == AsRoot {
+	if p.Mode == AsRoot || p.Mode == AsPrincipalArn {
 		return aws.String(p.Role.String())
 	}
 	return nil
 }
 
+// IsPrincipalArnRefused reports ECS (or IAM) refusing a call that names a
+// principalArn: AccessDenied, or InvalidParameter/ClientException, which is
+// how ECS answers a caller the API reference's rule excludes.
+func IsPrincipalArnRefused(err error) bool {
+	return awserr.IsAccessDenied(err) || awserr.IsInvalidParameter(err)
+}
+
+// retry runs call again as the assumed role when p named a principalArn
+// and ECS refused it.
+func (p Principal) retry(ctx context.Context, err error, call func(Principal) error) error {
+	if p.Mode != AsPrincipalArn || p.fallback == nil || !IsPrincipalArnRefused(err) {
+		return err
+	}
+	q, aerr := p.fallback.get(ctx)
+	if aerr != nil {
+		return fmt.Errorf("ECS refused principalArn (%s), and then: %w", awserr.Message(err), aerr)
+	}
+	return call(q)
+}
+
 // Put sets name=value for the principal.
 func (p Principal) Put(ctx context.Context, name, value string) error {
+	if q := p.current(); q.Mode != p.Mode {
+		return q.Put(ctx, name, value)
+	}
 	_, err := p.ECS.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{
 		Name:         types.SettingName(name),
 		Value:        aws.String(value),
 		PrincipalArn: p.principalArn(),
 	})
 	if err != nil {
+		if rerr := p.retry(ctx, err, func(q Principal) error { return q.Put(ctx, name, value) }); rerr != err {
+			return rerr
+		}
 		return fmt.Errorf("put account setting %s=%s as %s: %w", name, value, p.Role, err)
 	}
 	return nil
@@ -99,11 +175,17 @@ func (p Principal) Put(ctx context.Context, name, value string) error {
 
 // Delete removes the principal's explicit setting, so the account default applies.
 func (p Principal) Delete(ctx context.Context, name string) error {
+	if q := p.current(); q.Mode != p.Mode {
+		return q.Delete(ctx, name)
+	}
 	_, err := p.ECS.DeleteAccountSetting(ctx, &ecs.DeleteAccountSettingInput{
 		Name:         types.SettingName(name),
 		PrincipalArn: p.principalArn(),
 	})
 	if err != nil {
+		if rerr := p.retry(ctx, err, func(q Principal) error { return q.Delete(ctx, name) }); rerr != err {
+			return rerr
+		}
 		return fmt.Errorf("delete account setting %s as %s: %w", name, p.Role, err)
 	}
 	return nil
@@ -112,6 +194,9 @@ func (p Principal) Delete(ctx context.Context, name string) error {
 // Effective reads the value that applies to the principal: its own setting
 // or else the account default (ListAccountSettings with effectiveSettings=true).
 func (p Principal) Effective(ctx context.Context, name string) (Setting, error) {
+	if q := p.current(); q.Mode != p.Mode {
+		return q.Effective(ctx, name)
+	}
 	s, found, err := p.list(ctx, name, true)
 	if err != nil {
 		return Setting{}, err
@@ -141,12 +226,24 @@ func (p Principal) Effective(ctx context.Context, name string) (Setting, error) 
 }
 
 func (p Principal) list(ctx context.Context, name string, effective bool) (types.Setting, bool, error) {
+	if q := p.current(); q.Mode != p.Mode {
+		return q.list(ctx, name, effective)
+	}
 	out, err := p.ECS.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{
 		Name:              types.SettingName(name),
 		EffectiveSettings: effective,
 		PrincipalArn:      p.principalArn(),
 	})
 	if err != nil {
+		var s types.Setting
+		var found bool
+		if rerr := p.retry(ctx, err, func(q Principal) error {
+			var qerr error
+			s, found, qerr = q.list(ctx, name, effective)
+			return qerr
+		}); rerr != err {
+			return s, found, rerr
+		}
 		return types.Setting{}, false, fmt.Errorf("list account settings %s as %s: %w", name, p.Role, err)
 	}
 	for _, s := range out.Settings {

@@ -11,6 +11,8 @@ import (
 	sdkretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/awsarn"
@@ -46,6 +48,14 @@ type Assumer struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OnRetry, when set, hears each AccessDenied that will be retried.
 	OnRetry func(attempt int, wait time.Duration, err error)
+	// IAM, when set, is asked (iam:GetRole) whether a role that cannot be
+	// assumed exists: a mistyped name is the commonest cause.
+	IAM RoleGetter
+}
+
+// RoleGetter is the IAM call that says whether a role exists.
+type RoleGetter interface {
+	GetRole(ctx context.Context, in *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
 }
 
 // Assume calls sts:AssumeRole for role, retrying AccessDenied for up to
@@ -87,7 +97,7 @@ func (a Assumer) Assume(ctx context.Context, role awsarn.Role) (Principal, error
 		}
 		wait, berr := backoff.BackoffDelay(attempt, err)
 		if berr != nil || spent()+wait > a.PropagationWait {
-			return Principal{}, &AssumeDeniedError{Role: role, Attempts: attempt, Waited: spent(), Err: err}
+			return Principal{}, &AssumeDeniedError{Role: role, Attempts: attempt, Waited: spent(), Err: err, RoleExists: a.roleExists(ctx, role)}
 		}
 		if a.OnRetry != nil {
 			a.OnRetry(attempt, wait, err)
@@ -99,17 +109,44 @@ func (a Assumer) Assume(ctx context.Context, role awsarn.Role) (Principal, error
 	}
 }
 
+// roleExists asks IAM whether role exists; nil means IAM did not say
+// (no client, or iam:GetRole is not allowed).
+func (a Assumer) roleExists(ctx context.Context, role awsarn.Role) *bool {
+	if a.IAM == nil {
+		return nil
+	}
+	_, err := a.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role.Name)})
+	switch {
+	case err == nil:
+		return aws.Bool(true)
+	case awserr.IsNotFound(err):
+		return aws.Bool(false)
+	default:
+		return nil
+	}
+}
+
 // AssumeDeniedError is AssumeRole refused for longer than IAM takes to propagate.
 type AssumeDeniedError struct {
 	Role     awsarn.Role
 	Attempts int
 	Waited   time.Duration
 	Err      error
+	// RoleExists is what iam:GetRole said, nil when it could not be asked.
+	RoleExists *bool
 }
 
 func (e *AssumeDeniedError) Error() string {
-	return fmt.Sprintf("assume role %s: access denied after %d attempt(s) over %s: %s; check that the role exists and its trust policy allows this caller, and that the caller may call sts:AssumeRole on it",
+	head := fmt.Sprintf("assume role %s: access denied after %d attempt(s) over %s: %s",
 		e.Role, e.Attempts, e.Waited.Round(time.Millisecond), awserr.Message(e.Err))
+	switch {
+	case e.RoleExists == nil:
+		return head + "; check that the role exists (a mistyped name is the commonest cause), that its trust policy allows this caller, and that the caller may call sts:AssumeRole on it"
+	case !*e.RoleExists:
+		return head + fmt.Sprintf("; the role %s does not exist in account %s: check the name (aws iam list-roles --query 'Roles[].RoleName')", e.Role.Name, e.Role.AccountID)
+	default:
+		return head + "; the role exists, so its trust policy must allow this caller, and the caller must be allowed sts:AssumeRole on it"
+	}
 }
 
 func (e *AssumeDeniedError) Unwrap() error { return e.Err }
@@ -130,11 +167,19 @@ func SessionName(s string) string {
 }
 
 // Resolver finds the way to act as a role for the current caller: as root
-// with principalArn, as the role itself, or by assuming it.
+// with principalArn, as the role itself, with principalArn where ECS lets the
+// caller name the role, or by assuming it.
 type Resolver struct {
 	STS     STSAPI
 	ECS     ECSAPI // the caller's own ECS client
 	Assumer Assumer
+	// PrincipalArnFirst makes a caller that is neither root nor the role try
+	// principalArn before assuming the role (the developer guide's rule lets
+	// an administrator name any principal; the API reference's does not).
+	PrincipalArnFirst bool
+	// Setting is the setting the principalArn probe lists (awsvpcTrunking
+	// when empty); IAM policies may allow the call for one setting only.
+	Setting string
 }
 
 // Caller returns who the current credentials belong to.
@@ -169,7 +214,7 @@ func (r Resolver) Resolve(ctx context.Context, caller awsarn.Principal, callerAr
 	if m := ModeFor(caller, role); m != AsAssumedRole {
 		return Principal{Role: role, Mode: m, ECS: r.ECS}, nil
 	}
-	p, err := r.Assumer.Assume(ctx, role)
+	p, err := r.ActAs(ctx, role)
 	if err != nil {
 		var denied *AssumeDeniedError
 		if errors.As(err, &denied) {
@@ -180,6 +225,31 @@ func (r Resolver) Resolve(ctx context.Context, caller awsarn.Principal, callerAr
 	return p, nil
 }
 
+// ActAs returns a Principal for a role the caller is neither root of nor a
+// session of: with principalArn when PrincipalArnFirst is set and ECS
+// accepts it (a ListAccountSettings probe), else by assuming the role. A
+// later refusal of principalArn (a write IAM does not allow) assumes the
+// role then.
+func (r Resolver) ActAs(ctx context.Context, role awsarn.Role) (Principal, error) {
+	if r.PrincipalArnFirst && r.ECS != nil {
+		setting := r.Setting
+		if setting == "" {
+			setting = AWSVPCTrunking
+		}
+		_, err := r.ECS.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{
+			Name: types.SettingName(setting), PrincipalArn: aws.String(role.String()), EffectiveSettings: true,
+		})
+		switch {
+		case err == nil:
+			return Principal{Role: role, Mode: AsPrincipalArn, ECS: r.ECS,
+				fallback: &fallback{assume: func(ctx context.Context) (Principal, error) { return r.Assumer.Assume(ctx, role) }}}, nil
+		case !IsPrincipalArnRefused(err):
+			return Principal{}, fmt.Errorf("list account settings %s for %s: %w", setting, role, err)
+		}
+	}
+	return r.Assumer.Assume(ctx, role)
+}
+
 // NoAccessError says the caller can act as the role in none of the three ways.
 type NoAccessError struct {
 	Role      awsarn.Role
@@ -188,10 +258,19 @@ type NoAccessError struct {
 }
 
 func (e *NoAccessError) Error() string {
-	return fmt.Sprintf("cannot act as %s: caller %s is not the account root, not a session of that role, and could not assume it (%s). "+
-		"ECS reads and writes a role's settings only for the root user or the role itself: run with root credentials, "+
-		"with credentials of the role, or as a principal the role's trust policy allows to sts:AssumeRole",
-		e.Role, e.CallerArn, awserr.Message(e.Err))
+	hint := " Check that the role exists: a mistyped name is the commonest cause."
+	var denied *AssumeDeniedError
+	if errors.As(e.Err, &denied) && denied.RoleExists != nil {
+		if *denied.RoleExists {
+			hint = " The role exists, so its trust policy does not allow this caller."
+		} else {
+			hint = fmt.Sprintf(" The role %s does not exist in account %s: check the name (aws iam list-roles --query 'Roles[].RoleName').", e.Role.Name, e.Role.AccountID)
+		}
+	}
+	return fmt.Sprintf("cannot act as %s: caller %s is not the account root, not a session of that role, and could not assume it (%s).%s "+
+		"ECS reads and writes a role's settings for the root user or the role itself (and, per the ECS developer guide, for an administrator passing principalArn): "+
+		"run with root credentials, with credentials of the role, or as a principal the role's trust policy allows to sts:AssumeRole",
+		e.Role, e.CallerArn, awserr.Message(e.Err), hint)
 }
 
 func (e *NoAccessError) Unwrap() error { return e.Err }

@@ -1,7 +1,7 @@
 // Package accountsettingtest is an in-memory model of one AWS account's ECS
-// account settings and STS, for tests. It enforces what moto does not: only
-// the root user or the principal itself may name a principalArn, and a role
-// can be assumed only once it "exists" and trusts the caller.
+// account settings, STS and iam:GetRole, for tests. It enforces what moto
+// does not: who may name a principalArn (under either documented Rule), and
+// that a role can be assumed only once it "exists" and trusts the caller.
 package accountsettingtest
 
 import (
@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -38,10 +40,24 @@ type RoleState struct {
 	DenyAlways bool
 }
 
+// Rule is who ECS lets name a principalArn. The two AWS documents disagree.
+type Rule int
+
+const (
+	// RuleAPIReference: only the root user or the principal itself (the ECS
+	// API reference). The default.
+	RuleAPIReference Rule = iota
+	// RuleGuide: the root user or any caller IAM allows the call, such as an
+	// administrator (the ECS developer guide).
+	RuleGuide
+)
+
 // Account is one account. The zero value is not usable; call New.
 type Account struct {
 	ID        string
 	Partition string
+	// Rule decides who may pass principalArn.
+	Rule Rule
 
 	mu       sync.Mutex
 	roles    map[string]*RoleState        // role name -> state
@@ -201,7 +217,7 @@ func (e *ECS) principal(in *string) (string, error) {
 	if in == nil || *in == "" {
 		return self, nil
 	}
-	if e.caller == e.acct.RootARN() || *in == self {
+	if e.caller == e.acct.RootARN() || *in == self || e.acct.Rule == RuleGuide {
 		return *in, nil
 	}
 	return "", apiError("InvalidParameterException", "You must be the root user or the principal to use principalArn")
@@ -324,6 +340,31 @@ func (s *STS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func
 			AssumedRoleId: aws.String("AROAFAKE:" + session),
 		},
 	}, nil
+}
+
+// IAMAs returns an IAM client (GetRole only) acting as callerArn.
+func (a *Account) IAMAs(callerArn string) *IAM { return &IAM{acct: a, caller: callerArn} }
+
+// IAM is a fake IAM client bound to a caller; it knows the roles AddRole made.
+type IAM struct {
+	acct   *Account
+	caller string
+}
+
+var _ accountsetting.RoleGetter = (*IAM)(nil)
+
+func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	if err := i.acct.enter(ctx, "iam:GetRole", i.caller, in); err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.RoleName)
+	i.acct.mu.Lock()
+	_, ok := i.acct.roles[name]
+	i.acct.mu.Unlock()
+	if !ok {
+		return nil, apiError("NoSuchEntity", "The role with name %s cannot be found.", name)
+	}
+	return &iam.GetRoleOutput{Role: &iamtypes.Role{RoleName: aws.String(name), Arn: aws.String(i.acct.RoleARN(name))}}, nil
 }
 
 // HasOp reports whether op was called.
