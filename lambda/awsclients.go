@@ -46,11 +46,15 @@ func (c *awsClients) config(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-func (c *awsClients) forRegion(ctx context.Context, region string) (accountsetting.STSAPI, accountsetting.ECSFactory, error) {
+func (c *awsClients) forRegion(ctx context.Context, region string) (regionClients, error) {
 	cfg, err := c.config(ctx)
 	if err != nil {
-		return nil, nil, err
+		return regionClients{}, err
 	}
-	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = region })
-	return stsc, accountsetting.NewECSFactory(cfg, func(o *ecs.Options) { o.Region = region }), nil
+	inRegion := func(o *ecs.Options) { o.Region = region }
+	return regionClients{
+		STS:    sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = region }),
+		ECS:    ecs.NewFromConfig(cfg, inRegion),
+		NewECS: accountsetting.NewECSFactory(cfg, inRegion),
+	}, nil
 }

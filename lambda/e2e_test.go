@@ -25,8 +25,9 @@ import (
 )
 
 // faultProxy sits between the function and moto_server and injects what moto
-// cannot: AssumeRole AccessDenied (IAM propagation, a role that never trusts
-// the function) and calls that hang. It records the operations it saw and
+// cannot: the ECS API reference's rule (principalArn refused from anyone but
+// root and the principal, unless allowPrincipalArn), AssumeRole AccessDenied
+// (IAM propagation, a role that never trusts the function) and calls that hang. It records the operations it saw and
 // the credentials moto issued, to prove they never reach the log.
 type faultProxy struct {
 	srv *httptest.Server
@@ -38,10 +39,13 @@ type faultProxy struct {
 	// hang blocks this operation until the caller gives up.
 	hang string
 	// fail answers this operation with a 500 ServerException, failN times.
-	fail    string
-	failN   int
-	ops     []string
-	secrets []string
+	fail  string
+	failN int
+	// allowPrincipalArn lets ECS calls that name a principalArn through to
+	// moto (the ECS developer guide's rule); else they are refused.
+	allowPrincipalArn bool
+	ops               []string
+	secrets           []string
 }
 
 var credRe = regexp.MustCompile(`<(AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)</`)
@@ -73,7 +77,14 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := operation(r)
 		r.Header.Set("X-Trunkctl-Op", op)
+		namesPrincipal := false
+		if r.Header.Get("X-Amz-Target") != "" {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			namesPrincipal = bytes.Contains(b, []byte(`"principalArn"`))
+		}
 		p.mu.Lock()
+		refuse := namesPrincipal && !p.allowPrincipalArn
 		p.ops = append(p.ops, op)
 		deny := op == "AssumeRole" && p.denyAssume != 0
 		if deny && p.denyAssume > 0 {
@@ -86,6 +97,10 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 		}
 		p.mu.Unlock()
 		switch {
+		case refuse:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"InvalidParameterException","message":"You must be the root user or the principal to use principalArn"}`)
 		case fail:
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.WriteHeader(http.StatusInternalServerError)
@@ -261,7 +276,7 @@ func TestEndToEnd(t *testing.T) {
 		pr := props("RoleArn", roleARN, "OnDelete", "disable")
 
 		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), pr), 10*time.Second)
-		if a.Status != "SUCCESS" || a.PhysicalResourceID != ourID || a.Data["EffectiveValue"] != "enabled" || a.Data["PrincipalArn"] != roleARN {
+		if a.Status != "SUCCESS" || a.PhysicalResourceID != ourID || a.Data["EffectiveValue"] != "enabled" || a.Data["PrincipalArn"] != roleARN || a.Data["Via"] != "assume" {
 			t.Fatalf("create: %s %q %v %s", a.Status, a.PhysicalResourceID, a.Data, a.Reason)
 		}
 		if v := motoEffective(t, m, roleARN); v != "enabled" {
@@ -292,6 +307,24 @@ func TestEndToEnd(t *testing.T) {
 		outcomes := func(s string) int { return strings.Count(s, `"msg":"custom resource event"`) }
 		if n := outcomes(f.logSettled(func(s string) bool { return outcomes(s) >= 3 })); n != 3 {
 			t.Errorf("%d outcome log lines for 3 events:\n%s", n, f.stderr)
+		}
+	})
+
+	t.Run("where ECS accepts principalArn (the guide's rule) the function names the role and assumes nothing", func(t *testing.T) {
+		m.Reset(t)
+		p := newFaultProxy(t, m.URL)
+		p.allowPrincipalArn = true
+		b := newBucket(t)
+		f := startFunction(t, p.env(m, "2s")...)
+		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 10*time.Second)
+		if a.Status != "SUCCESS" || a.Data["EffectiveValue"] != "enabled" || a.Data["Via"] != "principal-arn" {
+			t.Fatalf("create: %s %v %s", a.Status, a.Data, a.Reason)
+		}
+		if v := motoEffective(t, m, roleARN); v != "enabled" {
+			t.Errorf("moto has awsvpcTrunking=%q for the role, want enabled", v)
+		}
+		if n := count(p.Ops(), "AssumeRole"); n != 0 {
+			t.Errorf("AssumeRole calls = %d, want none: %v", n, p.Ops())
 		}
 	})
 

@@ -19,8 +19,16 @@ import (
 	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
-// clientsFunc returns an STS client and an ECS client factory for a Region.
-type clientsFunc func(ctx context.Context, region string) (accountsetting.STSAPI, accountsetting.ECSFactory, error)
+// regionClients are the clients for one Region: STS, the function's own ECS
+// client (for principalArn calls) and a factory for ECS clients as the role.
+type regionClients struct {
+	STS    accountsetting.STSAPI
+	ECS    accountsetting.ECSAPI
+	NewECS accountsetting.ECSFactory
+}
+
+// clientsFunc returns the clients for a Region.
+type clientsFunc func(ctx context.Context, region string) (regionClients, error)
 
 // Handler answers CloudFormation custom resource events for one ECS account
 // setting of one role. main builds it once per process.
@@ -228,21 +236,21 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 		return h.failed(ev, err, role)
 	}
 	prog.set("loading the AWS configuration")
-	stsc, newECS, err := h.Clients(ctx, region)
+	c, err := h.Clients(ctx, region)
 	if err != nil {
 		return h.failed(ev, err, role)
 	}
-	prog.set("assuming role %s", role)
+	prog.set("acting as role %s (principalArn, else sts:AssumeRole)", role)
 	wait := h.propagationWait(ctx)
 	assumer := accountsetting.Assumer{
-		STS: stsc, NewECS: newECS, SessionName: sessionName(ev),
+		STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev),
 		PropagationWait: wait, MaxBackoff: min(5*time.Second, max(wait/4, 100*time.Millisecond)), Sleep: h.sleep(),
 		OnRetry: func(attempt int, d time.Duration, err error) {
 			h.Log.Warn("role not assumable yet, retrying (IAM propagation)", "RequestId", ev.RequestID, "RoleArn", role,
 				"attempt", attempt, "wait_ms", ms(d), "error", awserr.Message(err))
 		},
 	}
-	p, err := assumer.Assume(ctx, props.Role)
+	p, err := h.actAs(ctx, c, assumer, props)
 	if err != nil {
 		return h.failed(ev, err, role)
 	}
@@ -272,8 +280,16 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 	}
 	return outcome{
 		status: cfn.StatusSuccess, physicalID: props.physicalID(), action: action, role: role,
-		data: map[string]any{"PrincipalArn": role, "Setting": props.Setting, "Value": props.Value, "EffectiveValue": effective},
+		data: map[string]any{"PrincipalArn": role, "Setting": props.Setting, "Value": props.Value, "EffectiveValue": effective, "Via": string(p.Via())},
 	}
+}
+
+// actAs finds how to act as the role: with principalArn where ECS lets the
+// function's role name it (the ECS developer guide's rule), else by assuming
+// the role (the API reference's rule, which some accounts enforce).
+func (h *Handler) actAs(ctx context.Context, c regionClients, assumer accountsetting.Assumer, props Properties) (accountsetting.Principal, error) {
+	r := accountsetting.Resolver{ECS: c.ECS, Assumer: assumer, PrincipalArnFirst: c.ECS != nil, Setting: props.Setting}
+	return r.ActAs(ctx, props.Role)
 }
 
 // unverified is EffectiveValue when the role may put but not list settings.
@@ -314,14 +330,14 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 		return leave(err)
 	}
 	prog.set("loading the AWS configuration")
-	stsc, newECS, err := h.Clients(ctx, region)
+	c, err := h.Clients(ctx, region)
 	if err != nil {
 		return leave(err)
 	}
-	prog.set("assuming role %s", role)
+	prog.set("acting as role %s (principalArn, else sts:AssumeRole)", role)
 	// No propagation wait: the role was assumable when the resource was made;
 	// if it is not now it was deleted or stopped trusting this function.
-	p, err := accountsetting.Assumer{STS: stsc, NewECS: newECS, SessionName: sessionName(ev), Sleep: h.sleep()}.Assume(ctx, props.Role)
+	p, err := h.actAs(ctx, c, accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev), Sleep: h.sleep()}, props)
 	if err != nil {
 		return leave(err)
 	}

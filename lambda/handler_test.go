@@ -10,10 +10,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
@@ -67,18 +67,18 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 		{
 			name: "create enables trunking as the role and answers SUCCESS with the data", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), wantStatus: cfn.StatusSuccess, wantID: ourID,
-			wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
-			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled"},
+			wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "assume"},
 		},
 		{
 			name: "create accepts the seed template's EC2Role alias and its Region property", reqType: cfn.RequestCreate,
 			props: props("EC2Role", roleARN, "Region", "us-east-1"), wantStatus: cfn.StatusSuccess, wantID: ourID,
-			wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
+			wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
 		},
 		{
 			name: "create with RoleArn and EC2Role both set and equal is fine", reqType: cfn.RequestCreate,
 			props: props("EC2Role", roleARN, "RoleArn", roleARN), wantStatus: cfn.StatusSuccess, wantID: ourID,
-			wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
+			wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
 		},
 		{
 			name: "create with RoleArn and EC2Role that differ fails naming both without calls", reqType: cfn.RequestCreate,
@@ -127,7 +127,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 		{
 			name: "create retries AccessDenied while IAM propagates and then succeeds", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) { a.AddRole(roleName, accountsettingtest.RoleState{DenyFirst: 2}) },
-			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opAssume, opAssume, opAssume, opPut, opList}, wantValue: "enabled",
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opAssume, opAssume, opAssume, opPut, opList}, wantValue: "enabled",
 		},
 		{
 			name: "create for a role that never trusts the function fails with access denied", reqType: cfn.RequestCreate,
@@ -136,47 +136,47 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			},
 			wantStatus: cfn.StatusFailed, wantReason: "access denied after", wantID: createFailedID(props("RoleArn", roleARN)),
 			check: func(t *testing.T, ops []string) {
-				if len(ops) < 2 || slices.ContainsFunc(ops, func(op string) bool { return op != opAssume }) {
-					t.Errorf("calls = %v, want several AssumeRole attempts and nothing else", ops)
+				if len(ops) < 3 || ops[0] != opList || slices.ContainsFunc(ops[1:], func(op string) bool { return op != opAssume }) {
+					t.Errorf("calls = %v, want the refused principalArn probe, several AssumeRole attempts and nothing else", ops)
 				}
 			},
 		},
 		{
 			name: "create fails when ECS refuses the put", reqType: cfn.RequestCreate, props: props("RoleArn", roleARN),
 			setup:      func(a *accountsettingtest.Account) { a.Fail[opPut] = denied("AccessDeniedException") },
-			wantStatus: cfn.StatusFailed, wantReason: "put account setting awsvpcTrunking=enabled as " + roleARN, wantOps: []string{opAssume, opPut},
+			wantStatus: cfn.StatusFailed, wantReason: "put account setting awsvpcTrunking=enabled as " + roleARN, wantOps: []string{opList, opAssume, opPut},
 		},
 		{
 			name: "create fails when the setting does not read back as written", reqType: cfn.RequestCreate, props: props("RoleArn", roleARN),
 			setup:      func(a *accountsettingtest.Account) { a.Override["awsvpcTrunking"] = "disabled" },
-			wantStatus: cfn.StatusFailed, wantReason: "reads back \"disabled\"", wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
+			wantStatus: cfn.StatusFailed, wantReason: "reads back \"disabled\"", wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
 		},
 		{
 			name: "create succeeds unverified when the role may put but not list settings", reqType: cfn.RequestCreate, props: props("RoleArn", roleARN),
 			setup:      func(a *accountsettingtest.Account) { a.Fail[opList] = denied("AccessDeniedException") },
-			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
-			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "unverified"},
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "unverified", "Via": "assume"},
 		},
 		{
 			name: "create with a hung put answers FAILED before the deadline saying what it was doing", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) { a.Hang[opPut] = true }, timeout: time.Second,
-			wantStatus: cfn.StatusFailed, wantReason: "while putting awsvpcTrunking=enabled as " + roleARN + " in us-east-1", wantOps: []string{opAssume, opPut},
+			wantStatus: cfn.StatusFailed, wantReason: "while putting awsvpcTrunking=enabled as " + roleARN + " in us-east-1", wantOps: []string{opList, opAssume, opPut},
 		},
 		{
 			name: "create with a hung AssumeRole answers FAILED before the deadline", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) { a.Hang[opAssume] = true }, timeout: time.Second,
-			wantStatus: cfn.StatusFailed, wantReason: "timed out after", wantOps: []string{opAssume},
+			wantStatus: cfn.StatusFailed, wantReason: "timed out after", wantOps: []string{opList, opAssume},
 		},
 		{
 			name: "update of Value keeps the physical id and puts the new value", reqType: cfn.RequestUpdate,
 			props: props("RoleArn", roleARN, "Value", "disabled"), old: props("RoleArn", roleARN), physicalID: ourID,
-			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opAssume, opPut, opList}, wantValue: "disabled",
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "disabled",
 		},
 		{
 			name: "update to another role is a replacement with a new physical id", reqType: cfn.RequestUpdate,
 			props: props("RoleArn", otherARN), old: props("RoleArn", roleARN), physicalID: ourID,
 			setup:      func(a *accountsettingtest.Account) { a.AddRole("Other", accountsettingtest.RoleState{}) },
-			wantStatus: cfn.StatusSuccess, wantID: otherID, wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
+			wantStatus: cfn.StatusSuccess, wantID: otherID, wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
 		},
 		{
 			name: "update with invalid new properties fails keeping the old physical id", reqType: cfn.RequestUpdate,
@@ -186,8 +186,11 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 		{
 			name: "update with a hung read-back fails before the deadline keeping the old physical id", reqType: cfn.RequestUpdate,
 			props: props("RoleArn", roleARN), old: props("RoleArn", roleARN), physicalID: ourID, timeout: time.Second,
-			setup:      func(a *accountsettingtest.Account) { a.Hang[opList] = true },
-			wantStatus: cfn.StatusFailed, wantID: ourID, wantReason: "while reading back awsvpcTrunking as " + roleARN, wantOps: []string{opAssume, opPut, opList}, wantValue: "enabled",
+			setup: func(a *accountsettingtest.Account) {
+				a.Rule = accountsettingtest.RuleGuide
+				a.HangAfter[opList] = 1 // the principalArn probe answers, the read-back hangs
+			},
+			wantStatus: cfn.StatusFailed, wantID: ourID, wantReason: "while reading back awsvpcTrunking as " + roleARN, wantOps: []string{opList, opPut, opList}, wantValue: "enabled",
 		},
 		{
 			name: "delete with OnDelete retain answers SUCCESS without calls", reqType: cfn.RequestDelete,
@@ -196,7 +199,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 		{
 			name: "delete with OnDelete disable sets disabled as the role", reqType: cfn.RequestDelete,
 			props: validDisable, physicalID: ourID, wantStatus: cfn.StatusSuccess, wantID: ourID,
-			wantOps: []string{opAssume, opPut}, wantValue: "disabled",
+			wantOps: []string{opList, opAssume, opPut}, wantValue: "disabled",
 		},
 		{
 			name: "delete with OnDelete disable answers SUCCESS when the role cannot be assumed and leaves the setting", reqType: cfn.RequestDelete,
@@ -204,12 +207,12 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 				a.AddRole(roleName, accountsettingtest.RoleState{DenyAlways: true})
 			},
 			wantStatus: cfn.StatusSuccess, wantID: ourID, wantReason: "was left unchanged for " + roleARN + " so the stack can still be deleted",
-			wantOps: []string{opAssume}, wantValue: "enabled",
+			wantOps: []string{opList, opAssume}, wantValue: "enabled",
 		},
 		{
 			name: "delete with OnDelete disable answers SUCCESS before the deadline when the put hangs", reqType: cfn.RequestDelete,
 			props: validDisable, physicalID: ourID, setup: func(a *accountsettingtest.Account) { a.Hang[opPut] = true }, timeout: time.Second,
-			wantStatus: cfn.StatusSuccess, wantID: ourID, wantReason: "timed out after", wantOps: []string{opAssume, opPut}, wantValue: "enabled",
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantReason: "timed out after", wantOps: []string{opList, opAssume, opPut}, wantValue: "enabled",
 		},
 		{
 			name: "delete after a failed create with a malformed role answers SUCCESS without calls", reqType: cfn.RequestDelete,
@@ -230,6 +233,26 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			name: "delete with malformed properties and another id answers SUCCESS without calls", reqType: cfn.RequestDelete,
 			props: props("RoleArn", roleARN, "Bogus", "x", "OnDelete", "disable"), physicalID: ourID, wantStatus: cfn.StatusSuccess, wantID: ourID,
 			wantReason: "the properties do not describe a resource this function made", wantValue: "enabled",
+		},
+		{
+			name: "create under the ECS guide's rule names the role with principalArn and assumes nothing", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) { a.Rule = accountsettingtest.RuleGuide },
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opPut, opList}, wantValue: "enabled",
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "principal-arn"},
+		},
+		{
+			name: "delete under the ECS guide's rule disables with principalArn", reqType: cfn.RequestDelete,
+			props: validDisable, physicalID: ourID, setup: func(a *accountsettingtest.Account) { a.Rule = accountsettingtest.RuleGuide },
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opPut}, wantValue: "disabled",
+		},
+		{
+			name: "create where ECS accepts the probe but refuses the write with principalArn assumes the role", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) {
+				a.Rule = accountsettingtest.RuleGuide
+				a.DenyPrincipalArn[opPut] = true
+			},
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opPut, opAssume, opPut, opList}, wantValue: "enabled",
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "assume"},
 		},
 		{
 			name: "an unknown RequestType fails", reqType: "Replace", props: props("RoleArn", roleARN), physicalID: ourID,
@@ -299,8 +322,8 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 				t.Errorf("Data = %v, want %v", got.Data, tt.wantData)
 			}
 			for _, c := range acct.Calls() {
-				if c.Op == opPut && c.Caller == fnRole {
-					t.Errorf("put was made as the function's own role, not as the instance role")
+				if in, ok := c.Input.(*ecs.PutAccountSettingInput); ok && c.Caller == fnRole && aws.ToString(in.PrincipalArn) != roleARN {
+					t.Errorf("put was made as the function's own role without naming the instance role")
 				}
 			}
 			lines := logLines(t, logs)
@@ -361,7 +384,7 @@ func TestHandlePanicAnswersFailedOnce(t *testing.T) {
 	b := newBucket(t)
 	logs := &syncbuf.Buffer{}
 	h := newTestHandler(acct, logs)
-	h.Clients = func(context.Context, string) (accountsetting.STSAPI, accountsetting.ECSFactory, error) {
+	h.Clients = func(context.Context, string) (regionClients, error) {
 		panic("boom in client set-up")
 	}
 	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
@@ -415,10 +438,10 @@ func TestLoadingClientsFailsTheCreateAndIsRetriedNextTime(t *testing.T) {
 	h := newTestHandler(acct, &syncbuf.Buffer{})
 	good := h.Clients
 	calls := 0
-	h.Clients = func(ctx context.Context, region string) (accountsetting.STSAPI, accountsetting.ECSFactory, error) {
+	h.Clients = func(ctx context.Context, region string) (regionClients, error) {
 		calls++
 		if calls == 1 {
-			return nil, nil, errors.New("load AWS configuration: no credentials")
+			return regionClients{}, errors.New("load AWS configuration: no credentials")
 		}
 		return good(ctx, region)
 	}

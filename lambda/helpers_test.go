@@ -181,8 +181,8 @@ func (s secretSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optF
 // newTestHandler wires a Handler to the fake account and a log buffer.
 func newTestHandler(acct *accountsettingtest.Account, logs io.Writer) *Handler {
 	return &Handler{
-		Clients: func(context.Context, string) (accountsetting.STSAPI, accountsetting.ECSFactory, error) {
-			return secretSTS{acct.STSAs(fnRole)}, acct.ECSFactory(), nil
+		Clients: func(context.Context, string) (regionClients, error) {
+			return regionClients{STS: secretSTS{acct.STSAs(fnRole)}, ECS: acct.ECSAs(fnRole), NewECS: acct.ECSFactory()}, nil
 		},
 		HTTP:            &http.Client{},
 		Log:             slog.New(slog.NewJSONHandler(logs, nil)),

@@ -70,6 +70,12 @@ type Account struct {
 	Fail map[string]error
 	// Hang makes an operation block until its context is done.
 	Hang map[string]bool
+	// HangAfter makes an operation block like Hang once it has answered
+	// this many calls.
+	HangAfter map[string]int
+	// DenyPrincipalArn answers AccessDeniedException to this operation when
+	// it names a principalArn (an IAM policy allowing the read, not the write).
+	DenyPrincipalArn map[string]bool
 	// Override forces ListAccountSettings to report this effective value
 	// whatever was put (a setting that does not stick).
 	Override map[string]string
@@ -79,13 +85,15 @@ type Account struct {
 func New() *Account {
 	return &Account{
 		ID: "123456789012", Partition: "aws",
-		roles:    map[string]*RoleState{},
-		explicit: map[string]map[string]string{},
-		defaults: map[string]string{},
-		sessions: map[string]string{},
-		Fail:     map[string]error{},
-		Hang:     map[string]bool{},
-		Override: map[string]string{},
+		roles:            map[string]*RoleState{},
+		explicit:         map[string]map[string]string{},
+		defaults:         map[string]string{},
+		sessions:         map[string]string{},
+		Fail:             map[string]error{},
+		Hang:             map[string]bool{},
+		HangAfter:        map[string]int{},
+		DenyPrincipalArn: map[string]bool{},
+		Override:         map[string]string{},
 	}
 }
 
@@ -161,6 +169,10 @@ func (a *Account) enter(ctx context.Context, op, caller string, in any) error {
 	a.mu.Lock()
 	a.calls = append(a.calls, Call{Op: op, Caller: caller, Input: in})
 	hang, fail := a.Hang[op], a.Fail[op]
+	if n, ok := a.HangAfter[op]; ok {
+		hang = hang || n <= 0
+		a.HangAfter[op] = n - 1
+	}
 	a.mu.Unlock()
 	if hang {
 		<-ctx.Done()
@@ -209,13 +221,16 @@ type ECS struct {
 var _ accountsetting.ECSAPI = (*ECS)(nil)
 
 // principal resolves the principal a call is about, enforcing ECS's rule.
-func (e *ECS) principal(in *string) (string, error) {
+func (e *ECS) principal(op string, in *string) (string, error) {
 	self := e.caller
 	if p, err := awsarn.ParsePrincipal(e.caller); err == nil && p.Kind == awsarn.KindAssumedRole {
 		self = e.acct.RoleARN(p.RoleName)
 	}
 	if in == nil || *in == "" {
 		return self, nil
+	}
+	if e.acct.DenyPrincipalArn[op] {
+		return "", apiError("AccessDeniedException", "User: %s is not authorized to perform: %s with principalArn", e.caller, op)
 	}
 	if e.caller == e.acct.RootARN() || *in == self || e.acct.Rule == RuleGuide {
 		return *in, nil
@@ -224,10 +239,11 @@ func (e *ECS) principal(in *string) (string, error) {
 }
 
 func (e *ECS) PutAccountSetting(ctx context.Context, in *ecs.PutAccountSettingInput, _ ...func(*ecs.Options)) (*ecs.PutAccountSettingOutput, error) {
-	if err := e.acct.enter(ctx, "ecs:PutAccountSetting", e.caller, in); err != nil {
+	op := "ecs:PutAccountSetting"
+	if err := e.acct.enter(ctx, op, e.caller, in); err != nil {
 		return nil, err
 	}
-	p, err := e.principal(in.PrincipalArn)
+	p, err := e.principal(op, in.PrincipalArn)
 	if err != nil {
 		return nil, err
 	}
@@ -240,10 +256,11 @@ func (e *ECS) PutAccountSetting(ctx context.Context, in *ecs.PutAccountSettingIn
 }
 
 func (e *ECS) DeleteAccountSetting(ctx context.Context, in *ecs.DeleteAccountSettingInput, _ ...func(*ecs.Options)) (*ecs.DeleteAccountSettingOutput, error) {
-	if err := e.acct.enter(ctx, "ecs:DeleteAccountSetting", e.caller, in); err != nil {
+	op := "ecs:DeleteAccountSetting"
+	if err := e.acct.enter(ctx, op, e.caller, in); err != nil {
 		return nil, err
 	}
-	p, err := e.principal(in.PrincipalArn)
+	p, err := e.principal(op, in.PrincipalArn)
 	if err != nil {
 		return nil, err
 	}
@@ -254,10 +271,11 @@ func (e *ECS) DeleteAccountSetting(ctx context.Context, in *ecs.DeleteAccountSet
 }
 
 func (e *ECS) ListAccountSettings(ctx context.Context, in *ecs.ListAccountSettingsInput, _ ...func(*ecs.Options)) (*ecs.ListAccountSettingsOutput, error) {
-	if err := e.acct.enter(ctx, "ecs:ListAccountSettings", e.caller, in); err != nil {
+	op := "ecs:ListAccountSettings"
+	if err := e.acct.enter(ctx, op, e.caller, in); err != nil {
 		return nil, err
 	}
-	p, err := e.principal(in.PrincipalArn)
+	p, err := e.principal(op, in.PrincipalArn)
 	if err != nil {
 		return nil, err
 	}
