@@ -88,6 +88,8 @@ func TestTheCommandExitsWithTheDocumentedCodes(t *testing.T) {
 		{"help is success", []string{"--help"}, 0},
 		{"a missing cluster is a usage error", []string{"--root", root}, 2},
 		{"a bad --set is a usage error", []string{"--cluster", "c", "--root", root, "--set", "PATH=/tmp"}, 2},
+		{"a root that does not exist is a usage error", []string{"--cluster", "c", "--root", filepath.Join(root, "missing")}, 2},
+		{"a negative --retry-for is a usage error", []string{"--cluster", "c", "--root", root, "--retry-for", "-1m"}, 2},
 		{"an unsupported type under --require-trunking exits 3", []string{"--cluster", "c", "--root", root, "--require-trunking"}, 3},
 		{"an unsupported type without it only warns", []string{"--cluster", "c", "--root", root}, 0},
 	}

@@ -100,11 +100,17 @@ func (s *setup) ensureAgent(ctx context.Context, id Identity) error {
 	pkgPath := filepath.Join(dir, name)
 	partPath := pkgPath + ".part"
 	sigPath := pkgPath + ".asc"
-	if _, err := download(ctx, s.d.HTTP, pkgURL+".asc", sigPath, MaxSignatureSize, s.o.DownloadTimeout); err != nil {
+	if err := s.retrying(ctx, "download "+pkgURL+".asc", retryableDownload, func(ctx context.Context) error {
+		_, err := download(ctx, s.d.HTTP, pkgURL+".asc", sigPath, MaxSignatureSize, s.o.DownloadTimeout)
+		return err
+	}); err != nil {
 		return err
 	}
-	n, err := download(ctx, s.d.HTTP, pkgURL, partPath, s.o.MaxPackageSize, s.o.DownloadTimeout)
-	if err != nil {
+	var n int64
+	if err := s.retrying(ctx, "download "+pkgURL, retryableDownload, func(ctx context.Context) (err error) {
+		n, err = download(ctx, s.d.HTTP, pkgURL, partPath, s.o.MaxPackageSize, s.o.DownloadTimeout)
+		return err
+	}); err != nil {
 		return err
 	}
 	s.d.Log.Info("downloaded ecs-init", "url", pkgURL, "bytes", n, s.elapsed())
@@ -127,8 +133,10 @@ func (s *setup) ensureAgent(ctx context.Context, id Identity) error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
+	// Package managers fetch from repositories (Docker, the net utilities,
+	// ecs-init's dependencies), so a network that is not up yet fails them too.
 	for _, c := range installCommands(distro, needDocker, pkgPath) {
-		if err := s.do(ctx, c); err != nil {
+		if err := s.retrying(ctx, c.String(), func(error) bool { return true }, func(ctx context.Context) error { return s.do(ctx, c) }); err != nil {
 			return fmt.Errorf("install the ECS agent: %w", err)
 		}
 	}

@@ -55,7 +55,7 @@ func NewHTTPClient() *http.Client {
 // timeout or is larger than limit bytes.
 func download(ctx context.Context, client *http.Client, rawURL, path string, limit int64, timeout time.Duration) (int64, error) {
 	if err := checkDownloadURL(rawURL); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %w", errBadURL, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -69,10 +69,10 @@ func download(ctx context.Context, client *http.Client, rawURL, path string, lim
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("download %s: HTTP %s", rawURL, resp.Status)
+		return 0, &HTTPStatusError{URL: rawURL, Status: resp.Status, Code: resp.StatusCode}
 	}
 	if resp.ContentLength > limit {
-		return 0, fmt.Errorf("download %s: %d bytes is more than the %d allowed", rawURL, resp.ContentLength, limit)
+		return 0, fmt.Errorf("download %s: %w", rawURL, &sizeError{size: resp.ContentLength, limit: limit})
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -83,11 +83,24 @@ func download(ctx context.Context, client *http.Client, rawURL, path string, lim
 		err = cerr
 	}
 	if err == nil && n > limit {
-		err = fmt.Errorf("more than the %d bytes allowed", limit)
+		err = &sizeError{size: -1, limit: limit}
 	}
 	if err != nil {
 		os.Remove(path)
 		return 0, fmt.Errorf("download %s: %w", rawURL, err)
 	}
 	return n, nil
+}
+
+// errBadURL marks a URL refused before any request; retrying cannot help.
+var errBadURL = errors.New("refused URL")
+
+// sizeError is a download larger than allowed; retrying cannot help.
+type sizeError struct{ size, limit int64 }
+
+func (e *sizeError) Error() string {
+	if e.size < 0 {
+		return fmt.Sprintf("more than the %d bytes allowed", e.limit)
+	}
+	return fmt.Sprintf("%d bytes is more than the %d allowed", e.size, e.limit)
 }

@@ -2,13 +2,19 @@ package hostsetup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/trunkctl/trunkctl/internal/validate"
 )
 
 // IMDSAPI is the part of the SDK's imds client hostbootstrap uses, with
@@ -41,9 +47,44 @@ func readIdentity(ctx context.Context, c IMDSAPI) (Identity, error) {
 	d := out.InstanceIdentityDocument
 	id := Identity{InstanceID: d.InstanceID, InstanceType: d.InstanceType, Region: d.Region, Architecture: d.Architecture}
 	if id.InstanceID == "" || id.InstanceType == "" || id.Region == "" || id.Architecture == "" {
-		return id, fmt.Errorf("the instance identity document lacks a field: %+v", id)
+		return id, &IdentityError{Reason: fmt.Sprintf("the instance identity document lacks a field: %+v", id)}
+	}
+	// The values end up in URLs, file names and logs: refuse what cannot be real.
+	for _, err := range []error{
+		validate.InstanceID("instanceId", id.InstanceID),
+		validate.Region("region", id.Region),
+	} {
+		if err != nil {
+			return id, &IdentityError{Reason: "the instance identity document is not credible: " + err.Error()}
+		}
+	}
+	if !instanceTypeRe.MatchString(id.InstanceType) {
+		return id, &IdentityError{Reason: fmt.Sprintf("the instance identity document is not credible: instanceType %q is not an instance type", id.InstanceType)}
 	}
 	return id, nil
+}
+
+var instanceTypeRe = regexp.MustCompile(`^[a-z0-9-]{1,32}\.[a-z0-9-]{1,32}$`)
+
+// IdentityError is an identity document that answered but cannot be used.
+type IdentityError struct{ Reason string }
+
+func (e *IdentityError) Error() string { return e.Reason }
+
+// retryableIMDS reports whether an IMDS failure may pass: a timeout (a slow
+// or not yet reachable IMDS) or a 5xx. Garbage answers, 4xx and a refused
+// connection (nothing listens: IMDS is off) will not change.
+func retryableIMDS(err error) bool {
+	var ie *IdentityError
+	if errors.As(err, &ie) {
+		return false
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode() >= 500
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // getMetadata reads one small metadata path.

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,6 +29,7 @@ const (
 	FlagWait            = "wait"
 	FlagAgentBaseURL    = "agent-base-url"
 	FlagDownloadTimeout = "download-timeout"
+	FlagRetryFor        = "retry-for"
 )
 
 // Defaults that are not flags.
@@ -53,6 +56,11 @@ type Options struct {
 	Wait            time.Duration // 0: do not wait
 	AgentBaseURL    string        // "": the regional amazon-ecs-agent bucket
 	DownloadTimeout time.Duration
+	// RetryFor bounds retrying failed downloads and package installs
+	// (--retry-for, default DefaultRetryFor); zero means try once.
+	RetryFor time.Duration
+	// RetryMaxBackoff caps one wait between retries (DefaultRetryMaxBackoff).
+	RetryMaxBackoff time.Duration
 
 	// Not flags; tests change them.
 	IntrospectionURL string
@@ -82,6 +90,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPackageSize <= 0 {
 		o.MaxPackageSize = DefaultMaxPackageSize
+	}
+	if o.RetryMaxBackoff <= 0 {
+		o.RetryMaxBackoff = DefaultRetryMaxBackoff
 	}
 	return o
 }
@@ -151,6 +162,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.DurationVar(&o.Wait, FlagWait, 0, "after starting the agent, wait this `long` for registration and the trunk ENI (e.g. 5m; 0: do not wait)")
 	fs.StringVar(&o.AgentBaseURL, FlagAgentBaseURL, "", "`URL` of the directory holding amazon-ecs-init-latest.<arch>.<rpm|deb> and .asc (default https://s3.<region>.<dns suffix>/amazon-ecs-agent-<region>/)")
 	fs.DurationVar(&o.DownloadTimeout, FlagDownloadTimeout, DefaultDownloadTimeout, "bound on each package download")
+	fs.DurationVar(&o.RetryFor, FlagRetryFor, DefaultRetryFor, "keep retrying failed downloads and package installs, with backoff, this `long` (a network that comes up late); 0: try once")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hostbootstrap --%s NAME [flags]\n\n"+
 			"Makes this EC2 instance a trunk-ready ECS container instance: reads IMDSv2, checks the\n"+
@@ -187,6 +199,8 @@ func (o *Options) Validate() error {
 		return usage("--%s must not be negative", FlagWait)
 	case o.DownloadTimeout < 0:
 		return usage("--%s must not be negative", FlagDownloadTimeout)
+	case o.RetryFor < 0:
+		return usage("--%s must not be negative", FlagRetryFor)
 	}
 	if o.Root == "" {
 		o.Root = "/"
@@ -196,6 +210,16 @@ func (o *Options) Validate() error {
 		return usage("--%s %q: %v", FlagRoot, o.Root, err)
 	}
 	o.Root = root
+	// A root that is not there is a mistyped flag; finding out after IMDS
+	// and the catalog check would look like a host problem.
+	switch fi, err := os.Stat(root); {
+	case errors.Is(err, fs.ErrNotExist):
+		return usage("--%s %q does not exist", FlagRoot, root)
+	case err != nil:
+		return usage("--%s %q: %v", FlagRoot, root, err)
+	case !fi.IsDir():
+		return usage("--%s %q is not a directory", FlagRoot, root)
+	}
 	if o.AgentBaseURL != "" {
 		if err := checkDownloadURL(o.AgentBaseURL); err != nil {
 			return usage("--%s: %v", FlagAgentBaseURL, err)

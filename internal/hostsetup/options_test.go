@@ -29,7 +29,7 @@ func TestParseFlags(t *testing.T) {
 			name: "a cluster alone is enough, with defaults for the rest",
 			args: []string{"--cluster", "prod"},
 			check: func(t *testing.T, o Options) {
-				if o.Cluster != "prod" || o.Root != "/" || o.DryRun || o.Wait != 0 || o.DownloadTimeout != DefaultDownloadTimeout {
+				if o.Cluster != "prod" || o.Root != "/" || o.DryRun || o.Wait != 0 || o.DownloadTimeout != DefaultDownloadTimeout || o.RetryFor != DefaultRetryFor {
 					t.Errorf("options %+v", o)
 				}
 			},
@@ -37,12 +37,12 @@ func TestParseFlags(t *testing.T) {
 		{
 			name: "every flag is read",
 			args: []string{"--cluster=arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod", "--set", "ECS_LOGLEVEL=debug",
-				"--set", "ECS_INSTANCE_ATTRIBUTES={\"a\":\"b=c\"}", "--allow-task-imds", "--require-trunking", "--root", "/mnt/img",
-				"--dry-run", "--wait", "5m", "--agent-base-url", "https://mirror.example.com/ecs/", "--download-timeout", "1m"},
+				"--set", "ECS_INSTANCE_ATTRIBUTES={\"a\":\"b=c\"}", "--allow-task-imds", "--require-trunking", "--root", "/tmp",
+				"--dry-run", "--wait", "5m", "--agent-base-url", "https://mirror.example.com/ecs/", "--download-timeout", "1m", "--retry-for", "2m"},
 			check: func(t *testing.T, o Options) {
 				want := []ecsconfig.Setting{{Key: "ECS_LOGLEVEL", Value: "debug"}, {Key: "ECS_INSTANCE_ATTRIBUTES", Value: `{"a":"b=c"}`}}
-				if fmt.Sprint(o.Settings) != fmt.Sprint(want) || !o.AllowTaskIMDS || !o.RequireTrunking || o.Root != "/mnt/img" ||
-					!o.DryRun || o.Wait != 5*time.Minute || o.AgentBaseURL != "https://mirror.example.com/ecs/" || o.DownloadTimeout != time.Minute {
+				if fmt.Sprint(o.Settings) != fmt.Sprint(want) || !o.AllowTaskIMDS || !o.RequireTrunking || o.Root != "/tmp" ||
+					!o.DryRun || o.Wait != 5*time.Minute || o.AgentBaseURL != "https://mirror.example.com/ecs/" || o.DownloadTimeout != time.Minute || o.RetryFor != 2*time.Minute {
 					t.Errorf("options %+v", o)
 				}
 			},
@@ -58,6 +58,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "a positional argument is refused", args: []string{"--cluster", "c", "extra"}, wantErr: "unexpected argument"},
 		{name: "an unknown flag is refused", args: []string{"--cluster", "c", "--colour"}, wantErr: "not defined"},
 		{name: "a negative wait is refused", args: []string{"--cluster", "c", "--wait", "-1s"}, wantErr: "negative"},
+		{name: "a negative retry bound is refused", args: []string{"--cluster", "c", "--retry-for", "-1s"}, wantErr: "--retry-for must not be negative"},
+		{name: "a root that does not exist is refused", args: []string{"--cluster", "c", "--root", "/nonexistent/hostbootstrap-root"}, wantErr: "does not exist"},
+		{name: "a root that is a file is refused", args: []string{"--cluster", "c", "--root", "/etc/hostname"}, wantErr: "is not a directory"},
 		{name: "plain http to a remote host is refused", args: []string{"--cluster", "c", "--agent-base-url", "http://mirror.example.com/"}, wantErr: "only to loopback"},
 		{name: "another scheme is refused", args: []string{"--cluster", "c", "--agent-base-url", "ftp://mirror.example.com/"}, wantErr: "not https"},
 		{name: "a relative URL is refused", args: []string{"--cluster", "c", "--agent-base-url", "mirror/"}, wantErr: "not an absolute URL"},

@@ -42,6 +42,8 @@ type Deps struct {
 	// Start is when the process started, for the elapsed times in the log
 	// (zero: when Run starts).
 	Start time.Time
+	// Sleep waits between retries (nil: a timer); tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Report is what Run did (or, in a dry run, would do), for the summary.
@@ -104,8 +106,15 @@ func (s *setup) warn(msg string, args ...any) {
 
 func (s *setup) run(ctx context.Context) error {
 	// 1. Who am I?
+	// IMDS can answer slowly early in boot; the SDK's client gives each
+	// request half a second and three attempts, so keep trying until
+	// identityTimeout before giving up.
 	ictx, cancel := context.WithTimeout(ctx, identityTimeout)
-	id, err := readIdentity(ictx, s.d.IMDS)
+	var id Identity
+	err := s.retryingFor(ictx, "read the instance identity from IMDS", identityTimeout, 2*time.Second, retryableIMDS, func(ctx context.Context) (err error) {
+		id, err = readIdentity(ctx, s.d.IMDS)
+		return err
+	})
 	var baseline []string
 	var primaryMAC string
 	if err == nil && s.o.Wait > 0 {

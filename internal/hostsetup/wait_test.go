@@ -33,7 +33,7 @@ type fakeIMDS struct {
 
 func (f *fakeIMDS) GetInstanceIdentityDocument(context.Context, *imds.GetInstanceIdentityDocumentInput, ...func(*imds.Options)) (*imds.GetInstanceIdentityDocumentOutput, error) {
 	return &imds.GetInstanceIdentityDocumentOutput{InstanceIdentityDocument: imds.InstanceIdentityDocument{
-		InstanceID: "i-0fake", InstanceType: "c5.xlarge", Region: "eu-west-1", Architecture: "x86_64",
+		InstanceID: "i-0fa4e0000000000aa", InstanceType: "c5.xlarge", Region: "eu-west-1", Architecture: "x86_64",
 	}}, nil
 }
 
