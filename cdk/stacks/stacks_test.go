@@ -178,6 +178,24 @@ func TestTrunkClusterStack(t *testing.T) {
 			t.Errorf("group DependsOn %v, want %s", asg.DependsOn, crID)
 		}
 	})
+
+	t.Run("the capacity waits for the private subnets' routes to the NAT gateway", func(t *testing.T) {
+		_, asg := tpl.One(t, "AWS::AutoScaling::AutoScalingGroup")
+		var natRoutes []string
+		for _, id := range tpl.OfType("AWS::EC2::Route") {
+			if tpl.Resources[id].Properties["NatGatewayId"] != nil {
+				natRoutes = append(natRoutes, id)
+			}
+		}
+		if len(natRoutes) != 2 {
+			t.Fatalf("%d NAT routes, want one per private subnet (2)", len(natRoutes))
+		}
+		for _, id := range natRoutes {
+			if !slices.Contains(asg.DependsOn, id) {
+				t.Errorf("group DependsOn %v, want the NAT route %s", asg.DependsOn, id)
+			}
+		}
+	})
 }
 
 func TestTrunkClusterStackInAnExistingVpc(t *testing.T) {

@@ -63,6 +63,7 @@ func NewTrunkClusterStack(scope constructs.Construct, id string, props *TrunkClu
 	stack := awscdk.NewStack(scope, &id, &sp)
 
 	var vpc awsec2.IVpc
+	var newVpc awsec2.Vpc
 	if props.VpcID != "" {
 		vpc = awsec2.Vpc_FromLookup(stack, jsii.String("Vpc"), &awsec2.VpcLookupOptions{VpcId: jsii.String(props.VpcID)})
 	} else {
@@ -82,7 +83,7 @@ func NewTrunkClusterStack(scope constructs.Construct, id string, props *TrunkClu
 			Reason: jsii.String("example VPC for a demonstration cluster; flow logs cost money per GB and are left to " +
 				"production VPCs, which this stack can use instead (context vpcId)"),
 		}}, jsii.Bool(false))
-		vpc = v
+		vpc, newVpc = v, v
 	}
 
 	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{Vpc: vpc})
@@ -110,6 +111,15 @@ func NewTrunkClusterStack(scope constructs.Construct, id string, props *TrunkClu
 		HostBootstrap: hostBootstrap,
 		MaxCapacity:   props.MaxCapacity,
 	})
+
+	if newVpc != nil {
+		// An instance that boots before its subnet's default route to the NAT
+		// gateway exists cannot fetch hostbootstrap or reach ECS: launch the
+		// group only once the private subnets' routes are in place.
+		for _, sn := range *newVpc.PrivateSubnets() {
+			capacity.AutoScalingGroup.Node().AddDependency(sn.InternetConnectivityEstablished())
+		}
+	}
 
 	maxInstances := props.MaxCapacity
 	if maxInstances == 0 {

@@ -173,17 +173,11 @@ func NewTrunkCapacity(scope constructs.Construct, id string, props *TrunkCapacit
 		if obj == nil {
 			obj = hostBootstrapAsset(c, arm)
 		}
-		userData.AddS3DownloadCommand(&awsec2.S3DownloadOptions{
-			Bucket:    obj.Bucket,
-			BucketKey: jsii.String(obj.Key),
-			LocalFile: jsii.String(HostBootstrapPath),
-			Region:    awscdk.Aws_REGION(),
-		})
 		args := append([]string{"--cluster", *p.Cluster.ClusterName(), "--require-trunking"}, p.HostBootstrapArgs...)
-		userData.AddExecuteFileCommand(&awsec2.ExecuteFileOptions{
-			FilePath:  jsii.String(HostBootstrapPath),
-			Arguments: jsii.String(strings.Join(args, " ")),
-		})
+		s3URL := "s3://" + *obj.Bucket.BucketName() + "/" + obj.Key
+		for _, line := range fetchAndRunHostBootstrap(s3URL, *awscdk.Aws_REGION(), HostBootstrapPath, args, FetchRetrySeconds) {
+			userData.AddCommands(jsii.String(line))
+		}
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadHostBootstrap"),
 			Actions:   jsii.Strings("s3:GetObject"),

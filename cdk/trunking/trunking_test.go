@@ -346,7 +346,16 @@ func TestTrunkCapacityWithHostBootstrap(t *testing.T) {
 
 	t.Run("user data downloads hostbootstrap from the asset bucket and runs it for the cluster", func(t *testing.T) {
 		for _, want := range []string{"aws s3 cp 's3://", "cdk-hnb659fds-assets-", trunking.HostBootstrapPath,
-			"--cluster ", "--require-trunking --wait 5m"} {
+			"'--cluster' '", "'--require-trunking' '--wait' '5m'"} {
+			if !strings.Contains(ud, want) {
+				t.Errorf("user data %s lacks %q", ud, want)
+			}
+		}
+	})
+
+	t.Run("user data retries the fetch with backoff for a bounded time, says so on the console and fails loudly", func(t *testing.T) {
+		for _, want := range []string{"until aws s3 cp", "$(( $(date +%s) + 600 ))", "sleep \\\"$delay\\\"", "/dev/console",
+			"exit 1", "route to the NAT gateway", ".part", "mv -f", "set -euo pipefail"} {
 			if !strings.Contains(ud, want) {
 				t.Errorf("user data %s lacks %q", ud, want)
 			}

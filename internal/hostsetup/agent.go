@@ -100,14 +100,14 @@ func (s *setup) ensureAgent(ctx context.Context, id Identity) error {
 	pkgPath := filepath.Join(dir, name)
 	partPath := pkgPath + ".part"
 	sigPath := pkgPath + ".asc"
-	if err := s.retrying(ctx, "download "+pkgURL+".asc", retryableDownload, func(ctx context.Context) error {
+	if err := s.retrying(ctx, "download the ecs-init signature", retryableDownload, func(ctx context.Context) error {
 		_, err := download(ctx, s.d.HTTP, pkgURL+".asc", sigPath, MaxSignatureSize, s.o.DownloadTimeout)
 		return err
 	}); err != nil {
 		return err
 	}
 	var n int64
-	if err := s.retrying(ctx, "download "+pkgURL, retryableDownload, func(ctx context.Context) (err error) {
+	if err := s.retrying(ctx, "download the ecs-init package", retryableDownload, func(ctx context.Context) (err error) {
 		n, err = download(ctx, s.d.HTTP, pkgURL, partPath, s.o.MaxPackageSize, s.o.DownloadTimeout)
 		return err
 	}); err != nil {
