@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"github.com/trunkctl/trunkctl/internal/awserr"
 )
 
 // ExitCode is trunkctl's process exit status, a contract with scripts.
@@ -73,6 +72,3 @@ func silent(err error) bool {
 	var ee *exitError
 	return errors.As(err, &ee) && ee.err == nil
 }
-
-// isClusterNotFound reports ECS's ClusterNotFoundException.
-func isClusterNotFound(err error) bool { return awserr.Code(err) == "ClusterNotFoundException" }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
@@ -213,7 +214,7 @@ func TestAgainstMoto(t *testing.T) {
 		}
 		r := got.Instances[0]
 		if code != ExitUnhealthy || r.EC2InstanceID != mc.instanceID || r.TrunkENI != mc.trunkID || r.InstanceType != "c5.large" ||
-			r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != inventory.VerdictAgentTooOld ||
+			r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != doctor.VerdictAgentTooOld ||
 			r.RoleArn != mc.roleArn || r.RoleEffectiveValue != "disabled" {
 			t.Fatalf("exit %d, row %+v", code, r)
 		}
@@ -280,7 +281,9 @@ func TestAgainstMoto(t *testing.T) {
 		if ok, err := l.RoleExists(ctx, "AWSServiceRoleForECS"); ok || err != nil {
 			t.Fatalf("RoleExists(missing) = %v, %v", ok, err)
 		}
-		enis, missing, err := l.NetworkInterfaces(ctx, []string{mc.trunkID, "eni-0123456789abcdef0"})
+		b := l.NewENIBatcher(ctx)
+		b.Add(mc.trunkID, "eni-0123456789abcdef0")
+		enis, missing, err := b.Flush()
 		if err != nil || len(enis) != 1 || len(missing) != 1 {
 			t.Fatalf("enis %v missing %v err %v", enis, missing, err)
 		}

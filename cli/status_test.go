@@ -36,7 +36,7 @@ func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
 			}
 			w.caller = tt.caller(w.acct)
 			s, out, errOut := streams(false)
-			o := &statusOpts{roles: []string{"EcsInstanceRole"}, output: outputJSON, io: s, resolver: w.resolver()}
+			o := &statusOpts{roles: []string{"EcsInstanceRole"}, env: w.env(s, outputJSON)}
 			err := run(context.Background(), o)
 			if got := ExitCodeOf(err); got != tt.wantCode {
 				t.Fatalf("exit = %d (%v), want %d; stderr %s", got, err, tt.wantCode, errOut)
@@ -79,7 +79,7 @@ func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
 func TestStatusJSONIsTheDocumentedContract(t *testing.T) {
 	w := healthyWorld(t)
 	s, out, _ := streams(false)
-	o := &statusOpts{roles: []string{roleArn}, output: outputJSON, io: s, resolver: w.resolver()}
+	o := &statusOpts{roles: []string{roleArn}, env: w.env(s, outputJSON)}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestStatusJSONIsTheDocumentedContract(t *testing.T) {
 func TestStatusOfADisabledRoleExitsThreeAndSaysHowToEnable(t *testing.T) {
 	w := newWorld(t)
 	s, out, errOut := streams(false)
-	o := &statusOpts{roles: []string{"EcsInstanceRole"}, output: outputTable, io: s, resolver: w.resolver()}
+	o := &statusOpts{roles: []string{"EcsInstanceRole"}, env: w.env(s, outputTable)}
 	err := run(context.Background(), o)
 	if ExitCodeOf(err) != ExitUnhealthy {
 		t.Fatalf("exit = %d (%v), want 3", ExitCodeOf(err), err)
@@ -106,7 +106,7 @@ func TestStatusOfAClusterFindsTheRolesThroughInstanceProfiles(t *testing.T) {
 	w := newWorld(t)
 	w.acct.SetDefault(accountsetting.AWSVPCTrunking, accountsetting.Enabled)
 	s, out, _ := streams(false)
-	o := &statusOpts{cluster: "prod", output: outputJSON, io: s, resolver: w.resolver(), cluRoles: w.loader()}
+	o := &statusOpts{cluster: "prod", env: w.env(s, outputJSON)}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +119,9 @@ func TestStatusOfAClusterFindsTheRolesThroughInstanceProfiles(t *testing.T) {
 func TestStatusValidatesRolesBeforeCallingAnything(t *testing.T) {
 	s, _, _ := streams(false)
 	for _, o := range []*statusOpts{
-		{output: outputTable, io: s},
-		{roles: []string{"arn:aws:iam::12:role/x"}, output: outputTable, io: s},
-		{roles: []string{"bad name!"}, output: outputTable, io: s},
-		{roles: []string{"r"}, output: "yaml", io: s},
+		{env: env{io: s, output: outputTable}},
+		{roles: []string{"arn:aws:iam::12:role/x"}, env: env{io: s, output: outputTable}},
+		{roles: []string{"bad name!"}, env: env{io: s, output: outputTable}},
 	} {
 		if err := run(context.Background(), o); !isUsage(err) {
 			t.Errorf("%+v: err = %v, want a usage error", o, err)
@@ -130,12 +129,29 @@ func TestStatusValidatesRolesBeforeCallingAnything(t *testing.T) {
 	}
 }
 
-func TestAMissingClusterIsExplainedOnce(t *testing.T) {
-	w := newWorld(t)
-	for _, cmd := range []string{"instances", "enis", "doctor", "status"} {
-		code, _, stderr := runCmd(t, w, false, cmd, "--cluster", "nope")
-		if code != ExitError || strings.Count(stderr, "not found in this account and Region") != 1 {
-			t.Fatalf("%s: exit %d, stderr %s", cmd, code, stderr)
-		}
+func TestAMissingClusterIsExplainedOnceWithItsAdviceOnce(t *testing.T) {
+	for _, args := range [][]string{
+		{"instances", "--cluster", "nope"},
+		{"instances", "--cluster", "nope", "--no-roles"},
+		{"enis", "--cluster", "nope"},
+		{"enis", "--cluster", "nope", "--instance", "i-1"},
+		{"doctor", "--cluster", "nope"},
+		{"status", "--cluster", "nope"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := runCmd(t, newWorld(t), false, args...)
+			if code != ExitError {
+				t.Fatalf("exit %d, stderr %s", code, stderr)
+			}
+			if n := strings.Count(stderr, adviceClusterNotFound); n != 1 {
+				t.Fatalf("advice %q appears %d times, want once:\n%s", adviceClusterNotFound, n, stderr)
+			}
+			if n := strings.Count(stderr, "list-clusters"); n != 1 {
+				t.Fatalf("list-clusters named %d times, want once:\n%s", n, stderr)
+			}
+			if n := strings.Count(stderr, `cluster "nope" not found`); n != 1 {
+				t.Fatalf("not-found said %d times, want once:\n%s", n, stderr)
+			}
+		})
 	}
 }

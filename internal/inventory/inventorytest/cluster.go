@@ -8,6 +8,7 @@ package inventorytest
 import (
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -341,7 +342,7 @@ func (e *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*
 		if ci := aws.ToString(in.ContainerInstance); ci != "" && ci != aws.ToString(t.ContainerInstanceArn) && !strings.HasSuffix(aws.ToString(t.ContainerInstanceArn), "/"+ci) {
 			continue
 		}
-		if svc := aws.ToString(in.ServiceName); svc != "" && aws.ToString(t.Group) != "service:"+lastSegment(svc) {
+		if svc := aws.ToString(in.ServiceName); svc != "" && aws.ToString(t.Group) != "service:"+path.Base(svc) {
 			continue
 		}
 		if in.LaunchType != "" && in.LaunchType != t.LaunchType {
@@ -425,10 +426,6 @@ func (e *ECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...
 		return nil, err
 	}
 	return &ecs.ListServicesOutput{ServiceArns: p, NextToken: next}, nil
-}
-
-func lastSegment(arn string) string {
-	return arn[strings.LastIndex(arn, "/")+1:]
 }
 
 func (e *ECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
