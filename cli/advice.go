@@ -11,7 +11,7 @@ import (
 // here, once, as Run prints the error; nothing else in trunkctl words them.
 const (
 	adviceClusterNotFound  = "check --" + flagRegion + " and the cluster name (aws ecs list-clusters)"
-	adviceInstanceNotFound = "give an EC2 instance id, container instance id or ARN (trunkctl instances --cluster CLUSTER lists them)"
+	adviceInstanceNotFound = "give an EC2 instance id, container instance id or ARN (trunkctl instances --cluster %s lists them)"
 )
 
 // withAdvice appends the next step to an error that has one.
@@ -24,7 +24,7 @@ func withAdvice(err error) error {
 	case errors.As(err, &cnf):
 		return fmt.Errorf("%w; %s", err, adviceClusterNotFound)
 	case errors.As(err, &inf):
-		return fmt.Errorf("%w; %s", err, adviceInstanceNotFound)
+		return fmt.Errorf("%w; "+adviceInstanceNotFound, err, inf.Cluster)
 	}
 	return err
 }
