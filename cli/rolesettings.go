@@ -34,9 +34,10 @@ func (st *roleStatus) fail(err error) {
 	st.err, st.Error = err, err.Error()
 }
 
-// readRoles reads the effective setting of every role, one after another
-// (clusters have few instance roles), as the principal allows.
-func readRoles(ctx context.Context, r roleResolver, roles []awsarn.Role, caller awsarn.Principal, callerArn, setting string) []roleStatus {
+// readRoles reads the effective awsvpcTrunking setting of every role, one
+// after another (clusters have few instance roles), as the principal allows.
+func readRoles(ctx context.Context, r roleResolver, roles []awsarn.Role, caller awsarn.Principal, callerArn string) []roleStatus {
+	const setting = accountsetting.AWSVPCTrunking
 	out := make([]roleStatus, 0, len(roles))
 	for _, role := range roles {
 		st := roleStatus{RoleArn: role.String(), Setting: setting}
@@ -70,7 +71,7 @@ func readSnapshotRoles(ctx context.Context, r roleResolver, snap *inventory.Snap
 	if err != nil {
 		return nil, err
 	}
-	return readRoles(ctx, r, roles, caller, callerArn, accountsetting.AWSVPCTrunking), nil
+	return readRoles(ctx, r, roles, caller, callerArn), nil
 }
 
 // snapshotRoles parses the role ARNs behind a snapshot's instances, sorted;

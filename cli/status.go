@@ -78,7 +78,7 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 		roles = append(roles, found...)
 	}
 	roles = dedupeRoles(roles)
-	o.results = readRoles(ctx, c.resolver, roles, caller, callerArn, accountsetting.AWSVPCTrunking)
+	o.results = readRoles(ctx, c.resolver, roles, caller, callerArn)
 	stop()
 	if err := o.print(); err != nil {
 		return err
