@@ -55,23 +55,7 @@ func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("stdout = %s, want %s", out, want)
 			}
-			// The read is about the role: as root it names it, otherwise it is made as the role.
-			for _, c := range w.acct.Calls() {
-				if c.Op != "ecs:ListAccountSettings" {
-					continue
-				}
-				in := c.Input.(*ecs.ListAccountSettingsInput)
-				switch tt.wantVia {
-				case "root":
-					if aws.ToString(in.PrincipalArn) != roleArn {
-						t.Fatalf("root read without principalArn: %+v", in)
-					}
-				default:
-					if in.PrincipalArn != nil || !strings.Contains(c.Caller, "assumed-role/EcsInstanceRole/") {
-						t.Fatalf("read as %s with principalArn %v, want a session of the role without it", c.Caller, aws.ToString(in.PrincipalArn))
-					}
-				}
-			}
+			checkReadsAreAboutTheRole(t, w.acct, tt.wantVia)
 		})
 	}
 }
@@ -153,5 +137,26 @@ func TestAMissingClusterIsExplainedOnceWithItsAdviceOnce(t *testing.T) {
 				t.Fatalf("not-found said %d times, want once:\n%s", n, stderr)
 			}
 		})
+	}
+}
+
+// checkReadsAreAboutTheRole: as root a read names the role with
+// principalArn, otherwise it is made as the role, without it.
+func checkReadsAreAboutTheRole(t *testing.T, acct *accountsettingtest.Account, via string) {
+	t.Helper()
+	for _, c := range acct.Calls() {
+		if c.Op != "ecs:ListAccountSettings" {
+			continue
+		}
+		in := c.Input.(*ecs.ListAccountSettingsInput)
+		if via == "root" {
+			if aws.ToString(in.PrincipalArn) != roleArn {
+				t.Fatalf("root read without principalArn: %+v", in)
+			}
+			continue
+		}
+		if in.PrincipalArn != nil || !strings.Contains(c.Caller, "assumed-role/EcsInstanceRole/") {
+			t.Fatalf("read as %s with principalArn %v, want a session of the role without it", c.Caller, aws.ToString(in.PrincipalArn))
+		}
 	}
 }
