@@ -59,7 +59,7 @@ func TestDoctorOfAHealthyClusterExitsZero(t *testing.T) {
 
 func TestDoctorStillChecksInstancesWhenTheRoleCannotBeRead(t *testing.T) {
 	w := healthyWorld(t)
-	w.acct = accountsettingtest_newDenied()
+	w.acct = deniedAccount()
 	s, out, _ := streams(false)
 	err := run(context.Background(), doctorOptsFor(w, s, outputJSON))
 	if err != nil {

@@ -9,13 +9,13 @@ import (
 type ExitCode int
 
 const (
-	// ExitOK: success, and everything checked is enabled and healthy.
+	// ExitOK is success, and everything checked is enabled and healthy.
 	ExitOK ExitCode = 0
-	// ExitError: an error (AWS call failed, no access, bad configuration).
+	// ExitError is an error (AWS call failed, no access, bad configuration).
 	ExitError ExitCode = 1
-	// ExitUsage: the command line is wrong.
+	// ExitUsage means the command line is wrong.
 	ExitUsage ExitCode = 2
-	// ExitUnhealthy: checked, and something is not enabled or not healthy.
+	// ExitUnhealthy means checked, and something is not enabled or not healthy.
 	ExitUnhealthy ExitCode = 3
 )
 

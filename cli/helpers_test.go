@@ -131,8 +131,8 @@ func runCmd(t *testing.T, w *world, terminal bool, args ...string) (ExitCode, st
 	return code, out.String(), errOut.String()
 }
 
-// accountsettingtest_newDenied is an account whose EcsInstanceRole trusts nobody.
-func accountsettingtest_newDenied() *accountsettingtest.Account {
+// deniedAccount is an account whose EcsInstanceRole trusts nobody.
+func deniedAccount() *accountsettingtest.Account {
 	a := accountsettingtest.New()
 	a.AddRole("EcsInstanceRole", accountsettingtest.RoleState{DenyAlways: true})
 	return a

@@ -118,7 +118,7 @@ func fixContainerNumbers(t *testing.T, target string) string {
 			return nil
 		}
 		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil {
 			return err
 		}
@@ -186,9 +186,9 @@ func TestAgainstMoto(t *testing.T) {
 type motoRig struct{ m *moto.Server }
 
 // real resets moto and sets up the cluster the subtests read.
-func (r *motoRig) real(t *testing.T) (*awsclient.Clients, motoCluster) {
+func (rig *motoRig) real(t *testing.T) (*awsclient.Clients, motoCluster) {
 	t.Helper()
-	r.m.Reset(t)
+	rig.m.Reset(t)
 	cfg, err := awsclient.Load(context.Background(), awsclient.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func (r *motoRig) real(t *testing.T) (*awsclient.Clients, motoCluster) {
 }
 
 // trunkctl runs trunkctl with the real AWS clients.
-func (r *motoRig) trunkctl(t *testing.T, args ...string) (ExitCode, string, string) {
+func (rig *motoRig) trunkctl(t *testing.T, args ...string) (ExitCode, string, string) {
 	t.Helper()
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, AWS: RealAWS, Catalog: catalog.Default()}
@@ -286,7 +286,7 @@ func (rig *motoRig) motoLoaderReads(t *testing.T) {
 	// services but ignores ListTasks' serviceName and launchType filters
 	// (it returns every task), which the listing's dedupe absorbs.
 	byService, _, err := l.Tasks(context.Background(), inventory.TaskQuery{Cluster: "prod", Instances: func(ctx context.Context) ([]inventory.ContainerInstance, error) {
-		cis, _, err := l.ContainerInstances(context.Background(), "prod")
+		cis, _, err := l.ContainerInstances(ctx, "prod")
 		return cis, err
 	}})
 	if err != nil || len(byService) != 2 || byService[0].Arn != tasks[0].Arn || byService[1].Arn != tasks[1].Arn {

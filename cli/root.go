@@ -192,7 +192,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return validateOutput(global.Output)
 		},
 	}

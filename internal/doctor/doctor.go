@@ -20,9 +20,12 @@ import (
 type Severity string
 
 const (
-	Error   Severity = "error"
+	// Error needs fixing before trunking works (exit 3).
+	Error Severity = "error"
+	// Warning could not be judged, or will hurt soon.
 	Warning Severity = "warning"
-	Info    Severity = "info"
+	// Info is for the record.
+	Info Severity = "info"
 )
 
 // Check names, stable for scripts.

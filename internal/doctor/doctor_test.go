@@ -53,7 +53,7 @@ func TestAHealthyClusterHasNoErrorsOrWarnings(t *testing.T) {
 func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 	tests := []struct {
 		name    string
-		break_  func(*doctor.Input)
+		breakIt func(*doctor.Input)
 		check   string
 		fixWant string
 	}{
@@ -84,7 +84,7 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := healthy()
-			tt.break_(&in)
+			tt.breakIt(&in)
 			f, ok := findings(in, doctor.Error)[tt.check]
 			if !ok {
 				t.Fatalf("no error for %s in %+v", tt.check, doctor.Judge(in).Findings)

@@ -20,6 +20,7 @@ const (
 // VerdictCode names what is true of a container instance for trunking.
 type VerdictCode string
 
+// Verdict codes, stable for scripts (the instances command's JSON).
 const (
 	VerdictOK                 VerdictCode = "ok"
 	VerdictNoTrunk            VerdictCode = "no-trunk"
