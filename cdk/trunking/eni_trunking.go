@@ -94,6 +94,7 @@ type EniTrunking struct {
 	LogGroup awslogs.LogGroup
 
 	setting string
+	value   string
 	optIns  []OptIn
 }
 
@@ -134,7 +135,7 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		p.ServiceTimeout = awscdk.Duration_Minutes(jsii.Number(5))
 	}
 
-	t := &EniTrunking{setting: p.Setting}
+	t := &EniTrunking{setting: p.Setting, value: p.Value}
 	constructs.NewConstruct_Override(t, scope, &id)
 
 	t.FunctionRole = p.FunctionRole
