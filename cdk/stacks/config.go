@@ -96,10 +96,12 @@ func buildOrg(app awscdk.App, str func(string) string) error {
 	default:
 		return fmt.Errorf("context %s=%q: want true or false", CtxOrgCreateTrunkReadyRole, v)
 	}
-	for k, v := range map[string]bool{CtxOrgRegions: len(props.Regions) == 0, CtxOrgBucketPrefix: props.BucketPrefix == "",
-		CtxOrgLambdaCodeKey: props.LambdaCodeKey == ""} {
-		if v {
-			return fmt.Errorf("context %s is required with %s (see docs/cdk.md, StackSets)", k, CtxOrgUnitIDs)
+	for _, c := range []struct {
+		key     string
+		missing bool
+	}{{CtxOrgRegions, len(props.Regions) == 0}, {CtxOrgBucketPrefix, props.BucketPrefix == ""}, {CtxOrgLambdaCodeKey, props.LambdaCodeKey == ""}} {
+		if c.missing {
+			return fmt.Errorf("context %s is required with %s (see docs/cdk.md, StackSets)", c.key, CtxOrgUnitIDs)
 		}
 	}
 	body, err := OrgMemberTemplate()
