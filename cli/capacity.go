@@ -34,7 +34,7 @@ Needs no AWS credentials.`,
 			return run(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.family, flagFamily, "", "every known type of a family, e.g. c5")
+	nonEmptyVar(cmd.Flags(), &o.family, flagFamily, "every known type of a family, e.g. c5")
 	_ = cmd.RegisterFlagCompletionFunc(flagFamily, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return families(envOf().catalog), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -71,22 +71,26 @@ func (o *capacityOpts) Validate() error {
 			return usageErrorf("%q is not an instance type (want FAMILY.SIZE, e.g. c5.large; for a family use --%s %s)", t, flagFamily, t)
 		}
 	}
+	if o.family != "" && len(o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))) == 0 {
+		return usageErrorf("no instance types of family %q in ECS's or EC2's data%s", o.family, catalog.DidYouMean(o.catalog.SuggestFamily(o.family)))
+	}
 	return nil
 }
 
 func (o *capacityOpts) Execute(context.Context) error {
 	for _, t := range o.types {
-		o.rows = append(o.rows, o.catalog.Lookup(t))
+		it := o.catalog.Lookup(t)
+		if len(it.Suggestions) > 0 {
+			// Probably a typo, but a type newer than the data is possible: say so, show the row.
+			o.io.Warnf("%s is not a known instance type%s", it.Name, catalog.DidYouMean(it.Suggestions))
+		}
+		o.rows = append(o.rows, it)
 	}
 	if o.family != "" {
-		fam := o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))
-		if len(fam) == 0 {
-			return fmt.Errorf("no instance types of family %q in ECS's or EC2's data", o.family)
-		}
-		o.rows = append(o.rows, fam...)
+		o.rows = append(o.rows, o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))...)
 	}
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			InstanceTypes []catalog.InstanceType `json:"instanceTypes"`
 		}{o.rows})
 	}

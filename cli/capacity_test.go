@@ -37,7 +37,7 @@ func TestCapacityNeedsTypesOrAFamily(t *testing.T) {
 		}
 	}
 	o := &capacityOpts{family: "zz9", env: env{io: s, output: outputTable, catalog: catalog.Default()}}
-	if err := run(context.Background(), o); ExitCodeOf(err) != ExitError {
-		t.Errorf("unknown family: err = %v", err)
+	if err := run(context.Background(), o); !isUsage(err) || !strings.Contains(err.Error(), `no instance types of family "zz9"`) {
+		t.Errorf("unknown family: err = %v, want a usage error", err)
 	}
 }

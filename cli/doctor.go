@@ -48,14 +48,14 @@ Exit 3 when any finding is an error, 0 otherwise.`,
 			return run(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
+	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
 	cmd.Flags().DurationVar(&o.stuckAfter, flagStuckAfter, 5*time.Minute, "report tasks PROVISIONING for longer than this")
 	return cmd
 }
 
 func (o *doctorOpts) Validate() error {
-	if o.cluster == "" {
-		return usageErrorf("--%s is required", flagCluster)
+	if err := validateCluster(o.cluster, ""); err != nil {
+		return err
 	}
 	if o.stuckAfter <= 0 {
 		return usageErrorf("--%s must be positive", flagStuckAfter)
@@ -63,8 +63,11 @@ func (o *doctorOpts) Validate() error {
 	return nil
 }
 
+// ValidateRegion checks that a cluster ARN is in the Region.
+func (o *doctorOpts) ValidateRegion(region string) error { return validateCluster(o.cluster, region) }
+
 func (o *doctorOpts) Execute(ctx context.Context) error {
-	c, err := o.clients(ctx)
+	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -142,8 +145,8 @@ func (o *doctorOpts) gather(ctx context.Context, c *clients) (doctor.Input, erro
 
 func (o *doctorOpts) print() error {
 	counts := doctor.Count(o.findings)
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			Cluster  string           `json:"cluster"`
 			Findings []doctor.Finding `json:"findings"`
 			Summary  map[string]int   `json:"summary"`

@@ -65,7 +65,8 @@ func newEnableCmd(envOf func() env, value string) *cobra.Command {
 		Use:   verb + " (--role ROLE... | --default)",
 		Short: fmt.Sprintf("Set awsvpcTrunking to %s for instance roles, or as the account default", value),
 		Long: fmt.Sprintf(`Set awsvpcTrunking=%[1]s for each role, acting as the role (as root with principalArn,
-as the role itself, or by assuming it), then read the effective value back and report it.
+as the role itself, with principalArn where ECS lets the caller name the role, or by
+assuming it), then read the effective value back and report it.
 
 --default calls PutAccountSettingDefault instead: it changes the value for every
 principal in the account and Region that has no explicit setting, so it asks for
@@ -84,7 +85,8 @@ Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on 
 		Example: fmt.Sprintf(`  trunkctl %[1]s --role ecsInstanceRole
   trunkctl %[1]s --role arn:aws:iam::123456789012:role/EcsInstance --dry-run
   trunkctl %[1]s --default --yes`, verb),
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: map[string]string{annotationWrites: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.env = envOf()
 			return run(cmd.Context(), o)
@@ -110,11 +112,14 @@ func (o *enableOpts) Validate() error {
 	case o.allDefault && !o.yes && !o.dryRun && !o.io.InIsTerminal:
 		return usageErrorf("--%s changes the account default and stdin is not a terminal to confirm on; pass --%s", flagDefault, flagYes)
 	}
-	return validateRoleArgs(o.roles)
+	return validateRoles(o.roles, "")
 }
 
+// ValidateRegion checks that every role ARN is in the Region's partition.
+func (o *enableOpts) ValidateRegion(region string) error { return validateRoles(o.roles, region) }
+
 func (o *enableOpts) Execute(ctx context.Context) error {
-	c, err := o.clients(ctx)
+	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -152,8 +157,8 @@ func (o *enableOpts) ensure(ctx context.Context, r roleResolver, caller awsarn.P
 		st.fail(err)
 		return st
 	}
-	st.Via = string(p.Mode)
 	got, err := p.Ensure(ctx, accountsetting.AWSVPCTrunking, o.value)
+	st.Via = string(p.Via())
 	var mm *accountsetting.MismatchError
 	switch {
 	case errors.As(err, &mm):
@@ -184,12 +189,13 @@ func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []aws
 		case accountsetting.AsSelf:
 			pc.Via, pc.Note = string(mode), "the caller is a session of the role and writes its own setting"
 		default:
-			pc.Via, pc.Note = string(mode), fmt.Sprintf("sts:AssumeRole %s first, then call as the role without principalArn", role)
+			pc.Via, pc.PrincipalArn = string(accountsetting.AsPrincipalArn)+" or "+string(mode), role.String()
+			pc.Note = fmt.Sprintf("with principalArn as the caller first (the ECS developer guide lets an administrator); if ECS refuses, sts:AssumeRole %s and call as the role without principalArn", role)
 		}
 		o.planned = append(o.planned, pc)
 	}
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			DryRun bool          `json:"dryRun"`
 			Calls  []plannedCall `json:"calls"`
 		}{true, o.planned})
@@ -224,8 +230,8 @@ func (o *enableOpts) putDefault(ctx context.Context, c *clients, callerArn strin
 	if out.Setting != nil {
 		o.def.Value, o.def.PrincipalArn = aws.ToString(out.Setting.Value), aws.ToString(out.Setting.PrincipalArn)
 	}
-	if o.output == outputJSON {
-		if err := writeJSON(o.io.Out, struct {
+	if o.structured() {
+		if err := o.writeData(struct {
 			Default *defaultResult `json:"default"`
 		}{o.def}); err != nil {
 			return err
@@ -256,8 +262,8 @@ func confirm(s *IOStreams, question string) (bool, error) {
 }
 
 func (o *enableOpts) print() error {
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			Roles []roleStatus `json:"roles"`
 		}{o.results})
 	}
@@ -267,7 +273,7 @@ func (o *enableOpts) print() error {
 func (o *enableOpts) RecommendActions() error {
 	if o.dryRun || o.def != nil {
 		if o.def != nil {
-			o.io.Infof("Roles with their own setting keep it. Check a role: trunkctl status --role ROLE")
+			o.io.Infof("Roles with their own setting keep it. See a cluster's roles with trunkctl status --cluster and the cluster's name (aws ecs list-clusters lists them).")
 		}
 		return nil
 	}
@@ -276,7 +282,7 @@ func (o *enableOpts) RecommendActions() error {
 			continue
 		}
 		if o.value == accountsetting.Enabled {
-			o.io.Infof("Only container instances registered from now on get a trunk ENI. Find older ones: trunkctl instances --cluster CLUSTER")
+			o.io.Infof("Only container instances registered from now on get a trunk ENI. Find older ones with trunkctl instances --cluster and the name of each cluster these roles serve (aws ecs list-clusters lists them).")
 		} else {
 			o.io.Infof("Running instances keep their trunk ENIs until replaced.")
 		}

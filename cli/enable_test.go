@@ -79,8 +79,8 @@ func TestDryRunSaysWhatWouldBeCalledAsWhomAndCallsNothingElse(t *testing.T) {
 			"would call ecs:PutAccountSetting name=awsvpcTrunking value=enabled principalArn=" + roleArn + " as arn:aws:iam::123456789012:root (root)"},
 		{"as the role it writes its own", func(a *accountsettingtest.Account) string { return a.SessionARN("EcsInstanceRole", "s") },
 			"value=enabled as arn:aws:sts::123456789012:assumed-role/EcsInstanceRole/s (self)"},
-		{"anyone else assumes first", func(*accountsettingtest.Account) string { return adminCaller },
-			"(assume): sts:AssumeRole " + roleArn + " first"},
+		{"anyone else names the role first, and assumes it if ECS refuses", func(*accountsettingtest.Account) string { return adminCaller },
+			"principalArn=" + roleArn + " as " + adminCaller + " (principal-arn or assume-role): with principalArn as the caller first (the ECS developer guide lets an administrator); if ECS refuses, sts:AssumeRole " + roleArn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

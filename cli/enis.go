@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/validate"
 )
 
 type enisOpts struct {
@@ -74,20 +75,26 @@ No SSH needed. VLAN ids are not exposed by any API.
 			return run(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
-	cmd.Flags().StringVar(&o.instance, flagInstance, "", "only this instance: EC2 instance id, container instance id or ARN")
+	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
+	nonEmptyVar(cmd.Flags(), &o.instance, flagInstance, "only this instance: EC2 instance id, container instance id or ARN")
 	return cmd
 }
 
 func (o *enisOpts) Validate() error {
-	if o.cluster == "" {
-		return usageErrorf("--%s is required", flagCluster)
+	if err := validateCluster(o.cluster, ""); err != nil {
+		return err
+	}
+	if o.instance != "" {
+		return validate.Instance("--"+flagInstance, o.instance)
 	}
 	return nil
 }
 
+// ValidateRegion checks that a cluster ARN is in the Region.
+func (o *enisOpts) ValidateRegion(region string) error { return validateCluster(o.cluster, region) }
+
 func (o *enisOpts) Execute(ctx context.Context) error {
-	c, err := o.clients(ctx)
+	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -145,8 +152,8 @@ func nonNil(s []string) []string {
 }
 
 func (o *enisOpts) print() error {
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			Cluster   string        `json:"cluster"`
 			Instances []eniInstance `json:"instances"`
 			Missing   []string      `json:"missingEnis"`

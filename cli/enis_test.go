@@ -41,8 +41,8 @@ func TestEnisOfOneInstanceListsOnlyItsTasks(t *testing.T) {
 func TestEnisOfAnUnknownInstanceIsAnError(t *testing.T) {
 	w := newWorld(t)
 	s, _, _ := streams(false)
-	err := run(context.Background(), &enisOpts{cluster: "prod", instance: "i-nope", env: w.env(s, outputTable)})
-	if ExitCodeOf(err) != ExitError || !strings.Contains(err.Error(), `no container instance "i-nope"`) {
+	err := run(context.Background(), &enisOpts{cluster: "prod", instance: "i-0000000000000dead", env: w.env(s, outputTable)})
+	if ExitCodeOf(err) != ExitError || !strings.Contains(err.Error(), `no container instance "i-0000000000000dead"`) {
 		t.Fatalf("err = %v", err)
 	}
 }

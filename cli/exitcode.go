@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 )
 
 // ExitCode is trunkctl's process exit status, a contract with scripts.
@@ -17,7 +22,40 @@ const (
 	ExitUsage ExitCode = 2
 	// ExitUnhealthy means checked, and something is not enabled or not healthy.
 	ExitUnhealthy ExitCode = 3
+	// ExitInterrupted means SIGINT (Ctrl-C) cancelled the run (128+2).
+	ExitInterrupted ExitCode = 130
+	// ExitTerminated means SIGTERM cancelled the run (128+15).
+	ExitTerminated ExitCode = 143
 )
+
+// SignalContext is the context main runs trunkctl in: SIGINT and SIGTERM
+// cancel it, and with it every AWS call in flight.
+func SignalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+}
+
+// interrupted maps a run cancelled by a signal to its exit code and the one
+// line trunkctl prints. signal.NotifyContext gives the context a cause that
+// names the signal ("interrupt signal received").
+func interrupted(ctx context.Context) (ExitCode, string, bool) {
+	if ctx.Err() == nil {
+		return 0, "", false
+	}
+	cause := context.Cause(ctx)
+	if cause == nil {
+		return 0, "", false
+	}
+	for _, s := range []struct {
+		sig  syscall.Signal
+		name string
+		code ExitCode
+	}{{syscall.SIGINT, "SIGINT", ExitInterrupted}, {syscall.SIGTERM, "SIGTERM", ExitTerminated}} {
+		if strings.HasPrefix(cause.Error(), s.sig.String()+" signal") {
+			return s.code, fmt.Sprintf("trunkctl: interrupted by %s; cancelled the AWS calls in flight (changes already made stay; re-running is safe)", s.name), true
+		}
+	}
+	return 0, "", false
+}
 
 // exitError carries an exit code; a nil err means the command already said
 // everything (e.g. a table of unhealthy instances) and prints nothing more.

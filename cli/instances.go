@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,20 +83,23 @@ Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
 			return run(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
+	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
 	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "do not read the instance roles' settings (no EC2, IAM or STS calls)")
 	return cmd
 }
 
 func (o *instancesOpts) Validate() error {
-	if o.cluster == "" {
-		return usageErrorf("--%s is required", flagCluster)
+	if err := validateCluster(o.cluster, ""); err != nil {
+		return err
 	}
 	return nil
 }
 
+// ValidateRegion checks that a cluster ARN is in the Region.
+func (o *instancesOpts) ValidateRegion(region string) error { return validateCluster(o.cluster, region) }
+
 func (o *instancesOpts) Execute(ctx context.Context) error {
-	c, err := o.clients(ctx)
+	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -178,8 +182,8 @@ func summarize(rows []instanceRow) instancesSummary {
 }
 
 func (o *instancesOpts) print() error {
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			Cluster   string           `json:"cluster"`
 			Instances []instanceRow    `json:"instances"`
 			Summary   instancesSummary `json:"summary"`
@@ -223,8 +227,14 @@ func (o *instancesOpts) RecommendActions() error {
 	}
 	sort.Strings(keys)
 	if codes[doctor.VerdictNoTrunk] > 0 {
+		var ids []string
+		for _, r := range o.rows {
+			if r.Verdict.Code == doctor.VerdictNoTrunk {
+				ids = append(ids, r.ContainerInstanceID)
+			}
+		}
 		o.io.Infof("%d instance(s) have no trunk. Check the role is enabled (trunkctl status --cluster %s), then drain and replace them:", codes[doctor.VerdictNoTrunk], o.cluster)
-		o.io.Infof("  aws ecs update-container-instances-state --cluster %s --status DRAINING --container-instances ID...", o.cluster)
+		o.io.Infof("  aws ecs update-container-instances-state --cluster %s --status DRAINING --container-instances %s", o.cluster, strings.Join(ids, " "))
 	}
 	if len(codes) > 0 && (len(codes) > 1 || codes[doctor.VerdictOK] == 0) {
 		o.io.Infof("Every check with its fix: trunkctl doctor --cluster %s", o.cluster)

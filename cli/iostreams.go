@@ -25,6 +25,9 @@ type IOStreams struct {
 	NoColor bool
 	// SpinnerDelay is how long a wait lasts before the spinner shows (default 1s).
 	SpinnerDelay time.Duration
+
+	// progress is the spinner's retry note, shared by the copies of a run.
+	progress *progressState
 }
 
 // SystemStreams returns the process's streams.
@@ -58,6 +61,7 @@ func (s *IOStreams) StartProgress(label string) (stop func()) {
 	if !s.ErrIsTerminal {
 		return func() {}
 	}
+	s.setProgressActive(true)
 	delay := s.SpinnerDelay
 	if delay <= 0 {
 		delay = time.Second
@@ -78,7 +82,11 @@ func (s *IOStreams) StartProgress(label string) (stop func()) {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for i := 0; ; i++ {
-			fmt.Fprintf(s.ErrOut, "\r%c %s", frames[i%len(frames)], label)
+			line := label
+			if note := s.progressNote(); note != "" {
+				line += ": " + note
+			}
+			fmt.Fprintf(s.ErrOut, "\r\033[K%c %s", frames[i%len(frames)], line)
 			select {
 			case <-done:
 				fmt.Fprint(s.ErrOut, "\r\033[K")
@@ -88,5 +96,5 @@ func (s *IOStreams) StartProgress(label string) (stop func()) {
 		}
 	}()
 	var once sync.Once
-	return func() { once.Do(func() { close(done); wg.Wait() }) }
+	return func() { once.Do(func() { close(done); wg.Wait(); s.setProgressActive(false) }) }
 }

@@ -209,13 +209,13 @@ func (rig *motoRig) trunkctl(t *testing.T, args ...string) (ExitCode, string, st
 func (rig *motoRig) motoStatusEnableDisable(t *testing.T) {
 	_, mc := rig.real(t)
 	code, out, stderr := rig.trunkctl(t, "status", "--role", "EcsInstanceRole", "-o", "json")
-	if code != ExitUnhealthy || !strings.Contains(out, `"roleArn": "`+mc.roleArn+`"`) || !strings.Contains(out, `"effectiveValue": "disabled"`) || !strings.Contains(out, `"via": "assume"`) {
+	if code != ExitUnhealthy || !strings.Contains(out, `"roleArn": "`+mc.roleArn+`"`) || !strings.Contains(out, `"effectiveValue": "disabled"`) || !strings.Contains(out, `"via": "principal-arn"`) {
 		t.Fatalf("before: exit %d\n%s\n%s", code, out, stderr)
 	}
 	if code, out, stderr := rig.trunkctl(t, "enable", "--role", mc.roleArn, "-o", "json"); code != ExitOK || !strings.Contains(out, `"effectiveValue": "enabled"`) {
 		t.Fatalf("enable: exit %d\n%s\n%s", code, out, stderr)
 	}
-	if code, out, stderr := rig.trunkctl(t, "status", "--cluster", "prod"); code != ExitOK || !strings.HasPrefix(out, mc.roleArn+"\tawsvpcTrunking\tprincipal\tassume\tenabled") {
+	if code, out, stderr := rig.trunkctl(t, "status", "--cluster", "prod"); code != ExitOK || !strings.HasPrefix(out, mc.roleArn+"\tawsvpcTrunking\tprincipal\tprincipal-arn\tenabled") {
 		t.Fatalf("status --cluster: exit %d\n%q\n%s", code, out, stderr)
 	}
 	if code, out, stderr := rig.trunkctl(t, "disable", "--role", "EcsInstanceRole"); code != ExitOK || !strings.Contains(out, "disabled") {

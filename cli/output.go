@@ -12,13 +12,27 @@ import (
 const (
 	outputTable = "table"
 	outputJSON  = "json"
+	outputYAML  = "yaml"
 )
 
+// validateOutput checks --output, once, in the root's PersistentPreRunE.
 func validateOutput(o string) error {
-	if o != outputTable && o != outputJSON {
-		return usageErrorf("--%s must be %q or %q, not %q", flagOutput, outputTable, outputJSON, o)
+	if o != outputTable && o != outputJSON && o != outputYAML {
+		return usageErrorf("--%s must be %q, %q or %q, not %q", flagOutput, outputTable, outputJSON, outputYAML, o)
 	}
 	return nil
+}
+
+// structured reports whether the output is data (json or yaml), not a table.
+func (e env) structured() bool { return e.output == outputJSON || e.output == outputYAML }
+
+// writeData prints v to stdout in the chosen data format; the JSON field
+// names are the contract for both.
+func (e env) writeData(v any) error {
+	if e.output == outputYAML {
+		return writeYAML(e.io.Out, v)
+	}
+	return writeJSON(e.io.Out, v)
 }
 
 // writeJSON prints v as indented JSON with a trailing newline.

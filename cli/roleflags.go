@@ -1,34 +1,10 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/awsarn"
 )
-
-// validateRoleArg checks a --role value: a role ARN, or a name or path/name.
-func validateRoleArg(s string) error {
-	if strings.HasPrefix(s, "arn:") {
-		_, err := awsarn.ParseRole(s)
-		return err
-	}
-	name := s[strings.LastIndex(s, "/")+1:]
-	if !awsarn.ValidRoleName(name) {
-		return fmt.Errorf("--%s %q is neither a role ARN nor a role name (1-64 characters of letters, digits and +=,.@_-)", flagRole, s)
-	}
-	return nil
-}
-
-// validateRoleArgs checks every --role value.
-func validateRoleArgs(args []string) error {
-	for _, s := range args {
-		if err := validateRoleArg(s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // rolesFromArgs turns --role values into ARNs (bare names in the caller's
 // account), as usage errors when one does not parse.

@@ -23,7 +23,7 @@ type roleStatus struct {
 	Setting        string `json:"setting"`
 	EffectiveValue string `json:"effectiveValue"`
 	Source         string `json:"source"`
-	// Via says how trunkctl read it: root, self or assume.
+	// Via says how trunkctl read it: root, self, principal-arn or assume-role.
 	Via   string `json:"via,omitempty"`
 	Error string `json:"error,omitempty"`
 	// err is the error Error prints, kept for the judge.
@@ -43,10 +43,9 @@ func readRoles(ctx context.Context, r roleResolver, roles []awsarn.Role, caller 
 		st := roleStatus{RoleArn: role.String(), Setting: setting}
 		p, err := r.Resolve(ctx, caller, callerArn, role)
 		if err == nil {
-			st.Via = string(p.Mode)
 			var s accountsetting.Setting
 			s, err = p.Effective(ctx, setting)
-			st.EffectiveValue, st.Source = s.Value, string(s.Source)
+			st.EffectiveValue, st.Source, st.Via = s.Value, string(s.Source), string(p.Via())
 		}
 		if err != nil {
 			st.fail(err)

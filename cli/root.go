@@ -35,6 +35,7 @@ const (
 	flagDryRun     = "dry-run"
 	flagStuckAfter = "stuck-after"
 	flagNoRoles    = "no-roles"
+	flagTimeout    = "timeout"
 )
 
 // SettingsECS is the ECS client for account settings, including the
@@ -63,6 +64,13 @@ type GlobalOptions struct {
 	Output  string
 	NoColor bool
 	Debug   bool
+	// Timeout bounds the whole run (--timeout); zero means no bound.
+	Timeout time.Duration
+
+	// progress hears the AWS clients' retries (the run's streams).
+	progress awsclient.Progress
+	// redactor hides the secrets the clients saw, in errors at the edge.
+	redactor *awsclient.Redactor
 }
 
 // Deps are what trunkctl needs from outside; main builds the real ones and
@@ -81,7 +89,8 @@ type Deps struct {
 
 // RealAWS loads the AWS configuration and builds the SDK clients.
 func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, error) {
-	cfg, err := awsclient.Load(ctx, awsclient.Options{Profile: g.Profile, Region: g.Region, Debug: g.Debug, DebugOut: debugOut})
+	cfg, err := awsclient.Load(ctx, awsclient.Options{Profile: g.Profile, Region: g.Region, Debug: g.Debug, DebugOut: debugOut,
+		AttemptTimeout: attemptTimeout(g.Timeout), Progress: g.progress, Redactor: g.redactor})
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +123,16 @@ type env struct {
 	clients func(ctx context.Context) (*clients, error)
 }
 
-// newEnv builds the env of one run from the dependencies and global flags.
-func newEnv(deps Deps, g GlobalOptions) env {
+// newEnv builds the env of one run from the dependencies and global flags;
+// st, when not nil, learns the Region for error messages.
+func newEnv(deps Deps, g GlobalOptions, st *runState) env {
 	s := *deps.IO
 	s.NoColor = s.NoColor || g.NoColor
+	s.progress = &progressState{}
+	g.progress = &s
+	if st != nil {
+		g.redactor = st.redactor
+	}
 	e := env{io: &s, output: g.Output, catalog: deps.Catalog, now: deps.Now}
 	if e.catalog == nil {
 		e.catalog = catalog.Default()
@@ -130,9 +145,33 @@ func newEnv(deps Deps, g GlobalOptions) env {
 		if err != nil {
 			return nil, err
 		}
+		if st != nil {
+			st.connected(c)
+		}
 		return connect(c, deps.Concurrency, deps.AssumeWait), nil
 	}
 	return e
+}
+
+// connect builds the clients and, before any AWS call, checks the input
+// that depends on the Region (a role ARN of another partition, a cluster
+// ARN of another Region); such a mistake is a usage error.
+func (e env) connect(ctx context.Context, v regionValidator) (*clients, error) {
+	c, err := e.clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v != nil {
+		if err := v.ValidateRegion(c.region); err != nil {
+			return nil, asUsage(err)
+		}
+	}
+	return c, nil
+}
+
+// regionValidator is a command whose input can be wrong for a Region.
+type regionValidator interface {
+	ValidateRegion(region string) error
 }
 
 // connect builds the services commands call from the AWS clients.
@@ -141,8 +180,8 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 		region: c.Region,
 		loader: inventory.NewLoader(c.ECS, c.EC2, c.IAM, concurrency),
 		resolver: accountsetting.Resolver{
-			STS: c.STS, ECS: c.Settings,
-			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait},
+			STS: c.STS, ECS: c.Settings, PrincipalArnFirst: true,
+			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
 		},
 		defaults: c.Settings,
 	}
@@ -171,10 +210,23 @@ func run(ctx context.Context, c command) error {
 	return err
 }
 
+// roleGetter is the IAM client when it can say whether a role exists.
+func roleGetter(c inventory.IAMAPI) accountsetting.RoleGetter {
+	g, _ := c.(accountsetting.RoleGetter)
+	return g
+}
+
 // NewRootCmd builds the trunkctl command tree.
 func NewRootCmd(deps Deps) *cobra.Command {
+	root, _ := newRoot(deps)
+	return root
+}
+
+// newRoot builds the command tree and the state Run reads after it ran.
+func newRoot(deps Deps) (*cobra.Command, *runState) {
 	var global GlobalOptions
-	envOf := func() env { return newEnv(deps, global) }
+	st := &runState{redactor: &awsclient.Redactor{}}
+	envOf := func() env { return newEnv(deps, global, st) }
 	root := &cobra.Command{
 		Use:   "trunkctl",
 		Short: "Verify, enable and inspect ECS ENI trunking (awsvpcTrunking)",
@@ -182,27 +234,43 @@ func NewRootCmd(deps Deps) *cobra.Command {
 worked: who is opted in, which container instances got a trunk ENI, which branch
 ENIs serve which tasks, what is wrong, and how many tasks fit per instance type.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
+Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
+130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+				return usageErrorf("unknown command %q for %q%s", args[0], cmd.CommandPath(), didYouMean(cmd.SuggestionsFor(args[0])))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return validateOutput(global.Output)
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := validateOutput(global.Output); err != nil {
+				return err
+			}
+			for _, f := range []string{flagProfile, flagRegion} {
+				if fl := cmd.Flags().Lookup(f); fl != nil && fl.Changed && strings.TrimSpace(fl.Value.String()) == "" {
+					return usageErrorf("--%s is empty; leave it out to use the default", f)
+				}
+			}
+			if global.Timeout < 0 {
+				return usageErrorf("--%s must not be negative", flagTimeout)
+			}
+			st.profile = global.Profile
+			st.startTimeout(cmd, global.Timeout, cmd.Flags().Changed(flagTimeout))
+			return nil
 		},
 	}
+	root.SuggestionsMinimumDistance = 2
 	pf := root.PersistentFlags()
 	pf.StringVar(&global.Profile, flagProfile, "", "AWS profile from the shared config (else AWS_PROFILE or default)")
 	pf.StringVar(&global.Region, flagRegion, "", "AWS Region (else AWS_REGION or the profile's region)")
-	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table or json")
+	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, json or yaml")
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
-	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr")
-	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
+	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr, secrets redacted")
+	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for read commands, none for enable and disable; 0 with the flag: no bound")
+	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(
 		newStatusCmd(envOf),
@@ -213,7 +281,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
 	)
-	return root
+	return root, st
 }
 
 // noArgs is cobra.NoArgs as a usage error.
@@ -226,18 +294,23 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // Run executes trunkctl with args and returns the exit code. It never exits.
 func Run(ctx context.Context, args []string, deps Deps) ExitCode {
-	root := NewRootCmd(deps)
+	root, st := newRoot(deps)
 	root.SetArgs(args)
 	root.SetIn(deps.IO.In)
 	root.SetOut(deps.IO.Out)
 	root.SetErr(deps.IO.ErrOut)
 	cmd, err := root.ExecuteContextC(ctx)
+	st.stopTimeout()
+	if code, line, ok := interrupted(ctx); ok {
+		fmt.Fprintln(deps.IO.ErrOut, line)
+		return code
+	}
 	if err == nil {
 		return ExitOK
 	}
 	code := ExitCodeOf(err)
 	if !silent(err) {
-		fmt.Fprintf(deps.IO.ErrOut, "Error: %s\n", withAdvice(err))
+		fmt.Fprintf(deps.IO.ErrOut, "Error: %s\n", st.redact(st.explain(err)))
 		if code == ExitUsage && cmd != nil {
 			fmt.Fprintf(deps.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}

@@ -31,7 +31,7 @@ func TestExitCodesThroughTheCommandLine(t *testing.T) {
 		{"a missing cluster is an error", newWorld, []string{"instances", "--cluster", "nope"}, ExitError, "not found"},
 		{"an unknown command is a usage error", newWorld, []string{"bogus"}, ExitUsage, `unknown command "bogus"`},
 		{"an unknown flag is a usage error", newWorld, []string{"status", "--nope"}, ExitUsage, "unknown flag: --nope"},
-		{"a bad output format is a usage error", newWorld, []string{"status", "--role", "r", "--output", "yaml"}, ExitUsage, `--output must be "table" or "json"`},
+		{"a bad output format is a usage error", newWorld, []string{"status", "--role", "r", "--output", "xml"}, ExitUsage, `--output must be "table", "json" or "yaml"`},
 		{"a missing required flag is a usage error", newWorld, []string{"instances"}, ExitUsage, "--cluster is required"},
 		{"stray arguments are a usage error", newWorld, []string{"status", "--role", "r", "extra"}, ExitUsage, "takes no arguments"},
 		{"--default with --role is a usage error", newWorld, []string{"enable", "--default", "--yes", "--role", "r"}, ExitUsage, "do not go together"},
@@ -69,6 +69,10 @@ func TestGlobalFlagsReachTheAWSConfiguration(t *testing.T) {
 	}}
 	Run(context.Background(), []string{"instances", "--cluster", "c", "--profile", "ops", "--region", "eu-west-1", "--debug", "--no-color", "-o", "json"}, deps)
 	want := GlobalOptions{Profile: "ops", Region: "eu-west-1", Output: "json", NoColor: true, Debug: true}
+	if got.progress == nil || got.redactor == nil {
+		t.Fatalf("the AWS configuration gets no progress sink or redactor: %+v", got)
+	}
+	got.progress, got.redactor = nil, nil
 	if got != want {
 		t.Fatalf("global options = %+v, want %+v", got, want)
 	}

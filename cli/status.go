@@ -44,7 +44,7 @@ Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage er
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
-	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "check the instance roles behind this cluster's container instances")
+	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "check the instance roles behind this cluster's container instances")
 	return cmd
 }
 
@@ -52,11 +52,26 @@ func (o *statusOpts) Validate() error {
 	if len(o.roles) == 0 && o.cluster == "" {
 		return usageErrorf("name at least one --%s, or --%s", flagRole, flagCluster)
 	}
-	return validateRoleArgs(o.roles)
+	if o.cluster != "" {
+		if err := validateCluster(o.cluster, ""); err != nil {
+			return err
+		}
+	}
+	return validateRoles(o.roles, "")
+}
+
+// ValidateRegion checks the roles' partition and the cluster's Region.
+func (o *statusOpts) ValidateRegion(region string) error {
+	if o.cluster != "" {
+		if err := validateCluster(o.cluster, region); err != nil {
+			return err
+		}
+	}
+	return validateRoles(o.roles, region)
 }
 
 func (o *statusOpts) Execute(ctx context.Context) error {
-	c, err := o.clients(ctx)
+	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -113,8 +128,8 @@ func rolesOfCluster(ctx context.Context, s *IOStreams, l *inventory.Loader, clus
 }
 
 func (o *statusOpts) print() error {
-	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
+	if o.structured() {
+		return o.writeData(struct {
 			Roles []roleStatus `json:"roles"`
 		}{o.results})
 	}
@@ -127,9 +142,6 @@ func (o *statusOpts) RecommendActions() error {
 }
 
 func recommendForRoles(s *IOStreams, rs []roleStatus, cluster string) {
-	if cluster == "" {
-		cluster = "CLUSTER"
-	}
 	for _, r := range rs {
 		if r.Error == "" && r.EffectiveValue != accountsetting.Enabled {
 			s.Infof("Turn it on: trunkctl enable --role %s", r.RoleArn)
@@ -137,6 +149,10 @@ func recommendForRoles(s *IOStreams, rs []roleStatus, cluster string) {
 	}
 	for _, r := range rs {
 		if r.Error == "" && r.EffectiveValue == accountsetting.Enabled {
+			if cluster == "" {
+				s.Infof("Instances registered before the opt-in have no trunk; find them with trunkctl instances --cluster and the name of each cluster these roles serve (aws ecs list-clusters lists them).")
+				return
+			}
 			s.Infof("Instances registered before the opt-in have no trunk; check: trunkctl instances --cluster %s", cluster)
 			return
 		}

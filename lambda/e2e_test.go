@@ -276,7 +276,7 @@ func TestEndToEnd(t *testing.T) {
 		pr := props("RoleArn", roleARN, "OnDelete", "disable")
 
 		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), pr), 10*time.Second)
-		if a.Status != "SUCCESS" || a.PhysicalResourceID != ourID || a.Data["EffectiveValue"] != "enabled" || a.Data["PrincipalArn"] != roleARN || a.Data["Via"] != "assume" {
+		if a.Status != "SUCCESS" || a.PhysicalResourceID != ourID || a.Data["EffectiveValue"] != "enabled" || a.Data["PrincipalArn"] != roleARN || a.Data["Via"] != "assume-role" {
 			t.Fatalf("create: %s %q %v %s", a.Status, a.PhysicalResourceID, a.Data, a.Reason)
 		}
 		if v := motoEffective(t, m, roleARN); v != "enabled" {

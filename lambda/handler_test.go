@@ -68,7 +68,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			name: "create enables trunking as the role and answers SUCCESS with the data", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), wantStatus: cfn.StatusSuccess, wantID: ourID,
 			wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
-			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "assume"},
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "assume-role"},
 		},
 		{
 			name: "create accepts the seed template's EC2Role alias and its Region property", reqType: cfn.RequestCreate,
@@ -155,7 +155,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			name: "create succeeds unverified when the role may put but not list settings", reqType: cfn.RequestCreate, props: props("RoleArn", roleARN),
 			setup:      func(a *accountsettingtest.Account) { a.Fail[opList] = denied("AccessDeniedException") },
 			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opAssume, opPut, opList}, wantValue: "enabled",
-			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "unverified", "Via": "assume"},
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "unverified", "Via": "assume-role"},
 		},
 		{
 			name: "create with a hung put answers FAILED before the deadline saying what it was doing", reqType: cfn.RequestCreate,
@@ -252,7 +252,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 				a.DenyPrincipalArn[opPut] = true
 			},
 			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opList, opPut, opAssume, opPut, opList}, wantValue: "enabled",
-			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "assume"},
+			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "assume-role"},
 		},
 		{
 			name: "an unknown RequestType fails", reqType: "Replace", props: props("RoleArn", roleARN), physicalID: ourID,

@@ -4,15 +4,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/trunkctl/trunkctl/cli"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(context.Background())
 	code := cli.Run(ctx, os.Args[1:], cli.Deps{
 		IO:          cli.SystemStreams(),
 		AWS:         cli.RealAWS,

@@ -73,7 +73,7 @@ const (
 	// (the developer guide's rule: an administrator may).
 	AsPrincipalArn Mode = "principal-arn"
 	// AsAssumedRole: the caller assumed the role and calls without principalArn.
-	AsAssumedRole Mode = "assume"
+	AsAssumedRole Mode = "assume-role"
 )
 
 // Principal binds an ECS client to the role whose settings it reads and writes.

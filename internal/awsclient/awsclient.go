@@ -148,11 +148,18 @@ type capturingProvider struct {
 func (p capturingProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	c, err := p.next.Retrieve(ctx)
 	if err != nil {
-		return c, &redactedError{r: p.red, err: err}
+		return c, &CredentialsError{Err: &redactedError{r: p.red, err: err}}
 	}
 	p.red.Add(c.SecretAccessKey, c.SessionToken)
 	return c, nil
 }
+
+// CredentialsError is no usable credentials: none found, or a source
+// (an SSO session, a role chain) that could not give them.
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string { return "get AWS credentials: " + e.Err.Error() }
+func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // redactingLogger is the SDK logger with secrets removed from every entry.
 type redactingLogger struct {

@@ -53,8 +53,8 @@ func DidYouMean(suggestions []string) string {
 	}
 }
 
-// nearest picks candidates within an edit distance that grows with the
-// length of s (1 for short names, 2 from six characters), nearest first.
+// nearest picks the candidates nearest to s, within an edit distance that
+// grows with the length of s (1 for short names, 2 from six characters).
 func nearest(s string, candidates []string) []string {
 	limit := 1
 	if len(s) >= 6 {
@@ -76,8 +76,9 @@ func nearest(s string, candidates []string) []string {
 		}
 		return hits[i].name < hits[j].name
 	})
+	// Only the nearest: one typing mistake away beats two.
 	var out []string
-	for i := 0; i < len(hits) && i < maxSuggestions; i++ {
+	for i := 0; i < len(hits) && i < maxSuggestions && hits[i].d == hits[0].d; i++ {
 		out = append(out, hits[i].name)
 	}
 	return out
