@@ -60,9 +60,16 @@ func TestInputThatCannotBeRightIsRefusedBeforeAnyCall(t *testing.T) {
 }
 
 func TestAMistypedCommandGetsASuggestion(t *testing.T) {
-	code, _, stderr := runCmd(t, newWorld(t), false, "stauts")
-	if code != ExitUsage || !strings.Contains(stderr, `unknown command "stauts" for "trunkctl"; did you mean status?`) {
-		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	for _, args := range [][]string{{"stauts"}, {"stauts", "--role", "EcsInstanceRole"}, {"--region", "us-east-1", "stauts"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := runCmd(t, newWorld(t), false, args...)
+			if code != ExitUsage || !strings.Contains(stderr, `unknown command "stauts" for "trunkctl"; did you mean status?`) {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+		})
+	}
+	if code, out, _ := runCmd(t, newWorld(t), false, "completion", "bash"); code != ExitOK || out == "" {
+		t.Fatalf("completion: exit %d", code)
 	}
 }
 

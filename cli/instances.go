@@ -96,7 +96,9 @@ func (o *instancesOpts) Validate() error {
 }
 
 // ValidateRegion checks that a cluster ARN is in the Region.
-func (o *instancesOpts) ValidateRegion(region string) error { return validateCluster(o.cluster, region) }
+func (o *instancesOpts) ValidateRegion(region string) error {
+	return validateCluster(o.cluster, region)
+}
 
 func (o *instancesOpts) Execute(ctx context.Context) error {
 	c, err := o.connect(ctx, o)

@@ -284,6 +284,20 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 	return root, st
 }
 
+// unknownCommand reports a first argument that names no command, with the
+// nearest command names.
+func unknownCommand(root *cobra.Command, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return nil
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find(args); err != nil || c != root {
+		return nil
+	}
+	return usageErrorf("unknown command %q for %q%s", args[0], root.CommandPath(), didYouMean(root.SuggestionsFor(args[0])))
+}
+
 // noArgs is cobra.NoArgs as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
@@ -299,6 +313,12 @@ func Run(ctx context.Context, args []string, deps Deps) ExitCode {
 	root.SetIn(deps.IO.In)
 	root.SetOut(deps.IO.Out)
 	root.SetErr(deps.IO.ErrOut)
+	if err := unknownCommand(root, args); err != nil {
+		// Before cobra parses flags: "stauts --role r" is a mistyped
+		// command, not an unknown flag of the root.
+		fmt.Fprintf(deps.IO.ErrOut, "Error: %s\nRun '%s --help' for usage.\n", err, root.CommandPath())
+		return ExitUsage
+	}
 	cmd, err := root.ExecuteContextC(ctx)
 	st.stopTimeout()
 	if code, line, ok := interrupted(ctx); ok {
