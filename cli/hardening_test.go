@@ -17,6 +17,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
+	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 func TestInputThatCannotBeRightIsRefusedBeforeAnyCall(t *testing.T) {
@@ -262,4 +263,32 @@ func TestADeadEndpointEndsInSecondsSayingWhereAndWhatToCheck(t *testing.T) {
 		}
 	}
 	t.Logf("after %s:\n%s", took, got)
+}
+
+func TestTheSpinnerShowsWhatItWaitsForAndTheRetry(t *testing.T) {
+	var buf syncbuf.Buffer
+	s := &IOStreams{ErrOut: &buf, ErrIsTerminal: true, SpinnerDelay: time.Millisecond, progress: &progressState{}}
+	stop := s.StartProgress("reading account settings")
+	s.Retrying(awsclient.RetryEvent{Service: "STS", Operation: "GetCallerIdentity", Attempt: 2, MaxAttempts: 5, Err: "connection refused"})
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), "reading account settings: retrying STS GetCallerIdentity (attempt 2 of 5): connection refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("spinner output: %q", buf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if strings.Count(buf.String(), "\n") != 0 {
+		t.Fatalf("the retry was printed as a line while the spinner ran: %q", buf.String())
+	}
+}
+
+func TestAttemptTimeoutLeavesRoomForTwoAttempts(t *testing.T) {
+	for _, tt := range []struct{ total, want time.Duration }{
+		{0, awsclient.DefaultAttemptTimeout}, {time.Hour, awsclient.DefaultAttemptTimeout}, {10 * time.Second, 5 * time.Second}, {time.Second, time.Second},
+	} {
+		if got := attemptTimeout(tt.total); got != tt.want {
+			t.Errorf("attemptTimeout(%s) = %s, want %s", tt.total, got, tt.want)
+		}
+	}
 }
