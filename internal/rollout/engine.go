@@ -198,9 +198,15 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	if err != nil {
 		return r.res, r.wrap(ctx, err)
 	}
+	gone := map[string]bool{}
+	for _, rep := range r.res.Replaced {
+		gone[rep.Old] = true
+	}
 	r.res.SlotsAfter = 0
 	for _, ci := range cis {
-		r.res.SlotsAfter += slots(e.Catalog, ci, false)
+		if ci.Status == statusActive && !gone[ci.EC2InstanceID] {
+			r.res.SlotsAfter += slots(e.Catalog, ci, false)
+		}
 	}
 	r.emit(Event{Step: StepDone, Message: fmt.Sprintf("%d replaced, %d skipped; awsvpc task slots %d -> %d",
 		len(r.res.Replaced), len(r.res.Skipped), r.res.SlotsBefore, r.res.SlotsAfter)})
@@ -399,6 +405,9 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 		for g, ns := range got {
 			newOf[g] = append(newOf[g], ns...)
 		}
+	}
+	if err := r.waitSettled(ctx, services); err != nil {
+		return err
 	}
 	for _, name := range names {
 		for i, old := range byGroup[name] {
@@ -659,6 +668,42 @@ func (r *run) checkPlacement(ctx context.Context, services []string, since time.
 		}
 	}
 	return nil
+}
+
+// waitSettled waits until every service that had tasks on the batch runs
+// its desired count again, so the next batch starts from whole services.
+func (r *run) waitSettled(ctx context.Context, services []string) error {
+	if len(services) == 0 {
+		return nil
+	}
+	start := r.e.Clock.Now()
+	deadline := start.Add(r.o.DrainTimeout)
+	for {
+		var short []string
+		for _, batch := range chunk(services, maxDescribeServices) {
+			res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
+			if err != nil {
+				return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
+			}
+			for _, s := range res.Services {
+				if s.RunningCount < s.DesiredCount {
+					short = append(short, fmt.Sprintf("%s %d of %d running", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount))
+				}
+			}
+		}
+		if len(short) == 0 {
+			return nil
+		}
+		if err := r.checkPlacement(ctx, services, start); err != nil {
+			return err
+		}
+		if !r.e.Clock.Now().Before(deadline) {
+			return r.stop(StopDrainTimeout, "", nil, fmt.Sprintf("after %s the services that ran on the batch are short: %s", r.o.DrainTimeout, strings.Join(short, "; ")))
+		}
+		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
+			return err
+		}
+	}
 }
 
 // terminate lifts scale-in protection where set and terminates the batch
