@@ -73,7 +73,7 @@ func setUpMoto(t *testing.T, srv *moto.Server) motoWorld {
 	must(asgc.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(w.group),
 		MinSize: aws.Int32(0), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(2), VPCZoneIdentifier: subnet.Subnet.SubnetId,
 		NewInstancesProtectedFromScaleIn: aws.Bool(true), // as a capacity provider's managed termination protection does
-		LaunchTemplate: &asgtypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ecs"), Version: aws.String("$Latest")}}))
+		LaunchTemplate:                   &asgtypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ecs"), Version: aws.String("$Latest")}}))
 	groups, err := asgc.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{w.group}})
 	must(groups, err)
 	must(ecsc.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}))
