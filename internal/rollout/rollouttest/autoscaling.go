@@ -40,7 +40,7 @@ func (s *Sim) launch(g *Group) string {
 		inst.State = InService
 		s.at(s.now.Add(s.cfg.RegisterDelay), func() {
 			if inst.State == InService {
-				s.register(id, s.enabled[inst.Role])
+				s.register(id, s.enabled(inst.Role))
 			}
 		})
 	})

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 )
 
@@ -50,9 +52,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Region == "" {
 		c.Region = "us-east-1"
-	}
-	if c.AccountID == "" {
-		c.AccountID = "111122223333"
 	}
 	if c.Start.IsZero() {
 		c.Start = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -153,7 +152,6 @@ type Sim struct {
 	seq   int
 	ids   int
 
-	enabled   map[string]bool
 	groups    map[string]*Group
 	instances map[string]*Instance
 	cis       map[string]*ContainerInstance
@@ -164,6 +162,7 @@ type Sim struct {
 	refreshes map[string]*refresh
 
 	calls map[string]int
+	acct  *accountsettingtest.Account
 
 	// Invariants (set by Watch).
 	maxUnavailable int
@@ -179,10 +178,16 @@ type Sim struct {
 // New returns an empty simulated cluster.
 func New(cfg Config) *Sim {
 	cfg = cfg.withDefaults()
-	return &Sim{cfg: cfg, cat: catalog.Default(), now: cfg.Start, enabled: map[string]bool{}, groups: map[string]*Group{},
+	acct := accountsettingtest.New()
+	cfg.AccountID = acct.ID
+	return &Sim{cfg: cfg, cat: catalog.Default(), now: cfg.Start, groups: map[string]*Group{},
 		instances: map[string]*Instance{}, cis: map[string]*ContainerInstance{}, tasks: map[string]*Task{},
-		services: map[string]*Service{}, refreshes: map[string]*refresh{}, calls: map[string]int{}}
+		services: map[string]*Service{}, refreshes: map[string]*refresh{}, calls: map[string]int{}, acct: acct}
 }
+
+// Account is the simulated account's settings and STS: what decides whether
+// an instance that registers gets a trunk.
+func (s *Sim) Account() *accountsettingtest.Account { return s.acct }
 
 // Cluster is the simulated cluster's name.
 func (s *Sim) Cluster() string { return s.cfg.Cluster }
@@ -330,11 +335,18 @@ func (s *Sim) AddLoose(typ, role string) string {
 	return id
 }
 
-// EnableRole opts a role in: instances of it that register from now on get a trunk.
+// EnableRole opts a role in (as the account root would with principalArn):
+// instances of it that register from now on get a trunk.
 func (s *Sim) EnableRole(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.enabled[name] = true
+	s.acct.SetExplicit(s.acct.RoleARN(name), accountsetting.AWSVPCTrunking, accountsetting.Enabled)
+}
+
+// enabled says whether a role's effective awsvpcTrunking is enabled now.
+func (s *Sim) enabled(role string) bool {
+	if v := s.acct.Explicit(s.acct.RoleARN(role), accountsetting.AWSVPCTrunking); v != "" {
+		return v == accountsetting.Enabled
+	}
+	return false
 }
 
 // AddService adds a service and places its desired tasks.
