@@ -227,11 +227,11 @@ func newPlan(cluster string, cat *catalog.Catalog, cis []inventory.ContainerInst
 		}
 	}
 	// Group by group so a batch touches few groups; ids are sorted within.
-	sort.SliceStable(rest, func(i, j int) bool {
-		a, _ := p.Item(rest[i])
-		b, _ := p.Item(rest[j])
-		return a.Group < b.Group
-	})
+	groupOfID := map[string]string{}
+	for _, it := range p.Items {
+		groupOfID[it.EC2InstanceID] = it.Group
+	}
+	sort.SliceStable(rest, func(i, j int) bool { return groupOfID[rest[i]] < groupOfID[rest[j]] })
 	if len(draining) > 0 {
 		p.Batches = append(p.Batches, draining)
 	}
