@@ -156,7 +156,9 @@ type run struct {
 	owner map[string]string
 	// draining: EC2 instances this run set (or found) DRAINING and has not terminated.
 	draining map[string]bool
-	items    map[string]Item
+	// raised: per group, desired capacity raised and not yet decremented.
+	raised map[string]int
+	items  map[string]Item
 }
 
 // Run carries out a plan. It returns the result so far with a *StopError
@@ -164,7 +166,7 @@ type run struct {
 func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	o = o.withDefaults()
 	r := &run{e: e, o: o, plan: p, start: e.Clock.Now(), seen: map[string]bool{}, owner: map[string]string{},
-		draining: map[string]bool{}, items: map[string]Item{},
+		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{},
 		res: &Result{Cluster: p.Cluster, Replaced: []Replacement{}, Skipped: p.Skipped(), SlotsBefore: p.SlotsBefore, SlotsAfter: p.SlotsBefore}}
 	if r.res.Skipped == nil {
 		r.res.Skipped = []Item{}
@@ -233,14 +235,23 @@ func (r *run) all(ctx context.Context) error {
 // an ended context.
 func (r *run) wrap(ctx context.Context, err error) error {
 	left := sortedKeys(r.draining)
+	raised := map[string]int{}
+	for g, n := range r.raised {
+		if n > 0 {
+			raised[g] = n
+		}
+	}
+	if len(raised) == 0 {
+		raised = nil
+	}
 	var stop *StopError
 	if errors.As(err, &stop) {
-		stop.Draining = left
+		stop.Draining, stop.Raised = left, raised
 		r.emit(Event{Step: StepStopped, Batch: stop.Batch, Batches: len(r.plan.Batches), Group: stop.Group, Instances: stop.Instances, Message: stop.Error()})
 		return stop
 	}
 	if ctx.Err() != nil {
-		ie := &InterruptedError{Batch: r.batch, Draining: left, Err: ctx.Err()}
+		ie := &InterruptedError{Batch: r.batch, Draining: left, Raised: raised, Err: ctx.Err()}
 		r.emit(Event{Step: StepInterrupted, Batch: r.batch, Batches: len(r.plan.Batches), Instances: left, Message: ie.Error()})
 		return ie
 	}
@@ -369,6 +380,7 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			return fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
 		}
 		launched[name] = n
+		r.raised[name] += n
 		r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
 	}
 	newOf := map[string][]newInstance{}
@@ -752,6 +764,9 @@ func (r *run) terminate(ctx context.Context, byGroup map[string][]string, launch
 				return fmt.Errorf("terminate %s in %s: %w", id, name, err)
 			}
 			delete(r.draining, id)
+			if decrement {
+				r.raised[name]--
+			}
 			how := "desired capacity decremented"
 			if !decrement {
 				how = "the group launches its replacement"

@@ -141,6 +141,9 @@ func TestAReplacementWithoutATrunkStopsBeforeAnythingDrains(t *testing.T) {
 	if len(stop.Draining) != 0 || w.sim.Calls()["ecs:UpdateContainerInstancesState"] != 0 {
 		t.Fatalf("left DRAINING %v after %d drain calls, want none", stop.Draining, w.sim.Calls()["ecs:UpdateContainerInstancesState"])
 	}
+	if stop.Raised["web"] != 2 || !strings.Contains(stop.Error(), "desired capacity of web left 2 above") {
+		t.Fatalf("stop %q (raised %v): want the raised desired capacity said", stop.Error(), stop.Raised)
+	}
 	if !strings.Contains(stop.Error(), "registered ACTIVE") || !strings.Contains(stop.Error(), "no trunk") {
 		t.Fatalf("stop says %q, want what was seen", stop.Error())
 	}
@@ -282,8 +285,8 @@ func TestAnInterruptedRolloutResumesFromTheDrainingBatch(t *testing.T) {
 	}
 	_, err := w.engine.Run(ctx, p, o)
 	var ie *rollout.InterruptedError
-	if !errors.As(err, &ie) || len(ie.Draining) != 3 || !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want an interrupt leaving 3 instances DRAINING", err)
+	if !errors.As(err, &ie) || len(ie.Draining) != 3 || !errors.Is(err, context.Canceled) || ie.Raised["web"] != 3 {
+		t.Fatalf("err = %v, want an interrupt leaving 3 instances DRAINING and web 3 above its desired capacity", err)
 	}
 	w.sim.OnCall = nil
 

@@ -39,6 +39,9 @@ type StopError struct {
 	Seen string
 	// Draining are the EC2 instances left DRAINING.
 	Draining []string
+	// Raised is, per group, how much this run raised the desired capacity
+	// and has not yet taken back by terminating with a decrement.
+	Raised map[string]int
 }
 
 func (e *StopError) Error() string {
@@ -59,6 +62,9 @@ func (e *StopError) Error() string {
 	if len(e.Draining) > 0 {
 		fmt.Fprintf(&b, "; left DRAINING: %s", strings.Join(e.Draining, ", "))
 	}
+	for _, g := range sortedKeys(e.Raised) {
+		fmt.Fprintf(&b, "; desired capacity of %s left %d above where it was", g, e.Raised[g])
+	}
 	return b.String()
 }
 
@@ -67,6 +73,7 @@ func (e *StopError) Error() string {
 type InterruptedError struct {
 	Batch    int
 	Draining []string
+	Raised   map[string]int
 	Err      error
 }
 
@@ -77,6 +84,9 @@ func (e *InterruptedError) Error() string {
 	}
 	if len(e.Draining) > 0 {
 		s += "; left DRAINING: " + strings.Join(e.Draining, ", ")
+	}
+	for _, g := range sortedKeys(e.Raised) {
+		s += fmt.Sprintf("; desired capacity of %s left %d above where it was", g, e.Raised[g])
 	}
 	return s + ": " + e.Err.Error()
 }
