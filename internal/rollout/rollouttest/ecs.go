@@ -10,12 +10,22 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
+// ecsAPI is every ECS call trunkctl makes: a call the simulator does not
+// implement panics.
+type ecsAPI interface {
+	rollout.ECSAPI
+	inventory.ECSAPI
+	accountsetting.ECSAPI
+}
+
 // ECS is the simulated ECS client.
 type ECS struct {
-	rollout.ECSAPI
+	ecsAPI
 	s *Sim
 }
 
