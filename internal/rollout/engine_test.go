@@ -422,3 +422,27 @@ func TestMaxUnavailableParsesCountsAndPercentages(t *testing.T) {
 		}
 	}
 }
+
+func TestAMixedGroupReplacesOnlyItsStaleInstancesEvenWithMethodRefresh(t *testing.T) {
+	w := newWorld(t)
+	ids := w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 5, TrunkedFirst: 2})
+	w.sim.AddService("web", 8, 100, 200)
+	w.sim.EnableRole("ecsInstance")
+	o := w.opts("2")
+	o.Method = rollout.MethodRefresh
+	p := w.plan(t, o) // the invariant checks allow acting on the 3 stale instances only
+	if len(p.Refresh) != 0 || len(p.Batches) != 2 {
+		t.Fatalf("refresh %v, batches %v: a group with trunked instances must be drained, not refreshed", p.Refresh, p.Batches)
+	}
+	res, err := w.engine.Run(context.Background(), p, o)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	w.noViolations(t)
+	if len(res.Replaced) != 3 || w.sim.InstanceState(ids[0]) != rollouttest.InService || w.sim.InstanceState(ids[1]) != rollouttest.InService {
+		t.Fatalf("replaced %d; trunked instances %s, %s; want 3 replaced and the trunked ones kept", len(res.Replaced), w.sim.InstanceState(ids[0]), w.sim.InstanceState(ids[1]))
+	}
+	if w.sim.Calls()["autoscaling:StartInstanceRefresh"] != 0 {
+		t.Fatal("an instance refresh would have replaced the trunked instances too")
+	}
+}

@@ -296,9 +296,10 @@ type GroupSpec struct {
 	Max      int
 	Min      int
 	Protect  bool
-	Trunked  bool
-	Windows  bool
-	Unlisted bool
+	Trunked bool
+	// TrunkedFirst: the first TrunkedFirst instances have a trunk (a group
+	// partly replaced already).
+	TrunkedFirst int
 }
 
 // AddGroup adds an Auto Scaling group of Count InService instances,
@@ -315,11 +316,11 @@ func (s *Sim) AddGroup(g GroupSpec) []string {
 	}
 	s.groups[g.Name] = &Group{Name: g.Name, Min: g.Min, Max: g.Max, Desired: g.Count, Role: g.Role, Type: g.Type, ProtectNew: g.Protect}
 	var ids []string
-	for range g.Count {
+	for i := range g.Count {
 		id := s.newID("i-")
 		s.instances[id] = &Instance{ID: id, Group: g.Name, Type: g.Type, Role: g.Role, State: InService, Protected: g.Protect}
 		s.groups[g.Name].Instances = append(s.groups[g.Name].Instances, id)
-		s.register(id, g.Trunked)
+		s.register(id, g.Trunked || i < g.TrunkedFirst)
 		ids = append(ids, id)
 	}
 	return ids
