@@ -289,13 +289,13 @@ func (s *Sim) newID(prefix string) string {
 
 // GroupSpec describes a group to add.
 type GroupSpec struct {
-	Name     string
-	Role     string
-	Type     string
-	Count    int
-	Max      int
-	Min      int
-	Protect  bool
+	Name    string
+	Role    string
+	Type    string
+	Count   int
+	Max     int
+	Min     int
+	Protect bool
 	Trunked bool
 	// TrunkedFirst: the first TrunkedFirst instances have a trunk (a group
 	// partly replaced already).
