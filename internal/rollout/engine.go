@@ -14,6 +14,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -110,17 +111,15 @@ type Result struct {
 	Elapsed     time.Duration `json:"elapsedNs"`
 }
 
-// Plan reads the cluster and its Auto Scaling groups and decides, for every
-// container instance, whether it is trunked, to be replaced, or skipped.
-func (e *Engine) Plan(ctx context.Context, o Options) (*Plan, error) {
+// Plan decides, for every container instance the judge looked at, whether
+// it is trunked, to be replaced, or skipped, and reads the Auto Scaling
+// groups behind them. judged is doctor.Judge's report on a fresh snapshot of
+// the cluster: what AWS says now.
+func (e *Engine) Plan(ctx context.Context, o Options, judged []doctor.InstanceReport) (*Plan, error) {
 	o = o.withDefaults()
-	cis, err := e.containerInstances(ctx, o.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(cis))
-	for _, ci := range cis {
-		ids = append(ids, ci.EC2InstanceID)
+	ids := make([]string, 0, len(judged))
+	for _, r := range judged {
+		ids = append(ids, r.ContainerInstance.EC2InstanceID)
 	}
 	groupOf, err := e.groupsOf(ctx, ids)
 	if err != nil {
@@ -138,7 +137,7 @@ func (e *Engine) Plan(ctx context.Context, o Options) (*Plan, error) {
 	for n, s := range states {
 		groups[n] = s.Group
 	}
-	return newPlan(o.Cluster, e.Catalog, cis, groupOf, groups, o.MaxUnavailable, o.Method), nil
+	return newPlan(o.Cluster, e.Catalog, judged, groupOf, groups, o.MaxUnavailable, o.Method), nil
 }
 
 // run is the state of one rollout.
@@ -495,13 +494,13 @@ func (r *run) waitNew(ctx context.Context, want map[string]int) (map[string][]ne
 				if !ok {
 					continue
 				}
-				v := inventory.Judge(ci, r.e.Catalog.Lookup(ci.InstanceType))
+				v := judge(r.e.Catalog, r.o.Cluster, ci)
 				switch v.Code {
-				case inventory.VerdictOK:
+				case doctor.VerdictOK:
 					if ci.Status == statusActive {
 						ready[name] = append(ready[name], newInstance{ec2ID: id, ciArn: ci.Arn, trunk: ci.TrunkENI})
 					}
-				case inventory.VerdictRegistering:
+				case doctor.VerdictRegistering:
 				default:
 					return nil, r.stop(StopNoTrunk, name, []string{id}, fmt.Sprintf("new container instance %s (%s) registered %s: %s", ci.ID(), ci.InstanceType, ci.Status, v.Message))
 				}

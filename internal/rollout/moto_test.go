@@ -19,6 +19,8 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/rollout"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
@@ -195,7 +197,11 @@ func testRolloutOverMoto(t *testing.T, srv *moto.Server) {
 	e := &rollout.Engine{ECS: lockedECS{ECSAPI: w.ecs, mu: w.mu}, ASG: asg, Clock: rollout.SystemClock{}, Catalog: catalog.Default()}
 	o := rollout.Options{Cluster: "prod", MaxUnavailable: rollout.MaxUnavailable{N: 1}, Standalone: rollout.StandaloneStop, PollInterval: 50 * time.Millisecond,
 		LaunchTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second}
-	p, err := e.Plan(ctx, o)
+	snap, err := inventory.NewLoader(w.ecs, nil, nil, 4).Snapshot(ctx, "prod", inventory.SnapshotOptions{})
+	if err != nil {
+		t.Fatalf("snapshot over moto: %v", err)
+	}
+	p, err := e.Plan(ctx, o, doctor.Judge(doctor.Input{Snapshot: *snap, Catalog: catalog.Default()}).Instances)
 	if err != nil {
 		t.Fatalf("plan over moto: %v", err)
 	}

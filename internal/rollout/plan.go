@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -30,11 +31,11 @@ const ReasonNotInGroup = "no trunk, and not in an Auto Scaling group: only a gro
 // with it. It is the one place that decides: a verdict the judge adds later
 // (an agent that cannot trunk, ECS Managed Instances, ...) is skipped with
 // the judge's own message until it is named here as replaceable.
-func actionFor(v inventory.Verdict, group string) (Action, string) {
+func actionFor(v doctor.Verdict, group string) (Action, string) {
 	switch v.Code {
-	case inventory.VerdictOK:
+	case doctor.VerdictOK:
 		return ActionTrunked, v.Message
-	case inventory.VerdictNoTrunk:
+	case doctor.VerdictNoTrunk:
 		if group == "" {
 			return ActionSkip, ReasonNotInGroup
 		}
@@ -56,7 +57,7 @@ type Item struct {
 	Action               Action `json:"action"`
 	Reason               string `json:"reason"`
 	// Verdict is the judge's code the action came from.
-	Verdict inventory.VerdictCode `json:"verdict"`
+	Verdict doctor.VerdictCode `json:"verdict"`
 	// Slots is the awsvpc tasks the instance takes now (0 when unknown).
 	Slots int `json:"slots"`
 }
@@ -172,17 +173,25 @@ func slots(cat *catalog.Catalog, ci inventory.ContainerInstance, trunked bool) i
 	if trunked {
 		ci.TrunkENI = "planned"
 	}
-	return inventory.UsageOf(ci, cat.Lookup(ci.InstanceType), 0).Limit
+	return doctor.UsageOf(ci, cat.Lookup(ci.InstanceType), 0).Limit
 }
 
-// newPlan judges every container instance and orders the replace items into
-// batches. groupOf maps EC2 instance ids to their group's name.
-func newPlan(cluster string, cat *catalog.Catalog, cis []inventory.ContainerInstance, groupOf map[string]string,
+// judge is the judge's verdict on one container instance, for instances
+// that register during the rollout.
+func judge(cat *catalog.Catalog, cluster string, ci inventory.ContainerInstance) doctor.Verdict {
+	r := doctor.Judge(doctor.Input{Snapshot: inventory.Snapshot{Cluster: cluster, ContainerInstances: []inventory.ContainerInstance{ci}}, Catalog: cat})
+	return r.Instances[0].Verdict
+}
+
+// newPlan takes each container instance's action from the judge's verdict
+// and orders the replace items into batches. groupOf maps EC2 instance ids
+// to their group's name.
+func newPlan(cluster string, cat *catalog.Catalog, judged []doctor.InstanceReport, groupOf map[string]string,
 	groups map[string]Group, mu MaxUnavailable, method Method) *Plan {
-	p := &Plan{Cluster: cluster, Groups: map[string]Group{}, MaxUnavailable: mu.Of(len(cis))}
-	for _, ci := range cis {
+	p := &Plan{Cluster: cluster, Groups: map[string]Group{}, MaxUnavailable: mu.Of(len(judged))}
+	for _, jr := range judged {
+		ci, v := jr.ContainerInstance, jr.Verdict
 		g := groupOf[ci.EC2InstanceID]
-		v := inventory.Judge(ci, cat.Lookup(ci.InstanceType))
 		a, reason := actionFor(v, g)
 		it := Item{
 			ContainerInstanceArn: ci.Arn, ContainerInstanceID: ci.ID(), EC2InstanceID: ci.EC2InstanceID,

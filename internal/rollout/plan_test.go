@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -34,7 +35,7 @@ func TestThePlanTakesEachActionFromTheJudge(t *testing.T) {
 			if tt.group != "" {
 				groupOf[tt.ci.EC2InstanceID] = tt.group
 			}
-			p := newPlan("prod", catalog.Default(), []inventory.ContainerInstance{tt.ci}, groupOf,
+			p := newPlan("prod", catalog.Default(), judged(tt.ci), groupOf,
 				map[string]Group{"g": {Name: "g", Max: 4, Desired: 1, Instances: []string{tt.ci.EC2InstanceID}}}, DefaultMaxUnavailable, MethodDrain)
 			it := p.Items[0]
 			if it.Action != tt.want || !strings.Contains(it.Reason, tt.wantReason) {
@@ -65,7 +66,7 @@ func TestThePlanPutsInstancesAlreadyDrainingFirstAndBatchesAcrossGroups(t *testi
 		gr.Instances = append(gr.Instances, c.EC2InstanceID)
 		groups[g] = gr
 	}
-	p := newPlan("prod", catalog.Default(), cis, groupOf, groups, MaxUnavailable{N: 2}, MethodDrain)
+	p := newPlan("prod", catalog.Default(), judged(cis...), groupOf, groups, MaxUnavailable{N: 2}, MethodDrain)
 	want := "[[i-5] [i-0 i-1] [i-2 i-3] [i-4 i-6]]"
 	if got := fmtBatches(p.Batches); got != want {
 		t.Fatalf("batches %s, want %s", got, want)
@@ -73,6 +74,10 @@ func TestThePlanPutsInstancesAlreadyDrainingFirstAndBatchesAcrossGroups(t *testi
 	if p.SlotsBefore != 14 || p.SlotsAfter != 70 {
 		t.Fatalf("slots %d -> %d, want 14 -> 70", p.SlotsBefore, p.SlotsAfter)
 	}
+}
+
+func judged(cis ...inventory.ContainerInstance) []doctor.InstanceReport {
+	return doctor.Judge(doctor.Input{Snapshot: inventory.Snapshot{Cluster: "prod", ContainerInstances: cis}, Catalog: catalog.Default()}).Instances
 }
 
 func fmtBatches(b [][]string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -102,13 +103,13 @@ func (r *run) refresh(ctx context.Context, g Group) error {
 				}
 				continue
 			}
-			v := inventory.Judge(ci, r.e.Catalog.Lookup(ci.InstanceType))
+			v := judge(r.e.Catalog, r.o.Cluster, ci)
 			switch v.Code {
-			case inventory.VerdictOK:
+			case doctor.VerdictOK:
 				if ci.Status == statusActive {
 					fresh = append(fresh, newInstance{ec2ID: ci.EC2InstanceID, ciArn: ci.Arn, trunk: ci.TrunkENI})
 				}
-			case inventory.VerdictRegistering:
+			case doctor.VerdictRegistering:
 			default:
 				_, cerr := r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
 				seen := fmt.Sprintf("new container instance %s (%s) registered %s: %s; instance refresh %s cancelled", ci.ID(), ci.InstanceType, ci.Status, v.Message, id)

@@ -69,7 +69,11 @@ func run(instances, groups, tasks, services int, maxUnav string, launch, registe
 	o := rollout.Options{Cluster: sim.Cluster(), MaxUnavailable: mu}
 	cpu0 := cpuTime()
 	start := sim.Now()
-	p, err := engine.Plan(context.Background(), o)
+	judged, err := sim.Judge(context.Background())
+	if err != nil {
+		return err
+	}
+	p, err := engine.Plan(context.Background(), o, judged)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -120,4 +121,15 @@ func (f *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.
 		}
 	}
 	return nil, &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "The role with name " + name + " cannot be found."}
+}
+
+// Judge reads the cluster as trunkctl does (an inventory snapshot of its
+// container instances and their roles) and returns the judge's report on
+// each instance: what a rollout plans from.
+func (s *Sim) Judge(ctx context.Context) ([]doctor.InstanceReport, error) {
+	snap, err := inventory.NewLoader(s.ECS(), s.EC2(), s.IAM(), 4).Snapshot(ctx, s.cfg.Cluster, inventory.SnapshotOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return doctor.Judge(doctor.Input{Snapshot: *snap, Catalog: s.cat}).Instances, nil
 }
