@@ -17,6 +17,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
 // Flag names.
@@ -54,6 +55,16 @@ type AWS struct {
 	Settings SettingsECS
 	// NewECS builds a settings client with other credentials (after AssumeRole).
 	NewECS accountsetting.ECSFactory
+	// Rollout are the ECS and Auto Scaling clients of trunkctl rollout.
+	Rollout RolloutClients
+}
+
+// RolloutClients are what trunkctl rollout changes the cluster with.
+type RolloutClients struct {
+	ECS rollout.ECSAPI
+	ASG rollout.AutoScalingAPI
+	// Clock is what it waits on (the wall clock when nil).
+	Clock rollout.Clock
 }
 
 // GlobalOptions are the flags every command takes.
@@ -88,7 +99,8 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 	c := awsclient.New(cfg)
 	return &AWS{
 		Region: cfg.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
-		NewECS: accountsetting.NewECSFactory(cfg),
+		NewECS:  accountsetting.NewECSFactory(cfg),
+		Rollout: RolloutClients{ECS: c.ECS, ASG: c.AutoScaling},
 	}, nil
 }
 
@@ -99,6 +111,7 @@ type clients struct {
 	loader   *inventory.Loader
 	resolver roleResolver
 	defaults defaultSetter
+	rollout  RolloutClients
 }
 
 // env is what every command takes from outside: its streams, the output
@@ -145,6 +158,7 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait},
 		},
 		defaults: c.Settings,
+		rollout:  c.Rollout,
 	}
 }
 
@@ -212,6 +226,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		newEnisCmd(envOf),
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
+		newRolloutCmd(envOf),
 	)
 	return root
 }

@@ -730,3 +730,11 @@ func (s *Sim) EndTaskAfter(arn string, d time.Duration) {
 		}
 	})
 }
+
+// SetLaunchRole changes the instance role a group launches with (its launch
+// template's instance profile), for instances launched from now on.
+func (s *Sim) SetLaunchRole(group, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[group].Role = role
+}
