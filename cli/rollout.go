@@ -51,9 +51,10 @@ type rolloutOpts struct {
 
 	opts rollout.Options
 	out  rolloutReport
-	// batchesDone and batchStart feed the live view's estimate.
+	// batchesDone, and the elapsed time when the last of them ended, feed
+	// the live view's estimate.
 	batchesDone int
-	lastBatch   int
+	doneAt      time.Duration
 }
 
 // rolloutReport is the JSON object rollout prints at the end.
@@ -480,15 +481,16 @@ func (o *rolloutOpts) step(e rollout.Event) {
 		}
 		return
 	}
-	if e.Step == rollout.StepBatch && e.Batch > o.lastBatch {
-		if o.lastBatch > 0 {
-			o.batchesDone++
-		}
-		o.lastBatch = e.Batch
+	switch e.Step {
+	case rollout.StepPlan, rollout.StepStopped, rollout.StepInterrupted, rollout.StepDone:
+		return // the plan's table, the summary and the error line say it
+	}
+	if e.Step == rollout.StepBatch && e.Batch-1 > o.batchesDone {
+		o.batchesDone, o.doneAt = e.Batch-1, e.Elapsed
 	}
 	prefix := fmt.Sprintf("[%s]", e.Elapsed.Round(time.Second))
 	if e.Batches > 0 && e.Batch > 0 {
-		prefix = fmt.Sprintf("[%s batch %d/%d%s]", e.Elapsed.Round(time.Second), e.Batch, e.Batches, estimate(e, o.batchesDone))
+		prefix = fmt.Sprintf("[%s batch %d/%d%s]", e.Elapsed.Round(time.Second), e.Batch, e.Batches, estimate(e, o.batchesDone, o.doneAt))
 	}
 	subject := ""
 	if len(e.Instances) > 0 && len(e.Instances) <= 3 {
@@ -499,14 +501,14 @@ func (o *rolloutOpts) step(e rollout.Event) {
 	o.io.Infof("%s %s%s: %s", prefix, e.Step, subject, e.Message)
 }
 
-// estimate is the time left at the pace of the batches done so far.
-func estimate(e rollout.Event, done int) string {
+// estimate is the time left at the pace of the batches done so far (the
+// last of them ended doneAt into the rollout).
+func estimate(e rollout.Event, done int, doneAt time.Duration) string {
 	if done == 0 {
 		return ""
 	}
-	per := e.Elapsed / time.Duration(done)
-	left := per * time.Duration(e.Batches-done)
-	return fmt.Sprintf(", about %s left", left.Round(time.Minute))
+	left := doneAt/time.Duration(done)*time.Duration(e.Batches-done) - (e.Elapsed - doneAt)
+	return fmt.Sprintf(", about %s left", max(left, 0).Round(time.Minute))
 }
 
 // finish prints the summary (a JSON object, or a table of what was

@@ -234,6 +234,10 @@ func (r *run) all(ctx context.Context) error {
 // an ended context.
 func (r *run) wrap(ctx context.Context, err error) error {
 	left := sortedKeys(r.draining)
+	var leftIDs []string
+	for _, id := range left {
+		leftIDs = append(leftIDs, r.items[id].ContainerInstanceID)
+	}
 	raised := map[string]int{}
 	for g, n := range r.raised {
 		if n > 0 {
@@ -245,12 +249,12 @@ func (r *run) wrap(ctx context.Context, err error) error {
 	}
 	var stop *StopError
 	if errors.As(err, &stop) {
-		stop.Draining, stop.Raised = left, raised
+		stop.Cluster, stop.Draining, stop.DrainingIDs, stop.Raised = r.o.Cluster, left, leftIDs, raised
 		r.emit(Event{Step: StepStopped, Batch: stop.Batch, Batches: len(r.plan.Batches), Group: stop.Group, Instances: stop.Instances, Message: stop.Error()})
 		return stop
 	}
 	if ctx.Err() != nil {
-		ie := &InterruptedError{Batch: r.batch, Draining: left, Raised: raised, Err: ctx.Err()}
+		ie := &InterruptedError{Cluster: r.o.Cluster, Batch: r.batch, Draining: left, DrainingIDs: leftIDs, Raised: raised, Err: ctx.Err()}
 		r.emit(Event{Step: StepInterrupted, Batch: r.batch, Batches: len(r.plan.Batches), Instances: left, Message: ie.Error()})
 		return ie
 	}

@@ -30,15 +30,18 @@ const (
 // StopError is a rollout that stopped rather than guess: what was seen, and
 // which instances it left DRAINING (for the CLI to say why and what next).
 type StopError struct {
-	Kind  StopKind
-	Batch int
-	Group string
+	Cluster string
+	Kind    StopKind
+	Batch   int
+	Group   string
 	// Instances are the EC2 instances (or services, for StopUnplaceable) it is about.
 	Instances []string
 	// Seen is what AWS said: the verdict, the service event, the counts.
 	Seen string
-	// Draining are the EC2 instances left DRAINING.
-	Draining []string
+	// Draining are the EC2 instances left DRAINING; DrainingIDs are their
+	// container instance ids, in the same order.
+	Draining    []string
+	DrainingIDs []string
 	// Raised is, per group, how much this run raised the desired capacity
 	// and has not yet taken back by terminating with a decrement.
 	Raised map[string]int
@@ -71,10 +74,12 @@ func (e *StopError) Error() string {
 // InterruptedError is a rollout whose context ended; Draining are the EC2
 // instances it left DRAINING, which the next run takes as its first batch.
 type InterruptedError struct {
-	Batch    int
-	Draining []string
-	Raised   map[string]int
-	Err      error
+	Cluster     string
+	Batch       int
+	Draining    []string
+	DrainingIDs []string
+	Raised      map[string]int
+	Err         error
 }
 
 func (e *InterruptedError) Error() string {

@@ -236,11 +236,19 @@ func newPlan(cluster string, cat *catalog.Catalog, judged []doctor.InstanceRepor
 		}
 	}
 	// Group by group so a batch touches few groups; ids are sorted within.
+	// Groups that can launch first go first: their trunked replacements make
+	// room for the tasks of groups at their MaxSize, which drain first.
 	groupOfID := map[string]string{}
 	for _, it := range p.Items {
 		groupOfID[it.EC2InstanceID] = it.Group
 	}
-	sort.SliceStable(rest, func(i, j int) bool { return groupOfID[rest[i]] < groupOfID[rest[j]] })
+	atMax := func(id string) bool { g := p.Groups[groupOfID[id]]; return g.Desired >= g.Max }
+	sort.SliceStable(rest, func(i, j int) bool {
+		if a, b := atMax(rest[i]), atMax(rest[j]); a != b {
+			return b
+		}
+		return groupOfID[rest[i]] < groupOfID[rest[j]]
+	})
 	if len(draining) > 0 {
 		p.Batches = append(p.Batches, draining)
 	}
