@@ -290,6 +290,7 @@ func (o *rolloutOpts) start(p *rollout.Plan) {
 	}
 	if o.dryRun {
 		o.out.Batches = p.Batches
+		o.out.Slots.After = p.SlotsAfter // what it would be
 	}
 }
 
@@ -475,10 +476,9 @@ func (o *rolloutOpts) wouldCall(call string) {
 
 func (o *rolloutOpts) step(e rollout.Event) {
 	if o.output == outputJSON {
-		b, err := json.Marshal(e)
-		if err == nil {
-			fmt.Fprintln(o.io.ErrOut, string(b))
-		}
+		enc := json.NewEncoder(o.io.ErrOut) // one line per step
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(e)
 		return
 	}
 	switch e.Step {
