@@ -177,7 +177,7 @@ func TestRolloutDryRunPrintsThePlanAndChangesNothing(t *testing.T) {
 	stale := w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 4})
 	w.sim.AddService("web", 8, 100, 200)
 	w.watch(t, 1, stale)
-	code, out, errOut := w.run(context.Background(), "rollout", "--cluster", "prod", "--dry-run")
+	code, out, errOut := w.run(context.Background(), "rollout", "--cluster", "prod", "--dry-run", "--role", "spareRole")
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
 	}
@@ -185,7 +185,8 @@ func TestRolloutDryRunPrintsThePlanAndChangesNothing(t *testing.T) {
 		t.Fatalf("dry run made %d cluster writes and %d setting writes", n, w.settingWrites())
 	}
 	for _, want := range []string{stale[0], "replace", "would call batch 1/4: autoscaling SetDesiredCapacity web 4 -> 5", "would call batch 4/4: ecs UpdateContainerInstancesState DRAINING",
-		"would call ecs PutAccountSetting awsvpcTrunking=enabled for " + w.sim.Account().RoleARN("ecsInstanceRole")} {
+		"would call ecs PutAccountSetting awsvpcTrunking=enabled for " + w.sim.Account().RoleARN("ecsInstanceRole"),
+		"would call ecs PutAccountSetting awsvpcTrunking=enabled for " + w.sim.Account().RoleARN("spareRole")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout does not say %q:\n%s", want, out)
 		}
