@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -260,5 +259,4 @@ func TestRolloutAsksBeforeChangingAnything(t *testing.T) {
 	if w.sim.Writes() != 0 || w.settingWrites() != 0 {
 		t.Fatal("changed something after the answer no")
 	}
-	_ = bytes.MinRead
 }

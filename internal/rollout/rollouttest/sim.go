@@ -106,14 +106,12 @@ type Task struct {
 
 // Service is a simulated ECS service.
 type Service struct {
-	Name                          string
-	Desired, MinHealthy, MaxPct   int
-	events                        []serviceEvent
-	lastUnplaceable               time.Time
-	minRunning                    int
-	belowMin                      bool
-	everUnplaceable               bool
-	replacementsStarted, stoppedN int
+	Name                        string
+	Desired, MinHealthy, MaxPct int
+	events                      []serviceEvent
+	lastUnplaceable             time.Time
+	minRunning                  int
+	belowMin                    bool
 }
 
 type serviceEvent struct {
@@ -467,14 +465,12 @@ func (s *Sim) reconcile() {
 			if ci == "" {
 				if s.now.Sub(svc.lastUnplaceable) >= time.Minute {
 					svc.lastUnplaceable = s.now
-					svc.everUnplaceable = true
 					svc.events = append(svc.events, serviceEvent{at: s.now, id: s.newID("ev-"), msg: fmt.Sprintf(
 						"(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching container-instance has insufficient free ENIs.", name)})
 				}
 				break
 			}
 			arn := s.addTask(ci, name, "PENDING")
-			svc.replacementsStarted++
 			s.at(s.now.Add(s.cfg.TaskStartDelay), func() {
 				if t := s.tasks[arn]; t.LastStatus == "PENDING" {
 					t.LastStatus = "RUNNING"
@@ -487,7 +483,6 @@ func (s *Sim) reconcile() {
 				break
 			}
 			t.LastStatus, t.Desired = "STOPPED", "STOPPED"
-			svc.stoppedN++
 			running--
 			onDraining = onDraining[1:]
 		}
