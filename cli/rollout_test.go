@@ -260,3 +260,31 @@ func TestRolloutAsksBeforeChangingAnything(t *testing.T) {
 		t.Fatal("changed something after the answer no")
 	}
 }
+
+func TestRolloutTableListsEachReplacementWithItsTrunkAndALiveView(t *testing.T) {
+	w := newRolloutWorld()
+	stale := w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 4})
+	w.sim.AddService("web", 8, 100, 200)
+	w.sim.EnableRole("ecsInstanceRole")
+	w.watch(t, 2, stale)
+	code, out, errOut := w.run(context.Background(), "rollout", "--cluster", "prod", "--max-unavailable", "2", "--yes")
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	replaced := 0
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) == 4 && slices.Contains(stale, f[0]) && strings.HasPrefix(f[2], "eni-") && f[3] == "web" {
+			replaced++
+		}
+	}
+	if replaced != 4 {
+		t.Fatalf("%d OLD NEW TRUNK GROUP rows, want 4:\n%s", replaced, out)
+	}
+	for _, want := range []string{"batch 1/2] launch: desired capacity 4 -> 6", "batch 2/2, about ", "done: 4 replaced, 0 skipped; awsvpc task slots 8 -> 40", "Check: trunkctl instances --cluster prod"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	}
+	w.noViolations(t)
+}
