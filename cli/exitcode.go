@@ -34,6 +34,14 @@ func SignalContext(parent context.Context) (context.Context, context.CancelFunc)
 	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
+// signalName names the signal behind an interrupted exit code.
+func signalName(code ExitCode) string {
+	if code == ExitTerminated {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
 // interrupted maps a run cancelled by a signal to its exit code and the one
 // line trunkctl prints. signal.NotifyContext gives the context a cause that
 // names the signal ("interrupt signal received").

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
 // Flag names.
@@ -35,7 +37,6 @@ const (
 	flagDryRun     = "dry-run"
 	flagStuckAfter = "stuck-after"
 	flagNoRoles    = "no-roles"
-	flagTimeout    = "timeout"
 )
 
 // SettingsECS is the ECS client for account settings, including the
@@ -55,6 +56,16 @@ type AWS struct {
 	Settings SettingsECS
 	// NewECS builds a settings client with other credentials (after AssumeRole).
 	NewECS accountsetting.ECSFactory
+	// Rollout are the ECS and Auto Scaling clients of trunkctl rollout.
+	Rollout RolloutClients
+}
+
+// RolloutClients are what trunkctl rollout changes the cluster with.
+type RolloutClients struct {
+	ECS rollout.ECSAPI
+	ASG rollout.AutoScalingAPI
+	// Clock is what it waits on (the wall clock when nil).
+	Clock rollout.Clock
 }
 
 // GlobalOptions are the flags every command takes.
@@ -97,7 +108,8 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 	c := awsclient.New(cfg)
 	return &AWS{
 		Region: cfg.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
-		NewECS: accountsetting.NewECSFactory(cfg),
+		NewECS:  accountsetting.NewECSFactory(cfg),
+		Rollout: RolloutClients{ECS: c.ECS, ASG: c.AutoScaling},
 	}, nil
 }
 
@@ -108,6 +120,7 @@ type clients struct {
 	loader   *inventory.Loader
 	resolver roleResolver
 	defaults defaultSetter
+	rollout  RolloutClients
 }
 
 // env is what every command takes from outside: its streams, the output
@@ -184,6 +197,7 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
 		},
 		defaults: c.Settings,
+		rollout:  c.Rollout,
 	}
 }
 
@@ -269,7 +283,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, json or yaml")
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr, secrets redacted")
-	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for read commands, none for enable and disable; 0 with the flag: no bound")
+	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for read commands, none for enable and disable; 0 with the flag: no bound (rollout's own --timeout is its wait for replacements; a rollout has no bound)")
 	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(
@@ -280,6 +294,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 		newEnisCmd(envOf),
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
+		newRolloutCmd(envOf),
 	)
 	return root, st
 }
@@ -323,6 +338,11 @@ func Run(ctx context.Context, args []string, deps Deps) ExitCode {
 	cmd, err := root.ExecuteContextC(ctx)
 	st.stopTimeout()
 	if code, line, ok := interrupted(ctx); ok {
+		var ee *exitError
+		if errors.As(err, &ee) && ee.code == ExitInterrupted && ee.err != nil {
+			// The command said what the interrupt left behind (rollout).
+			line = fmt.Sprintf("trunkctl: interrupted by %s: %s", signalName(code), st.redact(st.explain(err)))
+		}
 		fmt.Fprintln(deps.IO.ErrOut, line)
 		return code
 	}
