@@ -44,6 +44,8 @@ func TestInputThatCannotBeRightIsRefusedBeforeAnyCall(t *testing.T) {
 		{"an unknown family suggests the nearest", []string{"capacity", "--family", "c5x"}, "did you mean"},
 		{"a bad output format names yaml too", []string{"status", "--role", "r", "-o", "xml"}, `--output must be "table", "json" or "yaml", not "xml"`},
 		{"a negative --timeout", []string{"status", "--role", "r", "--timeout", "-1s"}, "--timeout must not be negative"},
+		{"rollout refuses an empty cluster", []string{"rollout", "--cluster", "", "--yes"}, `invalid argument "" for "--cluster" flag`},
+		{"rollout refuses a role of another partition", []string{"rollout", "--cluster", "prod", "--yes", "--role", "arn:aws-cn:iam::123456789012:role/EcsInstanceRole"}, "partition aws-cn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +207,8 @@ func TestReadCommandsAreBoundedByDefaultAndEnableIsNot(t *testing.T) {
 		{[]string{"instances", "--cluster", "prod"}, DefaultReadTimeout},
 		{[]string{"enable", "--role", "r"}, 0},
 		{[]string{"disable", "--role", "r"}, 0},
+		{[]string{"rollout", "--cluster", "prod", "--yes"}, 0},
+		{[]string{"rollout", "--cluster", "prod", "--yes", "--timeout", "20m"}, 0}, // rollout's own flag: its wait for replacements
 		{[]string{"enable", "--role", "r", "--timeout", "1m"}, time.Minute},
 		{[]string{"status", "--role", "r", "--timeout", "0"}, 0},
 	} {
