@@ -267,6 +267,12 @@ func TestADeadEndpointEndsInSecondsSayingWhereAndWhatToCheck(t *testing.T) {
 		}
 	}
 	t.Logf("after %s:\n%s", took, got)
+
+	s, _, errOut = streams(false)
+	Run(context.Background(), []string{"status", "--role", "EcsInstanceRole", "-o", "json"}, Deps{IO: s, AWS: RealAWS})
+	if strings.Contains(errOut.String(), "retrying") {
+		t.Errorf("with -o json a retry line went to stderr:\n%s", errOut)
+	}
 }
 
 func TestTheSpinnerShowsWhatItWaitsForAndTheRetry(t *testing.T) {

@@ -141,7 +141,7 @@ type env struct {
 func newEnv(deps Deps, g GlobalOptions, st *runState) env {
 	s := *deps.IO
 	s.NoColor = s.NoColor || g.NoColor
-	s.progress = &progressState{}
+	s.progress = &progressState{quiet: g.Output != outputTable}
 	g.progress = &s
 	if st != nil {
 		g.redactor = st.redactor

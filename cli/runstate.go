@@ -183,19 +183,22 @@ type progressState struct {
 	mu     sync.Mutex
 	active bool
 	note   string
+	// quiet keeps retry lines off a non-terminal stderr, which carries
+	// machine-readable lines with -o json|yaml (rollout's steps).
+	quiet bool
 }
 
 // Retrying shows a retry of an AWS call: in the spinner's line on a
-// terminal, else as a line on stderr.
+// terminal, else as a line on stderr (not with -o json or yaml).
 func (s *IOStreams) Retrying(ev awsclient.RetryEvent) {
 	if s.progress == nil {
 		return
 	}
 	s.progress.mu.Lock()
-	active := s.progress.active
+	active, quiet := s.progress.active, s.progress.quiet
 	s.progress.note = ev.String()
 	s.progress.mu.Unlock()
-	if !active {
+	if !active && !quiet {
 		s.Infof("%s", ev.String())
 	}
 }
