@@ -181,7 +181,9 @@ func (w *wiring) handleAttempt(ctx context.Context, in middleware.DeserializeInp
 	c.mu.Lock()
 	c.lastErr = err
 	if err == nil {
-		if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.StatusCode >= 500 {
+		// An error answer (5xx, throttling) is retried without a Go error here;
+		// the status says why.
+		if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.StatusCode >= 400 {
 			c.lastErr = fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
 	}
