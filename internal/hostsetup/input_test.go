@@ -152,3 +152,47 @@ func TestAReadOnlyRootFailsWithExit1AndWritesNothing(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+func TestAConfigFileThatIsNotARegularFileFailsWithExit1AndChangesNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, h *host)
+	}{
+		{"a symlink", func(t *testing.T, h *host) {
+			target := filepath.Join(t.TempDir(), "elsewhere.config")
+			if err := os.WriteFile(target, []byte("ECS_CLUSTER=other\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(h.root, "etc/ecs"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, filepath.Join(h.root, ConfigPath)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a directory", func(t *testing.T, h *host) {
+			if err := os.MkdirAll(filepath.Join(h.root, ConfigPath), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &slowIMDS{document: goodDocument}
+			f.start(t)
+			h := newHost(t)
+			tt.setup(t, h)
+			before := snapshot(t, h.root)
+			runner := newRunner()
+			_, err := Run(context.Background(), Options{Cluster: "prod", Root: h.root, TempDir: t.TempDir()}, Deps{
+				IMDS: NewIMDSClient(), Runner: runner, HTTP: NewHTTPClient(), Catalog: catalog.Default(), Log: slogTo(&syncbuf.Buffer{}),
+			})
+			if ExitCode(err) != ExitFailed || !strings.Contains(err.Error(), "not a regular file") {
+				t.Fatalf("err = %v (exit %d)", err, ExitCode(err))
+			}
+			if after := snapshot(t, h.root); fmt.Sprint(before) != fmt.Sprint(after) || len(runner.commands) != 0 {
+				t.Errorf("the host changed or commands ran: %v", runner.ran())
+			}
+		})
+	}
+}
