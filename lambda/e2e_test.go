@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/contract"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
 
@@ -155,7 +156,7 @@ func (p *faultProxy) env(m *moto.Server, propagationWait string) []string {
 	for k, v := range m.EnvVars() {
 		env = append(env, k+"="+v)
 	}
-	return append(env, "AWS_ENDPOINT_URL_STS="+p.srv.URL, "AWS_ENDPOINT_URL_ECS="+p.srv.URL, PropagationWaitEnv+"="+propagationWait)
+	return append(env, "AWS_ENDPOINT_URL_STS="+p.srv.URL, "AWS_ENDPOINT_URL_ECS="+p.srv.URL, contract.PropagationWaitEnv+"="+propagationWait)
 }
 
 // motoEffective reads the role's effective setting from moto, as the role.
