@@ -111,7 +111,7 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	}
 	rie := peer.BuiltTool(t, "aws-lambda-rie", RIEBinaryEnv)
 	m := moto.Start(t)
-	motoEffective(t, m, roleARN)
+	motoEffective(t, m)
 	bin := lambdaBinary(t)
 
 	t.Run("a Create opts the role in and answers SUCCESS", func(t *testing.T) {
@@ -131,7 +131,7 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		case <-time.After(time.Second):
 			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
 		}
-		if v := motoEffective(t, m, roleARN); v != "enabled" {
+		if v := motoEffective(t, m); v != "enabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role, want enabled", v)
 		}
 	})
@@ -168,7 +168,7 @@ func TestTheArm64BootstrapAnswersACreateUnderQEMU(t *testing.T) {
 	zipPath := peer.Artifact(t, "dist/lambda.zip", "lambda")
 	bootstrap := unzipBootstrap(t, zipPath)
 	m := moto.Start(t)
-	motoEffective(t, m, roleARN)
+	motoEffective(t, m)
 	p := newFaultProxy(t, m.URL)
 	b := newBucket(t)
 	f := startFunctionCommand(t, append(runner, bootstrap), p.env(m, "2s")...)

@@ -31,7 +31,7 @@ var (
 			"-ldflags=-s -w -buildid=", "-o", out, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build ./lambda: %v\n%s", err, b)
+			return "", fmt.Errorf("go build ./lambda: %w\n%s", err, b)
 		}
 		return out, nil
 	})

@@ -129,10 +129,8 @@ func (f *File) Set(s Setting) bool {
 		}
 	}
 	if !found {
-		if len(f.lines) > 0 && !f.finalNewline {
-			// The old last line keeps its content; it just gains the newline it lacked.
-			changed = true
-		}
+		// An old last line without a newline keeps its content and gains the
+		// newline it lacked; either way the file changes.
 		f.lines = append(f.lines, line{raw: want, key: s.Key, value: s.Value})
 		f.finalNewline = true
 		changed = true

@@ -330,10 +330,9 @@ func (r *Report) WriteSummary(w io.Writer, runErr error) {
 	for _, warn := range r.Warnings {
 		line("warning", "%s", warn)
 	}
-	switch {
-	case runErr == nil:
+	if runErr == nil {
 		line("result", "done")
-	default:
+	} else {
 		line("result", "failed (exit %d): %s", ExitCode(runErr), firstLine(runErr.Error()))
 	}
 }
