@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awserr"
@@ -379,8 +380,10 @@ func (h *Handler) propagationWait(ctx context.Context) time.Duration {
 func sessionName(ev cfn.Event) string {
 	stack := ev.StackID
 	// arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
-	if _, rest, ok := strings.Cut(stack, ":stack/"); ok {
-		stack, _, _ = strings.Cut(rest, "/")
+	if a, err := arn.Parse(stack); err == nil {
+		if rest, ok := strings.CutPrefix(a.Resource, "stack/"); ok {
+			stack, _, _ = strings.Cut(rest, "/")
+		}
 	}
 	return accountsetting.SessionName("trunkctl." + stack + "." + ev.LogicalResourceID)
 }
