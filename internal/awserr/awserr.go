@@ -98,3 +98,9 @@ func IsTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// IsRegionDisabled reports a call into a Region the account has not enabled
+// (an opt-in Region): EC2 answers OptInRequired, STS RegionDisabledException.
+func IsRegionDisabled(err error) bool {
+	return codeIn(err, "OptInRequired", "RegionDisabledException")
+}
