@@ -48,7 +48,7 @@ type Progress interface {
 func Run[T any](ctx context.Context, f *Fleet, accounts, regions []string, fn Func[T]) []Result[T] {
 	s := &scheduler[T]{f: f, fn: fn, regions: regions, accounts: accounts}
 	s.cond = sync.NewCond(&s.mu)
-	s.busy = map[int]int{}
+	s.busy, s.ready = map[int]int{}, map[int]int{}
 	s.pendingAccts = make([]int, len(accounts))
 	for i := range accounts {
 		s.pendingAccts[i] = i
@@ -57,7 +57,6 @@ func Run[T any](ctx context.Context, f *Fleet, accounts, regions []string, fn Fu
 		s.counts.Total = len(accounts) * len(regions)
 	}
 	s.counts.AccountsPending = len(accounts)
-	s.lookahead = 2 * f.opts.Concurrency
 	var wg sync.WaitGroup
 	for range f.opts.Concurrency {
 		wg.Add(1)
@@ -101,12 +100,13 @@ type scheduler[T any] struct {
 	cond         *sync.Cond
 	pendingAccts []int
 	targets      []targetJob
-	// busy counts each account's targets in flight.
-	busy      map[int]int
-	running   int
-	lookahead int
-	results   []keyed[T]
-	counts    Counts
+	// busy counts each account's targets in flight, ready its targets
+	// waiting (an account with none is deleted).
+	busy, ready map[int]int
+	running     int
+	lookahead   int
+	results     []keyed[T]
+	counts      Counts
 }
 
 func (s *scheduler[T]) work(ctx context.Context) {
@@ -120,9 +120,9 @@ func (s *scheduler[T]) work(ctx context.Context) {
 			return
 		}
 		s.running++
-		// Resolve accounts ahead while few targets are ready, so the ready
-		// targets span many accounts.
-		if len(s.pendingAccts) > 0 && len(s.targets) < s.lookahead {
+		// Resolve accounts ahead until the ready targets span as many
+		// accounts as there are workers, so that each can take a different one.
+		if len(s.pendingAccts) > 0 && len(s.ready) < s.f.opts.Concurrency {
 			a := s.pendingAccts[0]
 			s.pendingAccts = s.pendingAccts[1:]
 			s.mu.Unlock()
@@ -155,6 +155,9 @@ func (s *scheduler[T]) next() targetJob {
 	}
 	t := s.targets[best]
 	s.targets = slices.Delete(s.targets, best, best+1)
+	if s.ready[t.acct]--; s.ready[t.acct] <= 0 {
+		delete(s.ready, t.acct)
+	}
 	return t
 }
 
@@ -194,6 +197,7 @@ func (s *scheduler[T]) resolve(ctx context.Context, a int) {
 		}
 		for r, name := range regions {
 			s.targets = append(s.targets, targetJob{acct: a, region: r, name: name})
+			s.ready[a]++
 		}
 		s.report()
 	}
