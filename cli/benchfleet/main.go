@@ -141,7 +141,7 @@ func readTarget(ctx context.Context, w *fleettest.World, t fleet.Target) (summar
 		}
 		clusters[i] = c
 	}
-	api := &regionECS{w: w, clusters: clusters}
+	api := &regionECS{w: w, region: (&inventorytest.Region{Clusters: clusters}).ECS()}
 	var s summary
 	l := inventory.NewLoader(api, nil, nil, inventory.DefaultConcurrency)
 	names, err := api.listClusters(ctx)
@@ -168,8 +168,8 @@ func readTarget(ctx context.Context, w *fleettest.World, t fleet.Target) (summar
 // account's rate limit, counts the call in the world (with its latency),
 // and answers from the named cluster's fake.
 type regionECS struct {
-	w        *fleettest.World
-	clusters []*inventorytest.Cluster
+	w      *fleettest.World
+	region *inventorytest.RegionECS
 }
 
 func (r *regionECS) enter(ctx context.Context, op string) (func(), error) {
@@ -185,21 +185,15 @@ func (r *regionECS) listClusters(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	defer leave()
-	var names []string
-	for _, c := range r.clusters {
-		names = append(names, c.Name)
+	out, err := r.region.ListClusters(ctx, &ecs.ListClustersInput{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(out.ClusterArns))
+	for i, arn := range out.ClusterArns {
+		names[i] = arn[strings.LastIndex(arn, "/")+1:]
 	}
 	return names, nil
-}
-
-// cluster is the fake named in a request (the loader names clusters by name).
-func (r *regionECS) cluster(name *string) *inventorytest.ECS {
-	for _, c := range r.clusters {
-		if c.Name == aws.ToString(name) {
-			return c.ECS()
-		}
-	}
-	return r.clusters[0].ECS() // which answers ClusterNotFoundException
 }
 
 func (r *regionECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, o ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
@@ -208,11 +202,7 @@ func (r *regionECS) DescribeClusters(ctx context.Context, in *ecs.DescribeCluste
 		return nil, err
 	}
 	defer leave()
-	var name *string
-	if len(in.Clusters) > 0 {
-		name = &in.Clusters[0]
-	}
-	return r.cluster(name).DescribeClusters(ctx, in, o...)
+	return r.region.DescribeClusters(ctx, in, o...)
 }
 
 func (r *regionECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, o ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
@@ -221,7 +211,7 @@ func (r *regionECS) ListContainerInstances(ctx context.Context, in *ecs.ListCont
 		return nil, err
 	}
 	defer leave()
-	return r.cluster(in.Cluster).ListContainerInstances(ctx, in, o...)
+	return r.region.ListContainerInstances(ctx, in, o...)
 }
 
 func (r *regionECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, o ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
@@ -230,7 +220,7 @@ func (r *regionECS) DescribeContainerInstances(ctx context.Context, in *ecs.Desc
 		return nil, err
 	}
 	defer leave()
-	return r.cluster(in.Cluster).DescribeContainerInstances(ctx, in, o...)
+	return r.region.DescribeContainerInstances(ctx, in, o...)
 }
 
 func (r *regionECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, o ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
@@ -239,7 +229,7 @@ func (r *regionECS) ListServices(ctx context.Context, in *ecs.ListServicesInput,
 		return nil, err
 	}
 	defer leave()
-	return r.cluster(in.Cluster).ListServices(ctx, in, o...)
+	return r.region.ListServices(ctx, in, o...)
 }
 
 func (r *regionECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, o ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
@@ -248,7 +238,7 @@ func (r *regionECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, o ...
 		return nil, err
 	}
 	defer leave()
-	return r.cluster(in.Cluster).ListTasks(ctx, in, o...)
+	return r.region.ListTasks(ctx, in, o...)
 }
 
 func (r *regionECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, o ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
@@ -257,7 +247,7 @@ func (r *regionECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInpu
 		return nil, err
 	}
 	defer leave()
-	return r.cluster(in.Cluster).DescribeTasks(ctx, in, o...)
+	return r.region.DescribeTasks(ctx, in, o...)
 }
 
 // sampleMemory samples the heap in use every 10 ms until the returned func
