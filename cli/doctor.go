@@ -3,46 +3,25 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
-// doctorLoader is everything doctor reads through inventory.
-type doctorLoader interface {
-	clusterLister
-	Cluster(ctx context.Context, name string) (ecstypes.Cluster, error)
-	Instances(ctx context.Context, ids []string) (map[string]inventory.Instance, error)
-	Subnets(ctx context.Context, ids []string) (map[string]inventory.Subnet, error)
-	Images(ctx context.Context, ids []string) (map[string]inventory.Image, error)
-	RolesByInstance(ctx context.Context, insts map[string]inventory.Instance) (map[string][]string, error)
-	RoleExists(ctx context.Context, name string) (bool, error)
-}
-
 type doctorOpts struct {
 	cluster    string
 	stuckAfter time.Duration
-	output     string
-	region     string
 
-	io       *IOStreams
-	loader   doctorLoader
-	resolver roleResolver
-	catalog  *catalog.Catalog
-	now      func() time.Time
-
+	env
 	findings []doctor.Finding
 }
 
-func newDoctorCmd(a *app) *cobra.Command {
+func newDoctorCmd(envOf func() env) *cobra.Command {
 	o := &doctorOpts{}
 	cmd := &cobra.Command{
 		Use:   "doctor --cluster CLUSTER",
@@ -65,10 +44,8 @@ Exit 3 when any finding is an error, 0 otherwise.`,
   trunkctl doctor --cluster prod --output json | jq '.findings[] | select(.severity=="error")'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.output, o.io, o.catalog, o.now = a.global.Output, a.streams(), a.catalog(), a.now
-			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
-				o.loader, o.resolver, o.region = a.loader(c), a.resolver(c), c.Region
-			})
+			o.env = envOf()
+			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
@@ -77,9 +54,6 @@ Exit 3 when any finding is an error, 0 otherwise.`,
 }
 
 func (o *doctorOpts) Validate() error {
-	if err := validateOutput(o.output); err != nil {
-		return err
-	}
 	if o.cluster == "" {
 		return usageErrorf("--%s is required", flagCluster)
 	}
@@ -90,14 +64,18 @@ func (o *doctorOpts) Validate() error {
 }
 
 func (o *doctorOpts) Execute(ctx context.Context) error {
+	c, err := o.clients(ctx)
+	if err != nil {
+		return err
+	}
 	stop := o.io.StartProgress("checking cluster " + o.cluster)
 	defer stop()
-	in, err := o.gather(ctx)
+	in, err := o.gather(ctx, c)
 	if err != nil {
 		return err
 	}
 	stop()
-	o.findings = doctor.Run(in)
+	o.findings = doctor.Judge(in).Findings
 	if err := o.print(); err != nil {
 		return err
 	}
@@ -107,30 +85,27 @@ func (o *doctorOpts) Execute(ctx context.Context) error {
 	return nil
 }
 
-// gather reads what the checks need: independent reads run concurrently.
-func (o *doctorOpts) gather(ctx context.Context) (doctor.Input, error) {
-	in := doctor.Input{Cluster: o.cluster, Region: o.region, Now: o.now(), StuckAfter: o.stuckAfter, Catalog: o.catalog}
-	caller, _, err := o.resolver.Caller(ctx)
+// gather reads what the judge needs: independent reads run concurrently.
+// Reads that only feed some checks keep their errors in the Input, for the
+// judge to turn into warnings, instead of ending the run.
+func (o *doctorOpts) gather(ctx context.Context, c *clients) (doctor.Input, error) {
+	in := doctor.Input{Region: c.region, Now: o.now(), StuckAfter: o.stuckAfter, Catalog: o.catalog}
+	caller, _, err := c.resolver.Caller(ctx)
 	if err != nil {
 		return in, err
 	}
 	in.AccountID = caller.AccountID
-	if _, err := o.loader.Cluster(ctx, o.cluster); err != nil {
-		return in, clusterErr(err, o.cluster)
+	if _, err := c.loader.Cluster(ctx, o.cluster); err != nil {
+		return in, err
 	}
-	var roles instanceRoles
+	var snap *inventory.Snapshot
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var err error
-		// The roles behind the instances are read while the tasks are listed.
-		in.ContainerInstances, in.Tasks, err = loadInstancesAndTasks(gctx, o.io, o.loader, inventory.TaskQuery{Cluster: o.cluster},
-			func(ctx context.Context, cis []inventory.ContainerInstance) {
-				roles = readInstanceRoles(ctx, o.loader, o.resolver, cis)
-			})
+	g.Go(func() (err error) {
+		snap, err = c.loader.Snapshot(gctx, o.cluster, inventory.SnapshotOptions{Tasks: true, Instances: true, Subnets: true})
 		return err
 	})
 	g.Go(func() error {
-		ok, err := o.loader.RoleExists(gctx, "AWSServiceRoleForECS")
+		ok, err := c.loader.RoleExists(gctx, "AWSServiceRoleForECS")
 		if err != nil {
 			in.ServiceLinkedErr = err
 			return nil
@@ -141,48 +116,28 @@ func (o *doctorOpts) gather(ctx context.Context) (doctor.Input, error) {
 	if err := g.Wait(); err != nil {
 		return in, err
 	}
-	in.Instances, in.RolesErr, in.InstanceRoles = roles.insts, roles.err, roles.byInstance
-	for _, st := range roles.roles {
-		r := doctor.Role{Arn: st.RoleArn, EffectiveValue: st.EffectiveValue, Source: st.Source}
-		if st.Error != "" {
-			r.Err = fmt.Errorf("%s", st.Error)
-		}
-		in.Roles = append(in.Roles, r)
-	}
-	var subnets, amis, noProfile []string
-	for _, ci := range in.ContainerInstances {
-		// Only agents between the two minimums need the OS to be judged.
-		if ci.AgentVersion != "" && inventory.CompareVersions(ci.AgentVersion, inventory.MinAgent) >= 0 &&
-			inventory.CompareVersions(ci.AgentVersion, inventory.MinAgentNonAmzn) < 0 && ci.AMI != "" {
-			amis = append(amis, ci.AMI)
-		}
-	}
-	for id, i := range in.Instances {
-		subnets = append(subnets, i.SubnetID)
-		if i.InstanceProfileArn == "" {
-			noProfile = append(noProfile, id)
-		}
-	}
-	if len(noProfile) > 0 {
-		sort.Strings(noProfile)
-		o.io.Warnf("%d EC2 instance(s) have no instance profile: %v", len(noProfile), noProfile)
-	}
-	// These reads only feed some checks: a failure becomes a warning finding,
-	// not the end of the run.
+	warnSnapshot(o.io, snap)
+	warnNoProfile(o.io, snap)
+	var roles []roleStatus
 	g, gctx = errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if len(subnets) > 0 {
-			in.Subnets, in.SubnetsErr = o.loader.Subnets(gctx, subnets)
+		var err error
+		if roles, err = readSnapshotRoles(gctx, c.resolver, snap); err != nil && snap.RolesErr == nil {
+			snap.RolesErr = err
 		}
 		return nil
 	})
 	g.Go(func() error {
-		if len(amis) > 0 {
-			in.Images, in.ImagesErr = o.loader.Images(gctx, amis)
+		if amis := doctor.ImagesToDescribe(*snap); len(amis) > 0 {
+			in.Images, in.ImagesErr = c.loader.Images(gctx, amis)
 		}
 		return nil
 	})
-	return in, g.Wait()
+	if err := g.Wait(); err != nil {
+		return in, err
+	}
+	in.Snapshot, in.Roles = *snap, judgedRoles(roles)
+	return in, nil
 }
 
 func (o *doctorOpts) print() error {

@@ -7,13 +7,11 @@ import (
 	"time"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
-	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
 )
 
 func doctorOptsFor(w *world, s *IOStreams, output string) *doctorOpts {
-	return &doctorOpts{cluster: "prod", stuckAfter: 5 * time.Minute, output: output, region: "us-east-1", io: s,
-		loader: w.loader(), resolver: w.resolver(), catalog: catalog.Default(), now: testNow}
+	return &doctorOpts{cluster: "prod", stuckAfter: 5 * time.Minute, env: w.env(s, output)}
 }
 
 func TestDoctorFindsEveryProblemWithItsFixAndExitsThree(t *testing.T) {
@@ -61,7 +59,7 @@ func TestDoctorOfAHealthyClusterExitsZero(t *testing.T) {
 
 func TestDoctorStillChecksInstancesWhenTheRoleCannotBeRead(t *testing.T) {
 	w := healthyWorld(t)
-	w.acct = accountsettingtest_newDenied()
+	w.acct = deniedAccount()
 	s, out, _ := streams(false)
 	err := run(context.Background(), doctorOptsFor(w, s, outputJSON))
 	if err != nil {

@@ -5,12 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
 )
 
 func instancesOptsFor(w *world, s *IOStreams, output string) *instancesOpts {
-	return &instancesOpts{cluster: "prod", output: output, io: s, lister: w.loader(), catalog: catalog.Default(), finder: w.loader(), resolver: w.resolver()}
+	return &instancesOpts{cluster: "prod", env: w.env(s, output)}
 }
 
 func TestInstancesSayWhetherTheRoleOfAnInstanceWithoutATrunkIsEnabledNow(t *testing.T) {
@@ -98,12 +97,8 @@ func TestInstancesColoursTheVerdictOnlyWhenAllowed(t *testing.T) {
 }
 
 func TestInstancesOfAMissingClusterSaysToCheckTheRegion(t *testing.T) {
-	w := newWorld(t)
-	s, _, _ := streams(false)
-	o := instancesOptsFor(w, s, outputJSON)
-	o.cluster = "nope"
-	err := run(context.Background(), o)
-	if ExitCodeOf(err) != ExitError || !strings.Contains(err.Error(), "check --region") {
-		t.Fatalf("err = %v", err)
+	code, _, stderr := runCmd(t, newWorld(t), false, "instances", "--cluster", "nope")
+	if code != ExitError || !strings.Contains(stderr, "check --region") {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
 	}
 }

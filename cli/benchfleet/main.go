@@ -191,7 +191,7 @@ func (r *regionECS) listClusters(ctx context.Context) ([]string, error) {
 	}
 	names := make([]string, len(out.ClusterArns))
 	for i, arn := range out.ClusterArns {
-		names[i] = arn[strings.LastIndex(arn, "/")+1:]
+		names[i] = inventory.ResourceID(arn)
 	}
 	return names, nil
 }

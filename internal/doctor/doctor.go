@@ -1,6 +1,9 @@
-// Package doctor turns what trunkctl gathered about a cluster into findings:
-// each with a severity, the thing it is about, and the exact fix (a command
-// or a setting). It calls nothing; the CLI gathers the Input.
+// Package doctor is trunkctl's judge: it turns what inventory read of a
+// cluster (and what the account settings say) into a verdict per container
+// instance and findings about the cluster, each with a severity, the thing it
+// is about, and the exact fix (a command or a setting). It calls nothing:
+// the instances and doctor commands (and rollout, next) gather an Input and
+// call Judge.
 package doctor
 
 import (
@@ -17,9 +20,12 @@ import (
 type Severity string
 
 const (
-	Error   Severity = "error"
+	// Error needs fixing before trunking works (exit 3).
+	Error Severity = "error"
+	// Warning could not be judged, or will hurt soon.
 	Warning Severity = "warning"
-	Info    Severity = "info"
+	// Info is for the record.
+	Info Severity = "info"
 )
 
 // Check names, stable for scripts.
@@ -54,43 +60,67 @@ type Role struct {
 	Err error
 }
 
-// Input is everything the checks look at.
+// Input is everything the judge looks at: what inventory read, what the
+// account settings say, and what the caller knows. A new signal is a new
+// field; a zero field means "not read", and the checks that need it say so
+// or stay silent.
 type Input struct {
-	Cluster            string
-	AccountID          string
-	Region             string
-	Now                time.Time
-	StuckAfter         time.Duration
-	Catalog            *catalog.Catalog
-	ContainerInstances []inventory.ContainerInstance
-	Tasks              []inventory.Task
-	Instances          map[string]inventory.Instance
-	Subnets            map[string]inventory.Subnet
-	Images             map[string]inventory.Image
-	Roles              []Role
+	// Snapshot is the cluster as inventory read it.
+	Snapshot inventory.Snapshot
+	// Roles are the settings of the instance roles in Snapshot.InstanceRoles.
+	Roles     []Role
+	Catalog   *catalog.Catalog
+	Now       time.Time
+	AccountID string
+	Region    string
+	// StuckAfter is how long a task may be PROVISIONING (0: not checked).
+	StuckAfter time.Duration
 	// ServiceLinkedRole: whether AWSServiceRoleForECS exists; nil when it
-	// could not be checked (ServiceLinkedErr says why).
+	// was not checked (ServiceLinkedErr says why, when it failed).
 	ServiceLinkedRole *bool
 	ServiceLinkedErr  error
-	// InstanceRoles: each EC2 instance's role setting, where it could be read.
-	InstanceRoles map[string]*inventory.RoleOptIn
-	// RolesErr: the roles behind the cluster could not be found.
-	RolesErr error
-	// SubnetsErr, ImagesErr: those reads failed, so their checks were skipped.
-	SubnetsErr error
-	ImagesErr  error
+	// Images are the AMIs ImagesToDescribe named; ImagesErr says why they
+	// could not be described.
+	Images    map[string]inventory.Image
+	ImagesErr error
 }
 
-// Run runs every check and returns findings sorted by severity, check, subject.
-func Run(in Input) []Finding {
-	var fs []Finding
-	add := func(f Finding) { fs = append(fs, f) }
+// InstanceReport is the judgement on one container instance.
+type InstanceReport struct {
+	ContainerInstance inventory.ContainerInstance
+	Type              catalog.InstanceType
+	Usage             Usage
+	// Role is the instance role's current setting, nil when not known.
+	Role    *RoleOptIn
+	Verdict Verdict
+}
+
+// Report is what the judge decided: a verdict per container instance (in
+// Snapshot order) and findings, sorted by severity, check and subject.
+type Report struct {
+	Instances []InstanceReport
+	Findings  []Finding
+}
+
+// Judge decides every verdict and finding. It calls nothing.
+func Judge(in Input) Report {
+	var r Report
+	add := func(f Finding) { r.Findings = append(r.Findings, f) }
+	roles := roleOptIns(in)
+	awsvpc := awsvpcTasks(in.Snapshot.Tasks)
+	for _, ci := range in.Snapshot.ContainerInstances {
+		it := in.Catalog.Lookup(ci.InstanceType)
+		role := roles[ci.EC2InstanceID]
+		v := judgeWithRole(ci, it, role)
+		v.Severity, v.Fix, v.Evidence = severity(v), instanceFix(in, ci, v, it, role), evidence(ci, role)
+		r.Instances = append(r.Instances, InstanceReport{ContainerInstance: ci, Type: it, Usage: UsageOf(ci, it, awsvpc[ci.Arn]), Role: role, Verdict: v})
+	}
 	checkServiceLinkedRole(in, add)
 	checkRoles(in, add)
-	checkInstances(in, add)
+	checkInstances(in, r.Instances, add)
 	checkTasks(in, add)
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
+	sort.SliceStable(r.Findings, func(i, j int) bool {
+		a, b := r.Findings[i], r.Findings[j]
 		if rank(a.Severity) != rank(b.Severity) {
 			return rank(a.Severity) < rank(b.Severity)
 		}
@@ -99,7 +129,66 @@ func Run(in Input) []Finding {
 		}
 		return a.Subject < b.Subject
 	})
-	return fs
+	return r
+}
+
+// ImagesToDescribe are the AMIs whose OS the judge needs: those of agents
+// new enough on Amazon Linux but not elsewhere.
+func ImagesToDescribe(s inventory.Snapshot) []string {
+	var amis []string
+	for _, ci := range s.ContainerInstances {
+		if ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgent) >= 0 &&
+			CompareVersions(ci.AgentVersion, MinAgentNonAmzn) < 0 && ci.AMI != "" {
+			amis = append(amis, ci.AMI)
+		}
+	}
+	return amis
+}
+
+// roleOptIns maps each EC2 instance to its role's setting, where it was read.
+func roleOptIns(in Input) map[string]*RoleOptIn {
+	byArn := map[string]Role{}
+	for _, r := range in.Roles {
+		byArn[r.Arn] = r
+	}
+	out := map[string]*RoleOptIn{}
+	for id, arns := range in.Snapshot.InstanceRoles {
+		if r, ok := byArn[arns[0]]; ok && r.Err == nil {
+			out[id] = &RoleOptIn{RoleArn: r.Arn, Enabled: r.EffectiveValue == "enabled"}
+		}
+	}
+	return out
+}
+
+func awsvpcTasks(tasks []inventory.Task) map[string]int {
+	out := map[string]int{}
+	for _, t := range tasks {
+		if t.AWSVPC() {
+			out[t.ContainerInstanceArn]++
+		}
+	}
+	return out
+}
+
+func severity(v Verdict) Severity {
+	switch {
+	case v.Healthy:
+		return Info
+	case v.Code == VerdictUnknownType:
+		return Warning
+	}
+	return Error
+}
+
+func evidence(ci inventory.ContainerInstance, role *RoleOptIn) []string {
+	ev := []string{"status: " + ci.Status, "agent: " + ci.AgentVersion, "type: " + ci.InstanceType}
+	if ci.TrunkENI != "" {
+		ev = append(ev, inventory.AttrTrunkID+": "+ci.TrunkENI)
+	}
+	if role != nil {
+		ev = append(ev, fmt.Sprintf("role %s enabled now: %v", role.RoleArn, role.Enabled))
+	}
+	return ev
 }
 
 func rank(s Severity) int {
@@ -134,13 +223,13 @@ func checkServiceLinkedRole(in Input, add func(Finding)) {
 }
 
 func checkRoles(in Input, add func(Finding)) {
-	if in.RolesErr != nil {
-		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "could not find the instance roles behind the cluster: " + in.RolesErr.Error(),
+	if in.Snapshot.RolesErr != nil {
+		add(Finding{CheckRoleOptIn, Warning, in.Snapshot.Cluster, "could not find the instance roles behind the cluster: " + in.Snapshot.RolesErr.Error(),
 			"allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
 		return
 	}
-	if len(in.Roles) == 0 && len(in.ContainerInstances) > 0 {
-		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "found no instance role behind the container instances (no instance profiles?)",
+	if len(in.Roles) == 0 && len(in.Snapshot.ContainerInstances) > 0 {
+		add(Finding{CheckRoleOptIn, Warning, in.Snapshot.Cluster, "found no instance role behind the container instances (no instance profiles?)",
 			"launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
 	}
 	for _, r := range in.Roles {
@@ -162,22 +251,15 @@ func checkRoles(in Input, add func(Finding)) {
 	}
 }
 
-func checkInstances(in Input, add func(Finding)) {
-	awsvpc := map[string]int{}
-	for _, t := range in.Tasks {
-		if t.AWSVPC() {
-			awsvpc[t.ContainerInstanceArn]++
-		}
-	}
-	if len(in.ContainerInstances) == 0 {
-		add(Finding{CheckCluster, Warning, in.Cluster, "the cluster has no container instances",
-			"launch instances with ECS_CLUSTER=" + in.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
+func checkInstances(in Input, reports []InstanceReport, add func(Finding)) {
+	if len(reports) == 0 {
+		add(Finding{CheckCluster, Warning, in.Snapshot.Cluster, "the cluster has no container instances",
+			"launch instances with ECS_CLUSTER=" + in.Snapshot.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
 		return
 	}
 	trunked, tasks := 0, 0
-	for _, ci := range in.ContainerInstances {
-		it := in.Catalog.Lookup(ci.InstanceType)
-		v := inventory.JudgeWithRole(ci, it, in.InstanceRoles[ci.EC2InstanceID])
+	for _, r := range reports {
+		ci, v, u := r.ContainerInstance, r.Verdict, r.Usage
 		subject := ci.EC2InstanceID
 		if subject == "" {
 			subject = ci.Arn
@@ -185,16 +267,12 @@ func checkInstances(in Input, add func(Finding)) {
 		if ci.TrunkENI != "" {
 			trunked++
 		}
-		tasks += awsvpc[ci.Arn]
+		tasks += u.AWSVPCTasks
 		if !v.Healthy {
-			sev := Error
-			if v.Code == inventory.VerdictUnknownType {
-				sev = Warning
-			}
-			add(Finding{CheckInstance, sev, subject, v.Message, instanceFix(in, ci, v, it)})
+			add(Finding{CheckInstance, v.Severity, subject, v.Message, v.Fix})
 		}
 		checkAgentOS(in, ci, subject, add)
-		inst, described := in.Instances[ci.EC2InstanceID]
+		inst, described := in.Snapshot.Instances[ci.EC2InstanceID]
 		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord {
 			sev, msg := Error, "resource-based IPv4 DNS A records are on; ECS does not give such instances a trunk"
 			if ci.TrunkENI != "" {
@@ -204,46 +282,48 @@ func checkInstances(in Input, add func(Finding)) {
 				"set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template, then replace the instance (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
 		}
 		if described {
-			if s, ok := in.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
+			if s, ok := in.Snapshot.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
 				add(Finding{CheckSharedSubnet, Error, subject, fmt.Sprintf("subnet %s is shared from account %s; ENI trunking does not support shared (RAM) subnets", s.ID, s.OwnerID),
 					"launch container instances in a subnet owned by account " + in.AccountID})
 			}
 		}
-		u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
 		if u.Limit > 0 && u.AWSVPCTasks >= u.Limit {
 			add(Finding{CheckCapacity, Warning, subject, fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
-				"add container instances, or use a type with more tasks: trunkctl capacity --family " + it.Family})
+				"add container instances, or use a type with more tasks: trunkctl capacity --family " + r.Type.Family})
 		}
 	}
-	if in.SubnetsErr != nil {
-		add(Finding{CheckSharedSubnet, Warning, in.Cluster, "could not describe the instances' subnets, so shared subnets were not checked: " + in.SubnetsErr.Error(),
+	if in.Snapshot.SubnetsErr != nil {
+		add(Finding{CheckSharedSubnet, Warning, in.Snapshot.Cluster, "could not describe the instances' subnets, so shared subnets were not checked: " + in.Snapshot.SubnetsErr.Error(),
 			"allow ec2:DescribeSubnets"})
 	}
-	add(Finding{CheckSummary, Info, in.Cluster, fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(in.ContainerInstances), trunked, tasks), ""})
+	add(Finding{CheckSummary, Info, in.Snapshot.Cluster, fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(reports), trunked, tasks), ""})
 }
 
-func instanceFix(in Input, ci inventory.ContainerInstance, v inventory.Verdict, it catalog.InstanceType) string {
-	drain := fmt.Sprintf("aws ecs update-container-instances-state --cluster %s --container-instances %s --status DRAINING, then terminate %s so its Auto Scaling group replaces it", in.Cluster, ci.ID(), ci.EC2InstanceID)
+func instanceFix(in Input, ci inventory.ContainerInstance, v Verdict, it catalog.InstanceType, role *RoleOptIn) string {
+	if v.Healthy {
+		return ""
+	}
+	drain := fmt.Sprintf("aws ecs update-container-instances-state --cluster %s --container-instances %s --status DRAINING, then terminate %s so its Auto Scaling group replaces it", in.Snapshot.Cluster, ci.ID(), ci.EC2InstanceID)
 	switch v.Code {
-	case inventory.VerdictNoTrunk:
-		switch r := in.InstanceRoles[ci.EC2InstanceID]; {
+	case VerdictNoTrunk:
+		switch r := role; {
 		case r == nil:
-			return "make sure the instance role is enabled (trunkctl status --cluster " + in.Cluster + "), then " + drain
+			return "make sure the instance role is enabled (trunkctl status --cluster " + in.Snapshot.Cluster + "), then " + drain
 		case r.Enabled:
 			return drain
 		default:
 			return "trunkctl enable --role " + r.RoleArn + ", then " + drain
 		}
-	case inventory.VerdictUnsupportedType, inventory.VerdictUnknownType:
+	case VerdictUnsupportedType, VerdictUnknownType:
 		return "use an instance type ECS lists as supported (trunkctl capacity --family " + it.Family + "), then " + drain
-	case inventory.VerdictAgentTooOld:
-		return fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s, or replace it from a current ECS-optimized AMI; update or replace before relying on trunking", in.Cluster, ci.ID())
-	case inventory.VerdictRegistrationFailed:
+	case VerdictAgentTooOld:
+		return fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s, or replace it from a current ECS-optimized AMI; update or replace before relying on trunking", in.Snapshot.Cluster, ci.ID())
+	case VerdictRegistrationFailed:
 		if strings.Contains(strings.ToLower(ci.StatusReason), "network interface") {
 			return "trunk ENI creation failed; check the subnet is owned by this account (not shared), has free addresses, and the ECS service-linked role exists, then " + drain
 		}
 		return "fix the reason ECS gives, then " + drain
-	case inventory.VerdictWindows:
+	case VerdictWindows:
 		return "run awsvpc tasks that need trunking on Linux container instances"
 	}
 	return ""
@@ -253,8 +333,8 @@ func instanceFix(in Input, ci inventory.ContainerInstance, v inventory.Verdict, 
 // and others) they need 1.29.1. The OS comes from the instance's AMI name.
 func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add func(Finding)) {
 	if ci.AgentVersion == "" || strings.EqualFold(ci.OSType, "windows") ||
-		inventory.CompareVersions(ci.AgentVersion, inventory.MinAgent) < 0 ||
-		inventory.CompareVersions(ci.AgentVersion, inventory.MinAgentNonAmzn) >= 0 {
+		CompareVersions(ci.AgentVersion, MinAgent) < 0 ||
+		CompareVersions(ci.AgentVersion, MinAgentNonAmzn) >= 0 {
 		return
 	}
 	im, ok := in.Images[ci.AMI]
@@ -264,11 +344,11 @@ func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add 
 		if in.ImagesErr != nil {
 			why = "could not be described (" + in.ImagesErr.Error() + ")"
 		}
-		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI, why),
-			fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Cluster, ci.ID())})
+		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, MinAgentNonAmzn, ci.AMI, why),
+			fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Snapshot.Cluster, ci.ID())})
 	case !im.IsAmazonLinux():
-		add(Finding{CheckAgentOS, Error, subject, fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, inventory.MinAgentNonAmzn),
-			fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", inventory.MinAgentNonAmzn)})
+		add(Finding{CheckAgentOS, Error, subject, fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, MinAgentNonAmzn),
+			fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", MinAgentNonAmzn)})
 	}
 }
 
@@ -276,7 +356,7 @@ func checkTasks(in Input, add func(Finding)) {
 	if in.StuckAfter <= 0 {
 		return
 	}
-	for _, t := range in.Tasks {
+	for _, t := range in.Snapshot.Tasks {
 		if t.LastStatus != "PROVISIONING" || t.CreatedAt.IsZero() {
 			continue
 		}
@@ -285,6 +365,6 @@ func checkTasks(in Input, add func(Finding)) {
 			continue
 		}
 		add(Finding{CheckStuckProvisioning, Error, t.Arn, fmt.Sprintf("task has been PROVISIONING for %s (its ENI is not attached)", age.Round(time.Second)),
-			fmt.Sprintf("check ENI capacity and trunks: trunkctl instances --cluster %s; add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Cluster, in.Cluster, t.ID())})
+			fmt.Sprintf("check ENI capacity and trunks: trunkctl instances --cluster %s; add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Snapshot.Cluster, in.Snapshot.Cluster, t.ID())})
 	}
 }

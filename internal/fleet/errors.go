@@ -1,6 +1,11 @@
 package fleet
 
-import "github.com/trunkctl/trunkctl/internal/awserr"
+import (
+	"context"
+	"errors"
+
+	"github.com/trunkctl/trunkctl/internal/awserr"
+)
 
 // Kind classifies why a target failed, for the fleet view and JSON.
 type Kind string
@@ -30,7 +35,7 @@ func Classify(err error) Kind {
 		return KindExpiredCredentials
 	case awserr.IsNotFound(err):
 		return KindNotFound
-	case awserr.IsTimeout(err):
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return KindCanceled
 	}
 	return KindOther

@@ -1,4 +1,4 @@
-package inventory
+package doctor
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 // Minimum ECS agent versions for ENI trunking.
@@ -19,6 +20,7 @@ const (
 // VerdictCode names what is true of a container instance for trunking.
 type VerdictCode string
 
+// Verdict codes, stable for scripts (the instances command's JSON).
 const (
 	VerdictOK                 VerdictCode = "ok"
 	VerdictNoTrunk            VerdictCode = "no-trunk"
@@ -30,12 +32,20 @@ const (
 	VerdictWindows            VerdictCode = "windows"
 )
 
-// Verdict is the judgement on one container instance, with the next step.
+// Verdict is the judgement on one container instance.
 type Verdict struct {
-	Code    VerdictCode `json:"code"`
-	Message string      `json:"message"`
+	Code VerdictCode
+	// Severity is Info for a healthy instance, Warning for a type the
+	// published table lacks, Error otherwise.
+	Severity Severity
+	// Message says what is true, and for a missing trunk the next step.
+	Message string
 	// Healthy is false when the instance needs action.
-	Healthy bool `json:"healthy"`
+	Healthy bool
+	// Fix is the exact fix for an unhealthy instance (a command or setting).
+	Fix string
+	// Evidence are the facts the verdict rests on, e.g. "trunk: eni-1".
+	Evidence []string
 }
 
 // Usage is how many awsvpc tasks an instance runs against its limit.
@@ -53,30 +63,30 @@ type Usage struct {
 // cannot be proven: an ACTIVE Linux instance of a supported type with a new
 // enough agent and no trunk was registered while its role was not opted in
 // (or before it was), and only replacing it gives it a trunk.
-func Judge(ci ContainerInstance, it catalog.InstanceType) Verdict {
+func judgeInstance(ci inventory.ContainerInstance, it catalog.InstanceType) Verdict {
 	switch {
 	case ci.Status == statusRegFailed:
 		reason := ci.StatusReason
 		if reason == "" {
 			reason = "no reason given"
 		}
-		return Verdict{VerdictRegistrationFailed, "registration failed: " + reason, false}
+		return Verdict{Code: VerdictRegistrationFailed, Message: "registration failed: " + reason, Healthy: false}
 	case strings.EqualFold(ci.OSType, "windows"):
-		return Verdict{VerdictWindows, "Windows: ENI trunking is Linux only", false}
+		return Verdict{Code: VerdictWindows, Message: "Windows: ENI trunking is Linux only", Healthy: false}
 	case it.Support == catalog.Unsupported:
-		return Verdict{VerdictUnsupportedType, fmt.Sprintf("type %s not supported: %s", ci.InstanceType, it.Reason), false}
+		return Verdict{Code: VerdictUnsupportedType, Message: fmt.Sprintf("type %s not supported: %s", ci.InstanceType, it.Reason), Healthy: false}
 	case ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgent) < 0:
-		return Verdict{VerdictAgentTooOld, fmt.Sprintf("agent %s too old: trunking needs >= %s (>= %s off Amazon Linux)", ci.AgentVersion, MinAgent, MinAgentNonAmzn), false}
+		return Verdict{Code: VerdictAgentTooOld, Message: fmt.Sprintf("agent %s too old: trunking needs >= %s (>= %s off Amazon Linux)", ci.AgentVersion, MinAgent, MinAgentNonAmzn), Healthy: false}
 	case ci.TrunkENI != "" && it.Support == catalog.Unknown:
-		return Verdict{VerdictOK, fmt.Sprintf("trunk %s; type %s not in the published table, task limit unknown", ci.TrunkENI, ci.InstanceType), true}
+		return Verdict{Code: VerdictOK, Message: fmt.Sprintf("trunk %s; type %s not in the published table, task limit unknown", ci.TrunkENI, ci.InstanceType), Healthy: true}
 	case ci.TrunkENI != "":
-		return Verdict{VerdictOK, "trunk " + ci.TrunkENI, true}
+		return Verdict{Code: VerdictOK, Message: "trunk " + ci.TrunkENI, Healthy: true}
 	case ci.Status == statusRegistering:
-		return Verdict{VerdictRegistering, "registering: the trunk may still be provisioning", true}
+		return Verdict{Code: VerdictRegistering, Message: "registering: the trunk may still be provisioning", Healthy: true}
 	case it.Support == catalog.Unknown:
-		return Verdict{VerdictUnknownType, fmt.Sprintf("no trunk; type %s: %s", ci.InstanceType, it.Reason), false}
+		return Verdict{Code: VerdictUnknownType, Message: fmt.Sprintf("no trunk; type %s: %s", ci.InstanceType, it.Reason), Healthy: false}
 	default:
-		return Verdict{VerdictNoTrunk, "no trunk: registered while the role was not opted in, or before; opt the role in, then drain and replace it", false}
+		return Verdict{Code: VerdictNoTrunk, Message: "no trunk: registered while the role was not opted in, or before; opt the role in, then drain and replace it", Healthy: false}
 	}
 }
 
@@ -86,11 +96,12 @@ type RoleOptIn struct {
 	Enabled bool
 }
 
-// JudgeWithRole is Judge, with the no-trunk verdict made precise when the
-// role's current setting is known: enabled now means the instance registered
-// before the opt-in (or while it was off); disabled means opt it in first.
-func JudgeWithRole(ci ContainerInstance, it catalog.InstanceType, role *RoleOptIn) Verdict {
-	v := Judge(ci, it)
+// judgeWithRole is judgeInstance, with the no-trunk verdict made precise when
+// the role's current setting is known: enabled now means the instance
+// registered before the opt-in (or while it was off); disabled means opt it
+// in first.
+func judgeWithRole(ci inventory.ContainerInstance, it catalog.InstanceType, role *RoleOptIn) Verdict {
+	v := judgeInstance(ci, it)
 	if v.Code != VerdictNoTrunk || role == nil {
 		return v
 	}
@@ -102,10 +113,10 @@ func JudgeWithRole(ci ContainerInstance, it catalog.InstanceType, role *RoleOptI
 	return v
 }
 
-func roleName(arn string) string { return lastSegment(arn) }
+func roleName(arn string) string { return inventory.ResourceID(arn) }
 
 // UsageOf counts awsvpc tasks against the limit that applies to the instance.
-func UsageOf(ci ContainerInstance, it catalog.InstanceType, awsvpcTasks int) Usage {
+func UsageOf(ci inventory.ContainerInstance, it catalog.InstanceType, awsvpcTasks int) Usage {
 	u := Usage{AWSVPCTasks: awsvpcTasks, Support: it.Support}
 	if ci.TrunkENI != "" {
 		u.Limit = it.TasksWithTrunking
