@@ -36,6 +36,7 @@ const (
 	flagAssumeRoleName = "assume-role-name"
 	flagConcurrency    = "concurrency"
 	flagAllClusters    = "all-clusters"
+	flagRoleName       = "role-name"
 )
 
 // FleetOptions are the global flags that run a command in many accounts
@@ -221,6 +222,16 @@ type fleetSummary struct {
 // target when allClusters), prints the fleet view, and returns the exit:
 // 1 when some target failed, 3 when some cluster is unhealthy.
 func (e env) runFleet(ctx context.Context, cluster string, allClusters bool, fn targetFunc) error {
+	return e.runFleetThen(ctx, cluster, allClusters, fn, nil)
+}
+
+// errStop ends a fanned-out run after discovery without error (--dry-run).
+var errStop = errors.New("stop")
+
+// runFleetThen is runFleet with a hook that sees the accounts and Regions
+// (nil: each account's enabled ones) before any target runs: to confirm a
+// write, or print a plan and stop with errStop.
+func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool, fn targetFunc, before func(accounts, regions []string, fa *FleetAWS, caller fleet.Caller) error) error {
 	fo := e.fan
 	if fo == nil { // --all-clusters alone: the caller's account and Region
 		return errors.New("internal: no fan-out")
@@ -245,6 +256,14 @@ func (e env) runFleet(ctx context.Context, cluster string, allClusters bool, fn 
 		regions = []string{fa.Base.Region}
 	default:
 		return awsclient.ErrNoRegion
+	}
+	if before != nil {
+		if err := before(accounts, regions, fa, caller); err != nil {
+			if errors.Is(err, errStop) {
+				return nil
+			}
+			return err
+		}
 	}
 	progress := newFleetProgress(e.io)
 	f := fleet.New(fa.Base, caller, fa.STS, fa.Regions, fleet.Options{RoleName: fo.opts.AssumeRoleName, Concurrency: fo.opts.Concurrency, Progress: progress})
@@ -512,7 +531,7 @@ func validateClusterFlags(cluster string, all bool) error {
 }
 
 // fannedCommands are the commands that run across accounts and Regions.
-var fannedCommands = []string{"status", "instances", "doctor"}
+var fannedCommands = []string{"status", "instances", "doctor", "enable", "disable"}
 
 // validateFleet checks the fan-out flags, and that the command takes them.
 func validateFleet(cmd *cobra.Command, f FleetOptions) error {

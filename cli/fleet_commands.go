@@ -2,10 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/doctor"
+	"github.com/trunkctl/trunkctl/internal/fleet"
 )
 
 // The per-target halves of status, instances and doctor: each runs the
@@ -81,15 +86,21 @@ func (o *statusOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 	if err := t.read(ctx, c); err != nil {
 		return clusterResult{}, err
 	}
-	cells := fleetCells{rolesRead: true, roles: len(t.results), worst: "ok"}
-	for _, r := range t.results {
+	return clusterResult{detail: t.view(), cells: cellsOfRoles(t.results, accountsetting.Enabled)}, nil
+}
+
+// cellsOfRoles are the fleet view's cells of role settings read (or
+// written) in one target; a role not at want is unhealthy.
+func cellsOfRoles(results []roleStatus, want string) fleetCells {
+	cells := fleetCells{rolesRead: true, roles: len(results), worst: "ok"}
+	for _, r := range results {
 		switch {
 		case r.Error != "":
 			if !cells.unhealthy {
 				cells.worst = "cannot read " + r.RoleArn + ": " + r.Error
 			}
 			cells.unhealthy = true
-		case r.EffectiveValue == accountsetting.Enabled:
+		case r.EffectiveValue == want:
 			cells.rolesEnabled++
 		default:
 			if !cells.unhealthy {
@@ -98,5 +109,114 @@ func (o *statusOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 			cells.unhealthy = true
 		}
 	}
-	return clusterResult{detail: t.view(), cells: cells}, nil
+	return cells
+}
+
+func addRoleNameFlag(cmd *cobra.Command, names *[]string) {
+	cmd.Flags().StringArrayVar(names, flagRoleName, nil, "instance role name, looked up in each account the command runs in (repeatable)")
+}
+
+// validateRoleNames checks --role-name, and what a write across accounts
+// and Regions needs: role names (an ARN names one account), no --default,
+// and --yes when there is no terminal to confirm on.
+func (o *enableOpts) validateRoleNames() error {
+	for _, n := range o.roleNames {
+		if n == "" || strings.ContainsAny(n, ":/") {
+			return usageErrorf("--%s takes a role name, not an ARN: %q", flagRoleName, n)
+		}
+	}
+	if !o.fanned(false) {
+		o.roles = append(o.roles, o.roleNames...)
+		o.roleNames = nil
+		return nil
+	}
+	switch {
+	case o.allDefault:
+		return usageErrorf("--%s does not run across accounts and Regions; deploy the organization's StackSet, or run it per account", flagDefault)
+	case len(o.roleNames) == 0:
+		return usageErrorf("name the role in each account with --%s", flagRoleName)
+	case len(o.roles) > 0:
+		return usageErrorf("across accounts, name roles with --%s (--%s takes ARNs, which name one account)", flagRoleName, flagRole)
+	case !o.yes && !o.dryRun && !o.io.InIsTerminal:
+		return usageErrorf("%s writes in many accounts and stdin is not a terminal to confirm on; pass --%s, or --%s first", o.verb(), flagYes, flagDryRun)
+	}
+	return nil
+}
+
+func (o *enableOpts) verb() string {
+	if o.value == accountsetting.Disabled {
+		return "disable"
+	}
+	return "enable"
+}
+
+// fleetPlan is what enable --dry-run prints across accounts (JSON contract).
+type fleetPlan struct {
+	DryRun         bool     `json:"dryRun"`
+	Setting        string   `json:"setting"`
+	Value          string   `json:"value"`
+	RoleNames      []string `json:"roleNames"`
+	Accounts       []string `json:"accounts"`
+	Regions        []string `json:"regions"`
+	AssumeRoleName string   `json:"assumeRoleName"`
+	Caller         string   `json:"caller"`
+}
+
+// runFleetWrite sets the value for the named roles in every target, after
+// confirmation (or prints the plan with --dry-run).
+func (o *enableOpts) runFleetWrite(ctx context.Context) error {
+	before := func(accounts, regions []string, _ *FleetAWS, caller fleet.Caller) error {
+		where := fmt.Sprintf("%d account(s) x %d Region(s)", len(accounts), len(regions))
+		shown := regions
+		if regions == nil {
+			where, shown = fmt.Sprintf("each enabled Region of %d account(s)", len(accounts)), []string{fleet.AllRegions}
+		}
+		if o.dryRun {
+			p := fleetPlan{DryRun: true, Setting: accountsetting.AWSVPCTrunking, Value: o.value, RoleNames: o.roleNames,
+				Accounts: accounts, Regions: shown, AssumeRoleName: o.fan.opts.AssumeRoleName, Caller: caller.ARN}
+			if o.output == outputJSON {
+				if err := writeJSON(o.io.Out, p); err != nil {
+					return err
+				}
+				return errStop
+			}
+			fmt.Fprintf(o.io.Out, "would set %s=%s for role(s) %s in %s, as each role (see trunkctl %s --dry-run in one account for how)\n",
+				p.Setting, p.Value, strings.Join(p.RoleNames, ", "), where, o.verb())
+			fmt.Fprintf(o.io.Out, "accounts: %s\nRegions: %s\nassuming %s in each account but the caller's (%s)\n",
+				strings.Join(accounts, ", "), strings.Join(shown, ", "), p.AssumeRoleName, caller.Account)
+			return errStop
+		}
+		if o.yes {
+			return nil
+		}
+		ok, err := confirm(o.io, fmt.Sprintf("Set %s=%s for role(s) %s in %s?", accountsetting.AWSVPCTrunking, o.value, strings.Join(o.roleNames, ", "), where))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
+		}
+		return nil
+	}
+	return o.runFleetThen(ctx, "", false, o.forTarget, before)
+}
+
+// forTarget writes and reads back the roles' setting in one target.
+func (o *enableOpts) forTarget(ctx context.Context, e env, c *clients, _ string) (clusterResult, error) {
+	t := *o
+	t.env, t.results = e, nil
+	caller, callerArn, err := c.resolver.Caller(ctx)
+	if err != nil {
+		return clusterResult{}, err
+	}
+	roles, err := rolesFromArgs(t.roleNames, caller)
+	if err != nil {
+		return clusterResult{}, err
+	}
+	for _, role := range dedupeRoles(roles) {
+		t.results = append(t.results, t.ensure(ctx, c.resolver, caller, callerArn, role))
+	}
+	return clusterResult{detail: struct {
+		Roles []roleStatus `json:"roles"`
+	}{t.results}, cells: cellsOfRoles(t.results, o.value)}, nil
 }

@@ -310,3 +310,89 @@ func TestFleetProgressOnATerminal(t *testing.T) {
 		t.Fatalf("progress when stderr is not a terminal: %q", errOut)
 	}
 }
+
+func TestFleetEnable(t *testing.T) {
+	setUp := func() (*fleetWorld, []string, []fleet.Target) {
+		fw := newFleetWorld()
+		members := fw.org.AddAccounts(2, fleettest.Root)
+		var targets []fleet.Target
+		for _, a := range members {
+			for _, r := range []string{"us-east-1", "eu-west-1"} {
+				tg := fleet.Target{Account: a, Region: r}
+				fw.addCluster(tg, "prod", false, 1)
+				targets = append(targets, tg)
+			}
+		}
+		return fw, members, targets
+	}
+	explicit := func(fw *fleetWorld, tg fleet.Target) string {
+		w := fw.clusters[tg]["prod"]
+		return w.acct.Explicit(w.acct.RoleARN("EcsInstanceRole"), accountsetting.AWSVPCTrunking)
+	}
+
+	t.Run("enable --role-name --yes sets the role's setting in every account and Region and reads it back", func(t *testing.T) {
+		fw, members, targets := setUp()
+		s, out, errOut := streams(false)
+		code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "us-east-1,eu-west-1", "--yes")
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		for _, tg := range targets {
+			if got := explicit(fw, tg); got != accountsetting.Enabled {
+				t.Fatalf("%v: explicit setting %q", tg, got)
+			}
+		}
+		if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], members[0]+"\tus-east-1\t-\t-\t-\t-\t1/1\tok") {
+			t.Fatalf("output\n%s", out)
+		}
+	})
+
+	t.Run("without --yes and no terminal it is a usage error, and nothing is called", func(t *testing.T) {
+		fw, members, _ := setUp()
+		s, _, errOut := streams(false)
+		if code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ",")); code != ExitUsage || !strings.Contains(errOut.String(), "pass --yes") || fw.org.TotalCalls() != 0 {
+			t.Fatalf("exit %d, %d calls, stderr %s", code, fw.org.TotalCalls(), errOut)
+		}
+	})
+
+	t.Run("a declined confirmation changes nothing", func(t *testing.T) {
+		fw, members, targets := setUp()
+		s, _, errOut := streams(true)
+		s.In = strings.NewReader("n\n")
+		code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "us-east-1,eu-west-1")
+		if code != ExitError || !strings.Contains(errOut.String(), "Set awsvpcTrunking=enabled for role(s) EcsInstanceRole in 2 account(s) x 2 Region(s)? [y/N]") || !strings.Contains(errOut.String(), "cancelled") {
+			t.Fatalf("exit %d, stderr %s", code, errOut)
+		}
+		for _, tg := range targets {
+			if got := explicit(fw, tg); got != "" {
+				t.Fatalf("%v: explicit setting %q after a declined confirmation", tg, got)
+			}
+		}
+	})
+
+	t.Run("--dry-run prints the plan and assumes no role", func(t *testing.T) {
+		fw, members, _ := setUp()
+		s, out, errOut := streams(false)
+		code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "all", "--dry-run", "-o", "json")
+		var p fleetPlan
+		if err := json.Unmarshal(out.Bytes(), &p); err != nil || code != ExitOK || !p.DryRun || len(p.Accounts) != 2 || p.Regions[0] != "all" || p.AssumeRoleName != fleet.DefaultRoleName {
+			t.Fatalf("exit %d, %v, plan %+v\n%s", code, err, p, errOut)
+		}
+		if n := fw.org.Calls()["sts:AssumeRole"]; n != 0 {
+			t.Fatalf("%d AssumeRole calls in a dry run", n)
+		}
+	})
+
+	t.Run("--role ARNs and --default do not run across accounts", func(t *testing.T) {
+		fw, members, _ := setUp()
+		for _, args := range [][]string{
+			{"enable", "--role", "arn:aws:iam::" + members[0] + ":role/EcsInstanceRole", "--accounts", members[0], "--yes"},
+			{"enable", "--default", "--accounts", members[0], "--yes"},
+		} {
+			s, _, errOut := streams(false)
+			if code := runFleetCmd(t, fw, s, args...); code != ExitUsage {
+				t.Fatalf("%v: exit %d, stderr %s", args, code, errOut)
+			}
+		}
+	})
+}
