@@ -24,10 +24,10 @@ type defaultSetter interface {
 
 // enableOpts serve both enable (value enabled) and disable (value disabled).
 type enableOpts struct {
-	value      string
-	roles      []string
+	value string
+	roles []string
 	// roleNames are role names, looked up in each account (cli/fleet.go).
-	roleNames []string
+	roleNames  []string
 	allDefault bool
 	yes        bool
 	dryRun     bool
