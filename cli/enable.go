@@ -24,10 +24,9 @@ type defaultSetter interface {
 
 // enableOpts serve both enable (value enabled) and disable (value disabled).
 type enableOpts struct {
-	value string
-	roles []string
-	// roleNames are role names, looked up in each account (cli/fleet.go).
-	roleNames  []string
+	value      string
+	roles      []string
+	roleNames  []string // looked up in each account (cli/fleet.go)
 	allDefault bool
 	yes        bool
 	dryRun     bool
@@ -95,7 +94,7 @@ Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on 
 	f := cmd.Flags()
 	f.StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
 	f.BoolVar(&o.allDefault, flagDefault, false, "set the account default (PutAccountSettingDefault) instead of a role's setting")
-	f.BoolVarP(&o.yes, flagYes, "y", false, "do not ask for confirmation of --default")
+	f.BoolVarP(&o.yes, flagYes, "y", false, "do not ask for confirmation (of --default, or of a write across accounts)")
 	f.BoolVar(&o.dryRun, flagDryRun, false, "print the calls that would be made, and as whom, without making them")
 	addRoleNameFlag(cmd, &o.roleNames)
 	return cmd
