@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -20,42 +19,6 @@ import (
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
-
-// registerInstances runs n EC2 instances in cfg's account and Region and
-// registers them with cluster (created if needed), as the ECS agent would.
-func registerInstances(t *testing.T, cfg aws.Config, cluster string, n int) {
-	t.Helper()
-	ctx := context.Background()
-	ec2c, ecsc := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-	if _, err := ecsc.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
-		t.Fatal(err)
-	}
-	images, err := ec2c.DescribeImages(ctx, &ec2.DescribeImagesInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ami := ""
-	for _, im := range images.Images {
-		if im.Platform != ec2types.PlatformValuesWindows && strings.Contains(aws.ToString(im.Name), "amzn") {
-			ami = aws.ToString(im.ImageId)
-			break
-		}
-	}
-	if ami == "" {
-		t.Fatalf("moto offers no Amazon Linux AMI in %s", cfg.Region)
-	}
-	run, err := ec2c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), InstanceType: ec2types.InstanceTypeC5Large,
-		MinCount: aws.Int32(int32(n)), MaxCount: aws.Int32(int32(n))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range run.Instances {
-		if _, err := ecsc.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String(cluster),
-			InstanceIdentityDocument: aws.String(fmt.Sprintf(`{"instanceId":%q}`, aws.ToString(in.InstanceId)))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // clusterCounts lists the target's clusters and their container instances:
 // "name=N,..." sorted by name.
@@ -145,11 +108,11 @@ func TestAgainstMoto(t *testing.T) {
 	f := fleet.New(base, caller, stsc, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{Concurrency: 3})
 
 	// Clusters, created through the fleet's own per-account configurations.
-	registerInstances(t, f.Config(members[0], "us-east-1"), "web", 2)
-	registerInstances(t, f.Config(members[0], "eu-west-1"), "web", 1)
-	registerInstances(t, f.Config(members[0], "eu-west-1"), "batch", 1)
-	registerInstances(t, f.Config(members[1], "eu-west-1"), "api", 3)
-	registerInstances(t, f.Config(caller.Account, "us-east-1"), "mgmt", 1)
+	moto.RegisterInstances(t, f.Config(members[0], "us-east-1"), "web", 2)
+	moto.RegisterInstances(t, f.Config(members[0], "eu-west-1"), "web", 1)
+	moto.RegisterInstances(t, f.Config(members[0], "eu-west-1"), "batch", 1)
+	moto.RegisterInstances(t, f.Config(members[1], "eu-west-1"), "api", 3)
+	moto.RegisterInstances(t, f.Config(caller.Account, "us-east-1"), "mgmt", 1)
 
 	t.Run("the organization's ACTIVE accounts, and an OU's down through nested OUs", func(t *testing.T) {
 		all, err := fleet.OrgAccounts(ctx, org, nil)
