@@ -25,6 +25,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/fleet"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 // Flag names of the fan-out over accounts and Regions.
@@ -184,6 +185,8 @@ type fleetRow struct {
 	cells     fleetCells
 	err       error
 	errorKind fleet.Kind
+	// targetFailed: the whole target failed (err), not one of its clusters.
+	targetFailed bool
 }
 
 // MarshalJSON writes the single-target shape with account, region, cluster
@@ -291,7 +294,7 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 				row.detail = r.detail
 			}
 			if err != nil {
-				row.err, row.errorKind = err, fleet.Classify(err)
+				row.err, row.errorKind = err, clusterErrorKind(err)
 			}
 			rows = append(rows, row)
 		}
@@ -304,7 +307,7 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	var rows []fleetRow
 	for _, r := range res {
 		if r.Err != nil {
-			rows = append(rows, fleetRow{Target: r.Target, err: r.Err.Err, errorKind: r.Err.Kind})
+			rows = append(rows, fleetRow{Target: r.Target, Cluster: cluster, err: r.Err.Err, errorKind: r.Err.Kind, targetFailed: true})
 			continue
 		}
 		rows = append(rows, r.Value...)
@@ -376,7 +379,7 @@ func summarizeFleet[T any](accounts []string, res []fleet.Result[T], rows []flee
 		switch {
 		case r.err != nil:
 			s.ByError[string(r.errorKind)]++
-			if r.Cluster != "" {
+			if !r.targetFailed {
 				s.Failed++
 			}
 		case r.Cluster != "":
@@ -543,4 +546,14 @@ func validateFleet(cmd *cobra.Command, f FleetOptions) error {
 			cmd.CommandPath(), flagAccounts, flagOrg, flagOU, flagRegions, strings.Join(fannedCommands, ", "))
 	}
 	return nil
+}
+
+// clusterErrorKind classifies a cluster's error; a cluster the target does
+// not have is not-found however ECS said so.
+func clusterErrorKind(err error) fleet.Kind {
+	var nf *inventory.ClusterNotFoundError
+	if errors.As(err, &nf) {
+		return fleet.KindNotFound
+	}
+	return fleet.Classify(err)
 }

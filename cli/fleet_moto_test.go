@@ -66,9 +66,10 @@ func TestFleetAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	terminal := false
 	trunkctl := func(args ...string) (ExitCode, string, string) {
 		out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-		deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, AWS: RealAWS, Catalog: catalog.Default()}
+		deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, OutIsTerminal: terminal, NoColor: true}, AWS: RealAWS, Catalog: catalog.Default()}
 		return Run(ctx, args, deps), out.String(), errOut.String()
 	}
 
@@ -116,6 +117,8 @@ func TestFleetAgainstMoto(t *testing.T) {
 		t.Fatalf("exit %d, rows\n%s\nwant\n%s\nsummary %+v\n%s", code, strings.Join(rows, "\n"), strings.Join(want, "\n"), got.Summary, stderr)
 	}
 
+	t.Logf("JSON:\n%s", out)
+	terminal = true
 	code, out, stderr = trunkctl("instances", "--org", "--all-clusters", "--regions", "us-east-1,eu-west-1", "--no-roles")
 	t.Logf("trunkctl instances --org --all-clusters --regions us-east-1,eu-west-1 --no-roles (exit %d):\n%s%s", code, out, stderr)
 }

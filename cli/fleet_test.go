@@ -210,6 +210,18 @@ func TestFleetInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("a target without the named cluster is a not-found row", func(t *testing.T) {
+		fw := newFleetWorld()
+		members := fw.org.AddAccounts(2, fleettest.Root)
+		fw.addCluster(fleet.Target{Account: members[0], Region: "us-east-1"}, "prod", true, 1)
+		s, out, errOut := streams(false)
+		code := runFleetCmd(t, fw, s, "doctor", "--cluster", "prod", "--accounts", strings.Join(members, ","))
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if code != ExitError || len(lines) != 2 || !strings.HasPrefix(lines[1], members[1]+"\tus-east-1\tprod\t-\t-\t-\t-\tnot-found: ") {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+	})
+
 	t.Run("every cluster healthy is exit 0; one unhealthy is exit 3", func(t *testing.T) {
 		fw := newFleetWorld()
 		members := fw.org.AddAccounts(3, fleettest.Root)
