@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -180,8 +182,9 @@ type targetFunc func(ctx context.Context, e env, c *clients, cluster string) (cl
 // fleetRow is one cluster of one target in the fleet view.
 type fleetRow struct {
 	fleet.Target
-	Cluster   string
-	detail    any
+	Cluster string
+	// detail is the single-target JSON object, compact (JSON output only).
+	detail    json.RawMessage
 	cells     fleetCells
 	err       error
 	errorKind fleet.Kind
@@ -189,24 +192,40 @@ type fleetRow struct {
 	targetFailed bool
 }
 
-// MarshalJSON writes the single-target shape with account, region, cluster
-// and error added.
-func (r fleetRow) MarshalJSON() ([]byte, error) {
+// object is the row's JSON object: the single-target shape with account,
+// region, cluster and error added.
+func (r fleetRow) object() (map[string]any, error) {
 	m := map[string]any{}
 	if r.detail != nil {
-		b, err := json.Marshal(r.detail)
-		if err != nil {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(r.detail, &fields); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, err
+		for k, v := range fields {
+			m[k] = v
 		}
 	}
 	m["account"], m["region"], m["cluster"] = r.Account, r.Region, r.Cluster
 	if r.err != nil {
 		m["error"], m["errorKind"] = r.err.Error(), r.errorKind
 	}
-	return json.Marshal(m)
+	return m, nil
+}
+
+// encodeJSON is writeJSON's encoding (no HTML escaping) of v, without the
+// trailing newline: compact for an empty prefix, else indented and nested at
+// prefix.
+func encodeJSON(v any, prefix string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	if prefix != "" {
+		enc.SetIndent(prefix, "  ")
+	}
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 type fleetSummary struct {
@@ -290,8 +309,11 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 		for _, name := range names {
 			r, err := fn(ctx, quiet, c, name)
 			row := fleetRow{Target: t, Cluster: name, cells: r.cells}
-			if keepDetail {
-				row.detail = r.detail
+			if keepDetail && err == nil {
+				// Compact now: results are held until every target is done.
+				if row.detail, err = encodeJSON(r.detail, ""); err != nil {
+					return nil, err
+				}
 			}
 			if err != nil {
 				row.err, row.errorKind = err, clusterErrorKind(err)
@@ -407,13 +429,7 @@ func deref(p *int) int {
 
 func (e env) printFleet(rows []fleetRow, sum fleetSummary) error {
 	if e.output == outputJSON {
-		if rows == nil {
-			rows = []fleetRow{}
-		}
-		return writeJSON(e.io.Out, struct {
-			Targets []fleetRow   `json:"targets"`
-			Summary fleetSummary `json:"summary"`
-		}{rows, sum})
+		return writeFleetJSON(e.io.Out, rows, sum)
 	}
 	t := newTable(e.io, "ACCOUNT", "REGION", "CLUSTER", "INSTANCES", "TRUNKED", "STALE", "ROLES ENABLED", "WORST FINDING")
 	count := func(p *int) string {
@@ -445,6 +461,39 @@ func (e env) printFleet(rows []fleetRow, sum fleetSummary) error {
 		t.add(r.Account, region, cluster, count(r.cells.instances), count(r.cells.trunked), count(r.cells.stale), roles, worst)
 	}
 	return t.render()
+}
+
+// writeFleetJSON writes {"targets":[...],"summary":{...}} as writeJSON
+// would, one row at a time, so a large fleet's document is never held whole.
+func writeFleetJSON(w io.Writer, rows []fleetRow, sum fleetSummary) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("{\n  \"targets\": [")
+	for i, r := range rows {
+		obj, err := r.object()
+		if err != nil {
+			return err
+		}
+		b, err := encodeJSON(obj, "    ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	if len(rows) > 0 {
+		bw.WriteString("\n  ")
+	}
+	b, err := encodeJSON(sum, "  ")
+	if err != nil {
+		return err
+	}
+	bw.WriteString("],\n  \"summary\": ")
+	bw.Write(b)
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
 
 // fleetProgress shows "targets done/total, failures" on a terminal's stderr.

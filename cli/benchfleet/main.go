@@ -2,21 +2,27 @@
 // (fakes with a fixed latency per call) and prints the API calls made
 // against the minimum, the wall time against the floor that the concurrency
 // bound allows, the peak calls in flight, and peak memory, once per
-// concurrency.
+// concurrency and mode.
 //
 //	go run ./cli/benchfleet -accounts 300 -latency 50ms -concurrency 16,64
 //
 // Every account has 4 enabled Regions (its Regions are listed, as with
 // --regions all), every Region 1 to 3 clusters of 20 container instances.
-// Per target the read is that of status --all-clusters without roles:
-// ListClusters, then per cluster ListContainerInstances and
-// DescribeContainerInstances, through inventory's loader.
+// Mode "read" runs internal/fleet with a cluster read per target
+// (ListClusters, then per cluster ListContainerInstances and
+// DescribeContainerInstances through inventory's loader); mode "cli" runs
+// `trunkctl instances --org --regions all --all-clusters --no-roles -o json`
+// through cli.Run on the same fakes.
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -27,6 +33,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/trunkctl/trunkctl/cli"
+	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/fleet/fleettest"
 	"github.com/trunkctl/trunkctl/internal/inventory"
@@ -44,7 +52,7 @@ func main() {
 	regions := len(fleettest.DefaultRegions)
 	fmt.Printf("simulated organization: %d accounts x %d enabled Regions, 1-3 clusters of %d container instances per Region, %s per call\n",
 		*accounts, regions, instancesPerCluster, *latency)
-	fmt.Printf("%-11s %7s %7s %6s %8s %8s %6s %8s %10s %9s  %-40s %s\n", "concurrency", "calls", "minimum", "ratio", "wall", "floor", "ratio", "inflight", "heap peak", "RSS peak", "targets (<=1.1x, <=1.2x, <200 MB)", "calls by operation")
+	fmt.Printf("%-11s %7s %7s %6s %8s %8s %6s %8s %10s %9s  %-40s %s\n", "mode concurrency", "calls", "minimum", "ratio", "wall", "floor", "ratio", "inflight", "heap peak", "RSS peak", "targets (<=1.1x, <=1.2x, <200 MB)", "calls by operation")
 	failed := false
 	for _, field := range strings.Split(*concurrencies, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(field))
@@ -52,21 +60,34 @@ func main() {
 			fmt.Fprintf(os.Stderr, "-concurrency: %q is not a positive number\n", field)
 			os.Exit(2)
 		}
-		r := run(*accounts, n, *latency)
-		callRatio := float64(r.calls) / float64(r.minimum)
-		floor := time.Duration(float64(r.minimum) / float64(n) * float64(*latency))
-		wallRatio := r.wall.Seconds() / floor.Seconds()
-		mem := max(r.heapPeak, r.rssPeak)
-		verdict := fmt.Sprintf("calls %s, wall %s, memory %s", met(callRatio <= 1.1), met(wallRatio <= 1.2), met(mem < 200<<20))
-		failed = failed || r.failedTargets > 0
-		fmt.Printf("%-11d %7d %7d %5.2fx %7.2fs %7.2fs %5.2fx %8d %8.1fMB %7.1fMB  %-40s %s\n", n, r.calls, r.minimum, callRatio, r.wall.Seconds(), floor.Seconds(), wallRatio,
-			r.peakInFlight, mb(r.heapPeak), mb(r.rssPeak), verdict, r.byOp)
-		fmt.Printf("%-11s targets %d (%d failed), clusters %d, container instances %d (%d with a trunk)\n", "", r.targets, r.failedTargets, r.clusters, r.instances, r.trunked)
+		for _, mode := range []string{"read", "cli"} {
+			r := run(*accounts, n, *latency)
+			if mode == "cli" {
+				r = runCLI(*accounts, n, *latency)
+			}
+			failed = report(mode, n, *latency, r) || failed
+		}
 	}
-	fmt.Printf("minimum = 1 GetCallerIdentity + ceil(accounts/20) ListAccounts + per account AssumeRole and DescribeRegions + per target ListClusters + 2 per cluster (list, describe: 20 instances fit one page); floor = minimum / concurrency x latency\n")
+	fmt.Printf("read: the fan-out with a cluster read per target (ListClusters, then per cluster ListContainerInstances and DescribeContainerInstances through inventory's loader); cli: cli.Run(\"instances --org --regions all --all-clusters --no-roles -o json\") on the same fakes\n")
+	fmt.Printf("minimum = 1 GetCallerIdentity + ceil(accounts/20) ListAccounts + per account AssumeRole and DescribeRegions + per target ListClusters + per cluster 2 (read: list, describe; 20 instances fit one page) or 3 (cli: instances also lists the cluster's tasks, one empty page); floor = minimum / concurrency x latency\n")
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// report prints one scenario's line and says whether it failed.
+func report(mode string, n int, latency time.Duration, r result) bool {
+	{
+		callRatio := float64(r.calls) / float64(r.minimum)
+		floor := time.Duration(float64(r.minimum) / float64(n) * float64(latency))
+		wallRatio := r.wall.Seconds() / floor.Seconds()
+		mem := max(r.heapPeak, r.rssPeak)
+		verdict := fmt.Sprintf("calls %s, wall %s, memory %s", met(callRatio <= 1.1), met(wallRatio <= 1.2), met(mem < 200<<20))
+		fmt.Printf("%-4s %-6d %7d %7d %5.2fx %7.2fs %7.2fs %5.2fx %8d %8.1fMB %7.1fMB  %-40s %s\n", mode, n, r.calls, r.minimum, callRatio, r.wall.Seconds(), floor.Seconds(), wallRatio,
+			r.peakInFlight, mb(r.heapPeak), mb(r.rssPeak), verdict, r.byOp)
+		fmt.Printf("%-11s targets %d (%d failed), clusters %d, container instances %d (%d with a trunk)%s\n", "", r.targets, r.failedTargets, r.clusters, r.instances, r.trunked, r.note)
+	}
+	return r.failedTargets > 0
 }
 
 type result struct {
@@ -76,6 +97,7 @@ type result struct {
 	targets, failedTargets       int
 	clusters, instances, trunked int
 	byOp                         string
+	note                         string
 }
 
 // summary is what one target's read keeps: a few numbers.
@@ -127,9 +149,9 @@ func run(accounts, concurrency int, latency time.Duration) result {
 	return r
 }
 
-// readTarget builds the target's clusters (1 to 3, by its account and
-// Region; every fifth instance without a trunk) and reads them.
-func readTarget(ctx context.Context, w *fleettest.World, t fleet.Target) (summary, error) {
+// targetECS builds the target's clusters (1 to 3, by its account and
+// Region; every fifth instance without a trunk) behind one ECS.
+func targetECS(w *fleettest.World, t fleet.Target) *regionECS {
 	n := 1 + int(fnv(t.Account+t.Region)%3)
 	clusters := make([]*inventorytest.Cluster, n)
 	for i := range clusters {
@@ -141,15 +163,20 @@ func readTarget(ctx context.Context, w *fleettest.World, t fleet.Target) (summar
 		}
 		clusters[i] = c
 	}
-	api := &regionECS{w: w, region: (&inventorytest.Region{Clusters: clusters}).ECS()}
+	return &regionECS{w: w, region: (&inventorytest.Region{Clusters: clusters}).ECS()}
+}
+
+// readTarget lists the target's clusters and reads their container instances.
+func readTarget(ctx context.Context, w *fleettest.World, t fleet.Target) (summary, error) {
+	api := targetECS(w, t)
 	var s summary
 	l := inventory.NewLoader(api, nil, nil, inventory.DefaultConcurrency)
-	names, err := api.listClusters(ctx)
+	out, err := api.ListClusters(ctx, &ecs.ListClustersInput{})
 	if err != nil {
 		return s, err
 	}
-	for _, name := range names {
-		cis, _, err := l.ContainerInstances(ctx, name)
+	for _, arn := range out.ClusterArns {
+		cis, _, err := l.ContainerInstances(ctx, inventory.ResourceID(arn))
 		if err != nil {
 			return s, err
 		}
@@ -179,21 +206,13 @@ func (r *regionECS) enter(ctx context.Context, op string) (func(), error) {
 	return r.w.Enter(ctx, op)
 }
 
-func (r *regionECS) listClusters(ctx context.Context) ([]string, error) {
+func (r *regionECS) ListClusters(ctx context.Context, in *ecs.ListClustersInput, o ...func(*ecs.Options)) (*ecs.ListClustersOutput, error) {
 	leave, err := r.enter(ctx, "ecs:ListClusters")
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
-	out, err := r.region.ListClusters(ctx, &ecs.ListClustersInput{})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(out.ClusterArns))
-	for i, arn := range out.ClusterArns {
-		names[i] = inventory.ResourceID(arn)
-	}
-	return names, nil
+	return r.region.ListClusters(ctx, in, o...)
 }
 
 func (r *regionECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, o ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
@@ -319,4 +338,78 @@ func met(ok bool) string {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)
+}
+
+// runCLI runs trunkctl instances across the simulated organization through
+// cli.Run, as a user would, and reads the counts from its JSON summary.
+func runCLI(accounts, concurrency int, latency time.Duration) result {
+	runtime.GC()
+	w := fleettest.New()
+	w.Latency = latency
+	ids := w.AddAccounts(accounts, fleettest.Root)
+	ctx := context.Background()
+	out := &tail{}
+	deps := cli.Deps{
+		IO:      &cli.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: io.Discard},
+		Catalog: catalog.Default(),
+		AWS: func(context.Context, cli.GlobalOptions, io.Writer) (*cli.AWS, error) {
+			return nil, errors.New("a fanned-out command must not use the single-target clients")
+		},
+		Fleet: func(context.Context, cli.GlobalOptions, io.Writer) (*cli.FleetAWS, error) {
+			return &cli.FleetAWS{
+				Base: aws.Config{Region: "us-east-1", Credentials: w.CallerCredentials()},
+				STS:  w.STS(), Organizations: w.Organizations(),
+				Regions: func(cfg aws.Config) fleet.RegionsAPI { return w.EC2(cfg) },
+				Target: func(_ context.Context, t fleet.Target, _ aws.Config) (*cli.AWS, cli.ClustersAPI, error) {
+					api := targetECS(w, t)
+					return &cli.AWS{Region: t.Region, ECS: api}, api, nil
+				},
+			}, nil
+		},
+	}
+	stop := sampleMemory()
+	start := time.Now()
+	code := cli.Run(ctx, []string{"instances", "--org", "--regions", "all", "--all-clusters", "--no-roles", "-o", "json", "--concurrency", strconv.Itoa(concurrency)}, deps)
+	wall := time.Since(start)
+	heapPeak, rssPeak := stop()
+
+	r := result{calls: w.TotalCalls(), peakInFlight: w.PeakInFlight(), wall: wall, heapPeak: heapPeak, rssPeak: rssPeak, byOp: inventorytest.FormatCounts(w.Calls())}
+	r.minimum = 1 + (accounts+fleettest.PageSize-1)/fleettest.PageSize + 2*accounts
+	for _, id := range ids {
+		for _, region := range fleettest.DefaultRegions {
+			r.minimum += 1 + 3*(1+int(fnv(id+region)%3))
+		}
+	}
+	var sum struct {
+		Targets, Failed, Clusters, Instances, Trunked int
+	}
+	// The summary is the output's last member: from its "{" to the last
+	// "}" but one (the document's).
+	if i := bytes.LastIndex(out.last, []byte(`"summary": {`)); i >= 0 {
+		tailObj := out.last[i+len(`"summary": `):]
+		if j := bytes.LastIndexByte(tailObj, '}'); j > 0 {
+			_ = json.Unmarshal(bytes.TrimSpace(tailObj[:j]), &sum)
+		}
+	}
+	r.targets, r.failedTargets, r.clusters, r.instances, r.trunked = sum.Targets, sum.Failed, sum.Clusters, sum.Instances, sum.Trunked
+	r.note = fmt.Sprintf(", exit %d, %.1f MB of JSON", code, float64(out.n)/1e6)
+	if code != cli.ExitUnhealthy { // every fifth instance has no trunk
+		r.failedTargets = max(r.failedTargets, 1)
+	}
+	return r
+}
+
+// tail counts what is written and keeps the last 4 KiB (the JSON summary).
+type tail struct {
+	n    int
+	last []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.n += len(p)
+	t.last = append(t.last, p...)
+	if len(t.last) > 4096 {
+		t.last = append([]byte(nil), t.last[len(t.last)-4096:]...)
+	}
+	return len(p), nil
 }
