@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -47,7 +48,24 @@ func main() {
 	accounts := flag.Int("accounts", 300, "member accounts")
 	latency := flag.Duration("latency", 50*time.Millisecond, "latency of every API call")
 	concurrencies := flag.String("concurrency", "16,64", "comma-separated bounds on work in flight, one scenario each")
+	scenario := flag.String("scenario", "", "run only MODE:CONCURRENCY in this process and print its line (used by the parent, so each scenario's peak memory is its own)")
 	flag.Parse()
+	if *scenario != "" {
+		mode, n, ok := strings.Cut(*scenario, ":")
+		c, err := strconv.Atoi(n)
+		if !ok || err != nil || (mode != "read" && mode != "cli") {
+			fmt.Fprintf(os.Stderr, "-scenario: %q is not read:N or cli:N\n", *scenario)
+			os.Exit(2)
+		}
+		r := run(*accounts, c, *latency)
+		if mode == "cli" {
+			r = runCLI(*accounts, c, *latency)
+		}
+		if report(mode, c, *latency, r) {
+			os.Exit(1)
+		}
+		return
+	}
 
 	regions := len(fleettest.DefaultRegions)
 	fmt.Printf("simulated organization: %d accounts x %d enabled Regions, 1-3 clusters of %d container instances per Region, %s per call\n",
@@ -61,11 +79,7 @@ func main() {
 			os.Exit(2)
 		}
 		for _, mode := range []string{"read", "cli"} {
-			r := run(*accounts, n, *latency)
-			if mode == "cli" {
-				r = runCLI(*accounts, n, *latency)
-			}
-			failed = report(mode, n, *latency, r) || failed
+			failed = !scenarioInChild(mode, n) || failed
 		}
 	}
 	fmt.Printf("read: the fan-out with a cluster read per target (ListClusters, then per cluster ListContainerInstances and DescribeContainerInstances through inventory's loader); cli: cli.Run(\"instances --org --regions all --all-clusters --no-roles -o json\") on the same fakes\n")
@@ -412,4 +426,22 @@ func (t *tail) Write(p []byte) (int, error) {
 		t.last = append([]byte(nil), t.last[len(t.last)-4096:]...)
 	}
 	return len(p), nil
+}
+
+// scenarioInChild runs one scenario in a fresh process of this program
+// (peak RSS is a process's high-water mark) and copies its output.
+func scenarioInChild(mode string, n int) bool {
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	args := []string{"-scenario", fmt.Sprintf("%s:%d", mode, n)}
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name != "concurrency" && f.Name != "scenario" {
+			args = append(args, "-"+f.Name+"="+f.Value.String())
+		}
+	})
+	cmd := exec.Command(self, args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run() == nil
 }
