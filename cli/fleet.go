@@ -253,10 +253,10 @@ var errStop = errors.New("stop")
 // runFleetThen is runFleet with a hook that sees the accounts and Regions
 // (nil: each account's enabled ones) before any target runs: to confirm a
 // write, or print a plan and stop with errStop.
-func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool, fn targetFunc, before func(accounts, regions []string, fa *FleetAWS, caller fleet.Caller) error) error {
+func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool, fn targetFunc, before func(accounts, regions []string, caller fleet.Caller) error) error {
 	fo := e.fan
-	if fo == nil { // --all-clusters alone: the caller's account and Region
-		return errors.New("internal: no fan-out")
+	if fo == nil { // NewRootCmd always sets it; an env built for one target has none
+		return errors.New("this command was not set up to run across accounts and Regions")
 	}
 	fa, err := fo.aws(ctx)
 	if err != nil {
@@ -280,7 +280,7 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 		return awsclient.ErrNoRegion
 	}
 	if before != nil {
-		if err := before(accounts, regions, fa, caller); err != nil {
+		if err := before(accounts, regions, caller); err != nil {
 			if errors.Is(err, errStop) {
 				return nil
 			}

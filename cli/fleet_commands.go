@@ -165,7 +165,7 @@ type fleetPlan struct {
 // runFleetWrite sets the value for the named roles in every target, after
 // confirmation (or prints the plan with --dry-run).
 func (o *enableOpts) runFleetWrite(ctx context.Context) error {
-	before := func(accounts, regions []string, _ *FleetAWS, caller fleet.Caller) error {
+	before := func(accounts, regions []string, caller fleet.Caller) error {
 		where := fmt.Sprintf("%d account(s) x %d Region(s)", len(accounts), len(regions))
 		shown := regions
 		if regions == nil {
