@@ -270,14 +270,9 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	if err != nil {
 		return err
 	}
-	var regions []string
-	switch {
-	case len(fo.opts.Regions) > 0:
-		regions, _ = fleet.ParseRegions(fo.opts.Regions) // nil: all
-	case fa.Base.Region != "":
-		regions = []string{fa.Base.Region}
-	default:
-		return awsclient.ErrNoRegion
+	regions, err := fo.regions(fa)
+	if err != nil {
+		return err
 	}
 	if before != nil {
 		if err := before(accounts, regions, caller); err != nil {
@@ -289,16 +284,55 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	}
 	progress := newFleetProgress(e.io)
 	f := fleet.New(fa.Base, caller, fa.STS, fa.Regions, fleet.Options{RoleName: fo.opts.AssumeRoleName, Concurrency: fo.opts.Concurrency, Progress: progress})
-	// Each target's commands print nothing: warnings would interleave.
+	res := fleet.Run(ctx, f, accounts, regions, e.perTarget(fa, cluster, allClusters, fn))
+	progress.done()
+	var rows []fleetRow
+	for _, r := range res {
+		if r.Err != nil {
+			rows = append(rows, fleetRow{Target: r.Target, Cluster: cluster, err: r.Err.Err, errorKind: r.Err.Kind, targetFailed: true})
+			continue
+		}
+		rows = append(rows, r.Value...)
+	}
+	sum := summarizeFleet(accounts, res, rows)
+	if err := e.printFleet(rows, sum); err != nil {
+		return err
+	}
+	e.io.Infof("%d account(s), %d target(s): %d failed; %d cluster(s), %d unhealthy", sum.Accounts, sum.Targets, sum.Failed, sum.Clusters, sum.Unhealthy)
+	switch {
+	case sum.Failed > 0:
+		return &exitError{code: ExitError}
+	case sum.Unhealthy > 0:
+		return unhealthy()
+	}
+	return nil
+}
+
+// regions are the named Regions, nil for each account's enabled ones, or
+// the configuration's Region.
+func (fo *fanOut) regions(fa *FleetAWS) ([]string, error) {
+	switch {
+	case len(fo.opts.Regions) > 0:
+		return fleet.ParseRegions(fo.opts.Regions) // nil: all
+	case fa.Base.Region != "":
+		return []string{fa.Base.Region}, nil
+	}
+	return nil, awsclient.ErrNoRegion
+}
+
+// perTarget is the fan-out's work in one target: its clients, its clusters
+// (named, or listed), and fn for each, with streams that print nothing
+// (warnings from many targets would interleave).
+func (e env) perTarget(fa *FleetAWS, cluster string, allClusters bool, fn targetFunc) fleet.Func[[]fleetRow] {
 	quiet := e
 	quiet.io = &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	keepDetail := e.output == outputJSON
-	res := fleet.Run(ctx, f, accounts, regions, func(ctx context.Context, t fleet.Target, cfg aws.Config) ([]fleetRow, error) {
+	return func(ctx context.Context, t fleet.Target, cfg aws.Config) ([]fleetRow, error) {
 		a, lister, err := fa.Target(ctx, t, cfg)
 		if err != nil {
 			return nil, err
 		}
-		c := connect(a, fo.concurrency, fo.assumeWait)
+		c := connect(a, e.fan.concurrency, e.fan.assumeWait)
 		names := []string{cluster}
 		if allClusters {
 			if names, err = listClusters(ctx, lister); err != nil {
@@ -324,28 +358,7 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 			rows = append(rows, fleetRow{Target: t, cells: fleetCells{worst: "no clusters"}})
 		}
 		return rows, nil
-	})
-	progress.done()
-	var rows []fleetRow
-	for _, r := range res {
-		if r.Err != nil {
-			rows = append(rows, fleetRow{Target: r.Target, Cluster: cluster, err: r.Err.Err, errorKind: r.Err.Kind, targetFailed: true})
-			continue
-		}
-		rows = append(rows, r.Value...)
 	}
-	sum := summarizeFleet(accounts, res, rows)
-	if err := e.printFleet(rows, sum); err != nil {
-		return err
-	}
-	e.io.Infof("%d account(s), %d target(s): %d failed; %d cluster(s), %d unhealthy", sum.Accounts, sum.Targets, sum.Failed, sum.Clusters, sum.Unhealthy)
-	switch {
-	case sum.Failed > 0:
-		return &exitError{code: ExitError}
-	case sum.Unhealthy > 0:
-		return unhealthy()
-	}
-	return nil
 }
 
 // accounts are the named accounts, the organization's, or the caller's own.
@@ -466,8 +479,9 @@ func (e env) printFleet(rows []fleetRow, sum fleetSummary) error {
 // writeFleetJSON writes {"targets":[...],"summary":{...}} as writeJSON
 // would, one row at a time, so a large fleet's document is never held whole.
 func writeFleetJSON(w io.Writer, rows []fleetRow, sum fleetSummary) error {
+	// bufio.Writer keeps the first write error for Flush, which returns it.
 	bw := bufio.NewWriter(w)
-	bw.WriteString("{\n  \"targets\": [")
+	_, _ = bw.WriteString("{\n  \"targets\": [")
 	for i, r := range rows {
 		obj, err := r.object()
 		if err != nil {
@@ -478,21 +492,21 @@ func writeFleetJSON(w io.Writer, rows []fleetRow, sum fleetSummary) error {
 			return err
 		}
 		if i > 0 {
-			bw.WriteString(",")
+			_, _ = bw.WriteString(",")
 		}
-		bw.WriteString("\n    ")
-		bw.Write(b)
+		_, _ = bw.WriteString("\n    ")
+		_, _ = bw.Write(b)
 	}
 	if len(rows) > 0 {
-		bw.WriteString("\n  ")
+		_, _ = bw.WriteString("\n  ")
 	}
 	b, err := encodeJSON(sum, "  ")
 	if err != nil {
 		return err
 	}
-	bw.WriteString("],\n  \"summary\": ")
-	bw.Write(b)
-	bw.WriteString("\n}\n")
+	_, _ = bw.WriteString("],\n  \"summary\": ")
+	_, _ = bw.Write(b)
+	_, _ = bw.WriteString("\n}\n")
 	return bw.Flush()
 }
 

@@ -41,48 +41,64 @@ func OrgAccounts(ctx context.Context, api OrganizationsAPI, parents []string) ([
 			out = append(out, Account{ID: id, Name: aws.ToString(a.Name)})
 		}
 	}
+	var err error
 	if len(parents) == 0 {
-		p := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list the organization's accounts: %w", err)
-			}
-			add(page.Accounts)
-		}
+		err = listAll(ctx, api, add)
 	} else {
-		// Breadth first through the OU tree; an OU has at most 5 levels below the root.
-		queue := slices.Clone(parents)
-		visited := map[string]bool{}
-		for len(queue) > 0 {
-			parent := queue[0]
-			queue = queue[1:]
-			if visited[parent] {
-				continue
-			}
-			visited[parent] = true
-			ap := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
-			for ap.HasMorePages() {
-				page, err := ap.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("list the accounts in %s: %w", parent, err)
-				}
-				add(page.Accounts)
-			}
-			op := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
-			for op.HasMorePages() {
-				page, err := op.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("list the organizational units in %s: %w", parent, err)
-				}
-				for _, ou := range page.OrganizationalUnits {
-					queue = append(queue, aws.ToString(ou.Id))
-				}
-			}
-		}
+		err = listUnder(ctx, api, parents, add)
+	}
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Account) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// listAll hands every page of ListAccounts to add.
+func listAll(ctx context.Context, api OrganizationsAPI, add func([]orgtypes.Account)) error {
+	p := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the organization's accounts: %w", err)
+		}
+		add(page.Accounts)
+	}
+	return nil
+}
+
+// listUnder walks the OU tree breadth first from parents (an OU has at most
+// 5 levels below the root) and hands each OU's accounts to add.
+func listUnder(ctx context.Context, api OrganizationsAPI, parents []string, add func([]orgtypes.Account)) error {
+	queue := slices.Clone(parents)
+	visited := map[string]bool{}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		if visited[parent] {
+			continue
+		}
+		visited[parent] = true
+		ap := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
+		for ap.HasMorePages() {
+			page, err := ap.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list the accounts in %s: %w", parent, err)
+			}
+			add(page.Accounts)
+		}
+		op := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
+		for op.HasMorePages() {
+			page, err := op.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list the organizational units in %s: %w", parent, err)
+			}
+			for _, ou := range page.OrganizationalUnits {
+				queue = append(queue, aws.ToString(ou.Id))
+			}
+		}
+	}
+	return nil
 }
 
 // active reads State, which replaces Status (retired in September 2026);

@@ -104,7 +104,6 @@ type scheduler[T any] struct {
 	// waiting (an account with none is deleted).
 	busy, ready map[int]int
 	running     int
-	lookahead   int
 	results     []keyed[T]
 	counts      Counts
 }
