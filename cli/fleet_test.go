@@ -75,7 +75,7 @@ func (fw *fleetWorld) deps(s *IOStreams) Deps {
 				Target: func(ctx context.Context, t fleet.Target, cfg aws.Config) (*AWS, ClustersAPI, error) {
 					// The target's clients must come with its account's credentials.
 					if acct, err := fleettest.AccountOf(ctx, cfg); err != nil || acct != t.Account || cfg.Region != t.Region {
-						return nil, nil, fmt.Errorf("target %v got the configuration of account %s, Region %s (%v)", t, acct, cfg.Region, err)
+						return nil, nil, fmt.Errorf("target %v got the configuration of account %s, Region %s (%w)", t, acct, cfg.Region, err)
 					}
 					return fw.targetAWS(t), fw.lister(t), nil
 				},
@@ -323,88 +323,103 @@ func TestFleetProgressOnATerminal(t *testing.T) {
 	}
 }
 
+// enableWorld: two member accounts, each with a cluster in two Regions
+// whose instance role is not opted in.
+func enableWorld() (*fleetWorld, []string, []fleet.Target) {
+	fw := newFleetWorld()
+	members := fw.org.AddAccounts(2, fleettest.Root)
+	var targets []fleet.Target
+	for _, a := range members {
+		for _, r := range []string{"us-east-1", "eu-west-1"} {
+			tg := fleet.Target{Account: a, Region: r}
+			fw.addCluster(tg, "prod", false, 1)
+			targets = append(targets, tg)
+		}
+	}
+	return fw, members, targets
+}
+
+// explicitSetting is the role's own awsvpcTrunking setting in a target.
+func explicitSetting(fw *fleetWorld, tg fleet.Target) string {
+	w := fw.clusters[tg]["prod"]
+	return w.acct.Explicit(w.acct.RoleARN("EcsInstanceRole"), accountsetting.AWSVPCTrunking)
+}
+
 func TestFleetEnable(t *testing.T) {
-	setUp := func() (*fleetWorld, []string, []fleet.Target) {
-		fw := newFleetWorld()
-		members := fw.org.AddAccounts(2, fleettest.Root)
-		var targets []fleet.Target
-		for _, a := range members {
-			for _, r := range []string{"us-east-1", "eu-west-1"} {
-				tg := fleet.Target{Account: a, Region: r}
-				fw.addCluster(tg, "prod", false, 1)
-				targets = append(targets, tg)
-			}
-		}
-		return fw, members, targets
-	}
-	explicit := func(fw *fleetWorld, tg fleet.Target) string {
-		w := fw.clusters[tg]["prod"]
-		return w.acct.Explicit(w.acct.RoleARN("EcsInstanceRole"), accountsetting.AWSVPCTrunking)
-	}
+	t.Run("enable --role-name --yes sets the role's setting in every account and Region and reads it back", testEnableWrites)
+	t.Run("without --yes and no terminal it is a usage error, and nothing is called", testEnableNeedsYes)
+	t.Run("a declined confirmation changes nothing", testEnableDeclined)
+	t.Run("--dry-run prints the plan and assumes no role", testEnableDryRun)
+	t.Run("--role ARNs and --default do not run across accounts", testEnableRefusesARNsAndDefault)
+}
 
-	t.Run("enable --role-name --yes sets the role's setting in every account and Region and reads it back", func(t *testing.T) {
-		fw, members, targets := setUp()
-		s, out, errOut := streams(false)
-		code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "us-east-1,eu-west-1", "--yes")
-		if code != ExitOK {
-			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+// testEnableWrites: enable --role-name --yes sets the role's setting in every account and Region and reads it back.
+func testEnableWrites(t *testing.T) {
+	fw, members, targets := enableWorld()
+	s, out, errOut := streams(false)
+	code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "us-east-1,eu-west-1", "--yes")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, tg := range targets {
+		if got := explicitSetting(fw, tg); got != accountsetting.Enabled {
+			t.Fatalf("%v: explicit setting %q", tg, got)
 		}
-		for _, tg := range targets {
-			if got := explicit(fw, tg); got != accountsetting.Enabled {
-				t.Fatalf("%v: explicit setting %q", tg, got)
-			}
-		}
-		if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], members[0]+"\tus-east-1\t-\t-\t-\t-\t1/1\tok") {
-			t.Fatalf("output\n%s", out)
-		}
-	})
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], members[0]+"\tus-east-1\t-\t-\t-\t-\t1/1\tok") {
+		t.Fatalf("output\n%s", out)
+	}
+}
 
-	t.Run("without --yes and no terminal it is a usage error, and nothing is called", func(t *testing.T) {
-		fw, members, _ := setUp()
+// testEnableNeedsYes: without --yes and no terminal it is a usage error, and nothing is called.
+func testEnableNeedsYes(t *testing.T) {
+	fw, members, _ := enableWorld()
+	s, _, errOut := streams(false)
+	if code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ",")); code != ExitUsage || !strings.Contains(errOut.String(), "pass --yes") || fw.org.TotalCalls() != 0 {
+		t.Fatalf("exit %d, %d calls, stderr %s", code, fw.org.TotalCalls(), errOut)
+	}
+}
+
+// testEnableDeclined: a declined confirmation changes nothing.
+func testEnableDeclined(t *testing.T) {
+	fw, members, targets := enableWorld()
+	s, _, errOut := streams(true)
+	s.In = strings.NewReader("n\n")
+	code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "us-east-1,eu-west-1")
+	if code != ExitError || !strings.Contains(errOut.String(), "Set awsvpcTrunking=enabled for role(s) EcsInstanceRole in 2 account(s) x 2 Region(s)? [y/N]") || !strings.Contains(errOut.String(), "cancelled") {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	for _, tg := range targets {
+		if got := explicitSetting(fw, tg); got != "" {
+			t.Fatalf("%v: explicit setting %q after a declined confirmation", tg, got)
+		}
+	}
+}
+
+// testEnableDryRun: --dry-run prints the plan and assumes no role.
+func testEnableDryRun(t *testing.T) {
+	fw, members, _ := enableWorld()
+	s, out, errOut := streams(false)
+	code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "all", "--dry-run", "-o", "json")
+	var p fleetPlan
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil || code != ExitOK || !p.DryRun || len(p.Accounts) != 2 || p.Regions[0] != "all" || p.AssumeRoleName != fleet.DefaultRoleName {
+		t.Fatalf("exit %d, %v, plan %+v\n%s", code, err, p, errOut)
+	}
+	if n := fw.org.Calls()["sts:AssumeRole"]; n != 0 {
+		t.Fatalf("%d AssumeRole calls in a dry run", n)
+	}
+}
+
+// testEnableRefusesARNsAndDefault: --role ARNs and --default do not run across accounts.
+func testEnableRefusesARNsAndDefault(t *testing.T) {
+	fw, members, _ := enableWorld()
+	for _, args := range [][]string{
+		{"enable", "--role", "arn:aws:iam::" + members[0] + ":role/EcsInstanceRole", "--accounts", members[0], "--yes"},
+		{"enable", "--default", "--accounts", members[0], "--yes"},
+	} {
 		s, _, errOut := streams(false)
-		if code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ",")); code != ExitUsage || !strings.Contains(errOut.String(), "pass --yes") || fw.org.TotalCalls() != 0 {
-			t.Fatalf("exit %d, %d calls, stderr %s", code, fw.org.TotalCalls(), errOut)
+		if code := runFleetCmd(t, fw, s, args...); code != ExitUsage {
+			t.Fatalf("%v: exit %d, stderr %s", args, code, errOut)
 		}
-	})
-
-	t.Run("a declined confirmation changes nothing", func(t *testing.T) {
-		fw, members, targets := setUp()
-		s, _, errOut := streams(true)
-		s.In = strings.NewReader("n\n")
-		code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "us-east-1,eu-west-1")
-		if code != ExitError || !strings.Contains(errOut.String(), "Set awsvpcTrunking=enabled for role(s) EcsInstanceRole in 2 account(s) x 2 Region(s)? [y/N]") || !strings.Contains(errOut.String(), "cancelled") {
-			t.Fatalf("exit %d, stderr %s", code, errOut)
-		}
-		for _, tg := range targets {
-			if got := explicit(fw, tg); got != "" {
-				t.Fatalf("%v: explicit setting %q after a declined confirmation", tg, got)
-			}
-		}
-	})
-
-	t.Run("--dry-run prints the plan and assumes no role", func(t *testing.T) {
-		fw, members, _ := setUp()
-		s, out, errOut := streams(false)
-		code := runFleetCmd(t, fw, s, "enable", "--role-name", "EcsInstanceRole", "--accounts", strings.Join(members, ","), "--regions", "all", "--dry-run", "-o", "json")
-		var p fleetPlan
-		if err := json.Unmarshal(out.Bytes(), &p); err != nil || code != ExitOK || !p.DryRun || len(p.Accounts) != 2 || p.Regions[0] != "all" || p.AssumeRoleName != fleet.DefaultRoleName {
-			t.Fatalf("exit %d, %v, plan %+v\n%s", code, err, p, errOut)
-		}
-		if n := fw.org.Calls()["sts:AssumeRole"]; n != 0 {
-			t.Fatalf("%d AssumeRole calls in a dry run", n)
-		}
-	})
-
-	t.Run("--role ARNs and --default do not run across accounts", func(t *testing.T) {
-		fw, members, _ := setUp()
-		for _, args := range [][]string{
-			{"enable", "--role", "arn:aws:iam::" + members[0] + ":role/EcsInstanceRole", "--accounts", members[0], "--yes"},
-			{"enable", "--default", "--accounts", members[0], "--yes"},
-		} {
-			s, _, errOut := streams(false)
-			if code := runFleetCmd(t, fw, s, args...); code != ExitUsage {
-				t.Fatalf("%v: exit %d, stderr %s", args, code, errOut)
-			}
-		}
-	})
+	}
 }

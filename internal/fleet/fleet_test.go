@@ -170,154 +170,169 @@ func (r *recorder) last() fleet.Counts {
 }
 
 func TestRun(t *testing.T) {
+	t.Run("a denied role, a disabled Region and throttling are rows with their kinds, and the others succeed", testRunFailuresAreRows)
+	t.Run("all Regions are each account's enabled ones, and an account that cannot be assumed is one row", testRunAllRegions)
+	t.Run("the caller's own account is read with the caller's credentials, without AssumeRole", testRunCallerAccount)
+	t.Run("concurrency bounds the targets in flight, which spread over accounts, and results keep their order", testRunConcurrency)
+	t.Run("a cancelled run marks what it did not do as canceled", testRunCancelled)
+}
+
+// testRunFailuresAreRows: a denied role, a disabled Region and throttling are rows with their kinds, and the others succeed.
+func testRunFailuresAreRows(t *testing.T) {
 	ctx := context.Background()
-	t.Run("a denied role, a disabled Region and throttling are rows with their kinds, and the others succeed", func(t *testing.T) {
-		w := fleettest.New()
-		a := w.AddAccounts(4, fleettest.Root)
-		w.Account(a[1]).DenyAssume = true
-		rules := map[fleet.Target]error{
-			{Account: a[2], Region: "eu-west-1"}: fleettest.APIError("OptInRequired", "You are not subscribed to this service."),
-			{Account: a[3], Region: "us-east-1"}: fleettest.APIError("ThrottlingException", "Rate exceeded"),
+	w := fleettest.New()
+	a := w.AddAccounts(4, fleettest.Root)
+	w.Account(a[1]).DenyAssume = true
+	rules := map[fleet.Target]error{
+		{Account: a[2], Region: "eu-west-1"}: fleettest.APIError("OptInRequired", "You are not subscribed to this service."),
+		{Account: a[3], Region: "us-east-1"}: fleettest.APIError("ThrottlingException", "Rate exceeded"),
+	}
+	prog := &recorder{}
+	f := newFleet(t, w, fleet.Options{Concurrency: 3, Progress: prog})
+	res := fleet.Run(ctx, f, a, []string{"us-east-1", "eu-west-1"}, where(rules))
+	var got []string
+	for _, r := range res {
+		line := r.Account + " " + r.Region + " " + r.Value
+		if r.Err != nil {
+			line += " " + string(r.Err.Kind)
 		}
-		prog := &recorder{}
-		f := newFleet(t, w, fleet.Options{Concurrency: 3, Progress: prog})
-		res := fleet.Run(ctx, f, a, []string{"us-east-1", "eu-west-1"}, where(rules))
-		var got []string
-		for _, r := range res {
-			line := r.Account + " " + r.Region + " " + r.Value
-			if r.Err != nil {
-				line += " " + string(r.Err.Kind)
-			}
-			got = append(got, line)
-		}
-		want := []string{
-			a[0] + " us-east-1 " + a[0] + "/us-east-1", a[0] + " eu-west-1 " + a[0] + "/eu-west-1",
-			a[1] + " us-east-1  access-denied", a[1] + " eu-west-1  access-denied",
-			a[2] + " us-east-1 " + a[2] + "/us-east-1", a[2] + " eu-west-1  region-disabled",
-			a[3] + " us-east-1  throttled", a[3] + " eu-west-1 " + a[3] + "/eu-west-1",
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-		denied := res[2].Err.Error()
-		if !strings.HasPrefix(denied, "account "+a[1]+", Region us-east-1: access-denied: assume role arn:aws:iam::"+a[1]+":role/OrganizationAccountAccessRole: ") || !strings.Contains(denied, "not authorized") {
-			t.Fatalf("denied error: %s", denied)
-		}
-		if msg := res[5].Err.Error(); msg != "account "+a[2]+", Region eu-west-1: region-disabled: list clusters: api error OptInRequired: You are not subscribed to this service." {
-			t.Fatalf("disabled Region error: %s", msg)
-		}
-		if n := w.Calls()["sts:AssumeRole"]; n != 4 {
-			t.Fatalf("AssumeRole called %d times, want once per account", n)
-		}
-		if c := prog.last(); c != (fleet.Counts{Done: 8, Total: 8, Failed: 4}) {
-			t.Fatalf("last progress %+v", c)
-		}
-	})
+		got = append(got, line)
+	}
+	want := []string{
+		a[0] + " us-east-1 " + a[0] + "/us-east-1", a[0] + " eu-west-1 " + a[0] + "/eu-west-1",
+		a[1] + " us-east-1  access-denied", a[1] + " eu-west-1  access-denied",
+		a[2] + " us-east-1 " + a[2] + "/us-east-1", a[2] + " eu-west-1  region-disabled",
+		a[3] + " us-east-1  throttled", a[3] + " eu-west-1 " + a[3] + "/eu-west-1",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	denied := res[2].Err.Error()
+	if !strings.HasPrefix(denied, "account "+a[1]+", Region us-east-1: access-denied: assume role arn:aws:iam::"+a[1]+":role/OrganizationAccountAccessRole: ") || !strings.Contains(denied, "not authorized") {
+		t.Fatalf("denied error: %s", denied)
+	}
+	if msg := res[5].Err.Error(); msg != "account "+a[2]+", Region eu-west-1: region-disabled: list clusters: api error OptInRequired: You are not subscribed to this service." {
+		t.Fatalf("disabled Region error: %s", msg)
+	}
+	if n := w.Calls()["sts:AssumeRole"]; n != 4 {
+		t.Fatalf("AssumeRole called %d times, want once per account", n)
+	}
+	if c := prog.last(); c != (fleet.Counts{Done: 8, Total: 8, Failed: 4}) {
+		t.Fatalf("last progress %+v", c)
+	}
+}
 
-	t.Run("all Regions are each account's enabled ones, and an account that cannot be assumed is one row", func(t *testing.T) {
-		w := fleettest.New()
-		a := w.AddAccounts(3, fleettest.Root)
-		w.Account(a[0]).Regions = []string{"us-west-2", "ap-southeast-2"}
-		w.Account(a[2]).DenyAssume = true
-		prog := &recorder{}
-		f := newFleet(t, w, fleet.Options{Concurrency: 2, Progress: prog})
-		res := fleet.Run(ctx, f, a, nil, where(nil))
-		var got []string
-		for _, r := range res {
-			got = append(got, r.Account+" "+r.Region+" "+r.Value)
-		}
-		want := []string{a[0] + " ap-southeast-2 " + a[0] + "/ap-southeast-2", a[0] + " us-west-2 " + a[0] + "/us-west-2"}
-		for _, r := range fleettest.DefaultRegions {
-			want = append(want, a[1]+" "+r+" "+a[1]+"/"+r)
-		}
-		want = append(want, a[2]+"  ")
-		if !slices.Equal(got, want) {
-			t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-		if e := res[len(res)-1].Err; e == nil || e.Kind != fleet.KindAccessDenied || !strings.HasPrefix(e.Error(), "account "+a[2]+": access-denied: assume role") {
-			t.Fatalf("last row error %v", e)
-		}
-		if n := w.Calls()["ec2:DescribeRegions"]; n != 2 {
-			t.Fatalf("DescribeRegions called %d times, want once per assumed account", n)
-		}
-		if c := prog.last(); c != (fleet.Counts{Done: 7, Total: 7, Failed: 1}) {
-			t.Fatalf("last progress %+v", c)
-		}
-	})
+// testRunAllRegions: all Regions are each account's enabled ones, and an account that cannot be assumed is one row.
+func testRunAllRegions(t *testing.T) {
+	ctx := context.Background()
+	w := fleettest.New()
+	a := w.AddAccounts(3, fleettest.Root)
+	w.Account(a[0]).Regions = []string{"us-west-2", "ap-southeast-2"}
+	w.Account(a[2]).DenyAssume = true
+	prog := &recorder{}
+	f := newFleet(t, w, fleet.Options{Concurrency: 2, Progress: prog})
+	res := fleet.Run(ctx, f, a, nil, where(nil))
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Account+" "+r.Region+" "+r.Value)
+	}
+	want := []string{a[0] + " ap-southeast-2 " + a[0] + "/ap-southeast-2", a[0] + " us-west-2 " + a[0] + "/us-west-2"}
+	for _, r := range fleettest.DefaultRegions {
+		want = append(want, a[1]+" "+r+" "+a[1]+"/"+r)
+	}
+	want = append(want, a[2]+"  ")
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if e := res[len(res)-1].Err; e == nil || e.Kind != fleet.KindAccessDenied || !strings.HasPrefix(e.Error(), "account "+a[2]+": access-denied: assume role") {
+		t.Fatalf("last row error %v", e)
+	}
+	if n := w.Calls()["ec2:DescribeRegions"]; n != 2 {
+		t.Fatalf("DescribeRegions called %d times, want once per assumed account", n)
+	}
+	if c := prog.last(); c != (fleet.Counts{Done: 7, Total: 7, Failed: 1}) {
+		t.Fatalf("last progress %+v", c)
+	}
+}
 
-	t.Run("the caller's own account is read with the caller's credentials, without AssumeRole", func(t *testing.T) {
-		w := fleettest.New()
-		a := w.AddAccounts(1, fleettest.Root)
-		f := newFleet(t, w, fleet.Options{})
-		res := fleet.Run(ctx, f, []string{w.Caller, a[0]}, []string{"us-east-1"}, where(nil))
-		if len(res) != 2 || res[0].Value != w.Caller+"/us-east-1" || res[1].Value != a[0]+"/us-east-1" || res[0].Err != nil || res[1].Err != nil {
-			t.Fatalf("results %+v", res)
-		}
-		if n := w.Calls()["sts:AssumeRole"]; n != 1 {
-			t.Fatalf("AssumeRole called %d times, want 1", n)
-		}
-	})
+// testRunCallerAccount: the caller's own account is read with the caller's credentials, without AssumeRole.
+func testRunCallerAccount(t *testing.T) {
+	ctx := context.Background()
+	w := fleettest.New()
+	a := w.AddAccounts(1, fleettest.Root)
+	f := newFleet(t, w, fleet.Options{})
+	res := fleet.Run(ctx, f, []string{w.Caller, a[0]}, []string{"us-east-1"}, where(nil))
+	if len(res) != 2 || res[0].Value != w.Caller+"/us-east-1" || res[1].Value != a[0]+"/us-east-1" || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("results %+v", res)
+	}
+	if n := w.Calls()["sts:AssumeRole"]; n != 1 {
+		t.Fatalf("AssumeRole called %d times, want 1", n)
+	}
+}
 
-	t.Run("concurrency bounds the targets in flight, which spread over accounts, and results keep their order", func(t *testing.T) {
-		w := fleettest.New()
-		a := w.AddAccounts(12, fleettest.Root)
-		var inFlight, peak atomic.Int32
-		var mu sync.Mutex
-		perAccount := map[string]int{}
-		overlapping := 0 // targets started while another of their account ran
-		fn := func(ctx context.Context, t fleet.Target, cfg aws.Config) (string, error) {
-			n := inFlight.Add(1)
-			defer inFlight.Add(-1)
-			for {
-				p := peak.Load()
-				if n <= p || peak.CompareAndSwap(p, n) {
-					break
-				}
-			}
-			mu.Lock()
-			if perAccount[t.Account] > 0 {
-				overlapping++
-			}
-			perAccount[t.Account]++
-			mu.Unlock()
-			// Later targets finish sooner, so completion order differs from the result order.
-			time.Sleep(time.Duration(20-len(t.Region)) * time.Millisecond)
-			mu.Lock()
-			perAccount[t.Account]--
-			mu.Unlock()
-			return t.String(), nil
-		}
-		regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"}
-		res := fleet.Run(ctx, newFleet(t, w, fleet.Options{Concurrency: 4}), a, regions, fn)
-		if len(res) != 48 {
-			t.Fatalf("%d results", len(res))
-		}
-		for i, r := range res {
-			want := fleet.Target{Account: a[i/4], Region: regions[i%4]}
-			if r.Target != want || r.Value != want.String() {
-				t.Fatalf("result %d is %+v, want %v", i, r, want)
+// testRunConcurrency: concurrency bounds the targets in flight, which spread over accounts, and results keep their order.
+func testRunConcurrency(t *testing.T) {
+	ctx := context.Background()
+	w := fleettest.New()
+	a := w.AddAccounts(12, fleettest.Root)
+	var inFlight, peak atomic.Int32
+	var mu sync.Mutex
+	perAccount := map[string]int{}
+	overlapping := 0 // targets started while another of their account ran
+	fn := func(ctx context.Context, t fleet.Target, cfg aws.Config) (string, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
 			}
 		}
-		if p := peak.Load(); p != 4 {
-			t.Fatalf("peak targets in flight %d, want 4", p)
+		mu.Lock()
+		if perAccount[t.Account] > 0 {
+			overlapping++
 		}
-		// Taken account by account, 3 of every 4 targets would overlap (36);
-		// spread, only the tail's last accounts can.
-		if overlapping > 12 {
-			t.Fatalf("%d of 48 targets started while another of their account ran; the scheduler should spread them", overlapping)
+		perAccount[t.Account]++
+		mu.Unlock()
+		// Later targets finish sooner, so completion order differs from the result order.
+		time.Sleep(time.Duration(20-len(t.Region)) * time.Millisecond)
+		mu.Lock()
+		perAccount[t.Account]--
+		mu.Unlock()
+		return t.String(), nil
+	}
+	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"}
+	res := fleet.Run(ctx, newFleet(t, w, fleet.Options{Concurrency: 4}), a, regions, fn)
+	if len(res) != 48 {
+		t.Fatalf("%d results", len(res))
+	}
+	for i, r := range res {
+		want := fleet.Target{Account: a[i/4], Region: regions[i%4]}
+		if r.Target != want || r.Value != want.String() {
+			t.Fatalf("result %d is %+v, want %v", i, r, want)
 		}
-	})
+	}
+	if p := peak.Load(); p != 4 {
+		t.Fatalf("peak targets in flight %d, want 4", p)
+	}
+	// Taken account by account, 3 of every 4 targets would overlap (36);
+	// spread, only the tail's last accounts can.
+	if overlapping > 12 {
+		t.Fatalf("%d of 48 targets started while another of their account ran; the scheduler should spread them", overlapping)
+	}
+}
 
-	t.Run("a cancelled run marks what it did not do as canceled", func(t *testing.T) {
-		w := fleettest.New()
-		a := w.AddAccounts(2, fleettest.Root)
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		res := fleet.Run(cctx, newFleet(t, w, fleet.Options{}), a, []string{"us-east-1"}, where(nil))
-		if len(res) != 2 || res[0].Err == nil || res[0].Err.Kind != fleet.KindCanceled || !errors.Is(res[1].Err, context.Canceled) {
-			t.Fatalf("results %+v", res)
-		}
-	})
+// testRunCancelled: a cancelled run marks what it did not do as canceled.
+func testRunCancelled(t *testing.T) {
+	ctx := context.Background()
+	w := fleettest.New()
+	a := w.AddAccounts(2, fleettest.Root)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	res := fleet.Run(cctx, newFleet(t, w, fleet.Options{}), a, []string{"us-east-1"}, where(nil))
+	if len(res) != 2 || res[0].Err == nil || res[0].Err.Kind != fleet.KindCanceled || !errors.Is(res[1].Err, context.Canceled) {
+		t.Fatalf("results %+v", res)
+	}
 }
 
 // stsServer answers GetCallerIdentity over the wire, throttling every call
@@ -337,10 +352,10 @@ func stsServer(t *testing.T, throttled string) (*httptest.Server, *sync.Map) {
 		w.Header().Set("Content-Type", "text/xml")
 		if region == throttled {
 			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>`)
+			_, _ = fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>`)
 			return
 		}
-		fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::000000000001:user/operator</Arn><UserId>AIDA</UserId><Account>000000000001</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
+		_, _ = fmt.Fprint(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::000000000001:user/operator</Arn><UserId>AIDA</UserId><Account>000000000001</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, counts
