@@ -49,6 +49,15 @@ func clusterCounts(ctx context.Context, _ fleet.Target, cfg aws.Config) (string,
 	return strings.Join(parts, ","), nil
 }
 
+// motoOrg is the organization TestAgainstMoto builds in moto_server.
+type motoOrg struct {
+	org     *organizations.Client
+	f       *fleet.Fleet
+	caller  fleet.Caller
+	members []string
+	ou      *organizations.CreateOrganizationalUnitOutput
+}
+
 // TestAgainstMoto builds an organization in moto_server (which keeps one
 // backend per account: what is created with an assumed role's credentials
 // lands in that role's account), with ECS clusters and container instances
@@ -60,6 +69,17 @@ func TestAgainstMoto(t *testing.T) {
 	m := moto.Start(t)
 	m.Env(t)
 	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	mo := setUpMotoOrg(t)
+	t.Run("the organization's ACTIVE accounts, and an OU's down through nested OUs", func(t *testing.T) { testMotoOrgAccounts(t, mo) })
+	t.Run("fan-out reads each account's clusters in each Region through an assumed role", func(t *testing.T) { testMotoFanOut(t, mo) })
+	t.Run("all Regions are the account's enabled ones", func(t *testing.T) { testMotoAllRegions(t, mo) })
+}
+
+// setUpMotoOrg creates the organization (four members, the last closed; an
+// OU with a nested OU) and the clusters, through the fleet's own
+// per-account configurations.
+func setUpMotoOrg(t *testing.T) motoOrg {
+	t.Helper()
 	ctx := context.Background()
 	base, err := awsclient.Load(ctx, awsclient.Options{})
 	if err != nil {
@@ -113,61 +133,71 @@ func TestAgainstMoto(t *testing.T) {
 	moto.RegisterInstances(t, f.Config(members[0], "eu-west-1"), "batch", 1)
 	moto.RegisterInstances(t, f.Config(members[1], "eu-west-1"), "api", 3)
 	moto.RegisterInstances(t, f.Config(caller.Account, "us-east-1"), "mgmt", 1)
+	return motoOrg{org: org, f: f, caller: caller, members: members, ou: ou}
+}
 
-	t.Run("the organization's ACTIVE accounts, and an OU's down through nested OUs", func(t *testing.T) {
-		all, err := fleet.OrgAccounts(ctx, org, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := append([]string{caller.Account}, members[:3]...)
-		slices.Sort(want)
-		if !slices.Equal(ids(all), want) {
-			t.Fatalf("accounts %v, want %v", ids(all), want)
-		}
-		inOU, err := fleet.OrgAccounts(ctx, org, []string{aws.ToString(ou.OrganizationalUnit.Id)})
-		want = slices.Clone(members[:2])
-		slices.Sort(want)
-		if err != nil || !slices.Equal(ids(inOU), want) {
-			t.Fatalf("accounts in OU %v, %v; want %v", ids(inOU), err, want)
-		}
-	})
+// testMotoOrgAccounts: the organization's ACTIVE accounts, and an OU's down through nested OUs.
+func testMotoOrgAccounts(t *testing.T, mo motoOrg) {
+	ctx := context.Background()
+	org, caller, members, ou := mo.org, mo.caller, mo.members, mo.ou
+	all, err := fleet.OrgAccounts(ctx, org, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{caller.Account}, members[:3]...)
+	slices.Sort(want)
+	if !slices.Equal(ids(all), want) {
+		t.Fatalf("accounts %v, want %v", ids(all), want)
+	}
+	inOU, err := fleet.OrgAccounts(ctx, org, []string{aws.ToString(ou.OrganizationalUnit.Id)})
+	want = slices.Clone(members[:2])
+	slices.Sort(want)
+	if err != nil || !slices.Equal(ids(inOU), want) {
+		t.Fatalf("accounts in OU %v, %v; want %v", ids(inOU), err, want)
+	}
+}
 
-	t.Run("fan-out reads each account's clusters in each Region through an assumed role", func(t *testing.T) {
-		accounts := []string{caller.Account, members[0], members[1], members[2]}
-		res := fleet.Run(ctx, f, accounts, []string{"us-east-1", "eu-west-1"}, clusterCounts)
-		var got []string
-		for _, r := range res {
-			if r.Err != nil {
-				t.Fatalf("%v", r.Err)
-			}
-			got = append(got, fmt.Sprintf("%s %s %s", r.Account, r.Region, r.Value))
+// testMotoFanOut: fan-out reads each account's clusters in each Region through an assumed role.
+func testMotoFanOut(t *testing.T, mo motoOrg) {
+	ctx := context.Background()
+	f, caller, members := mo.f, mo.caller, mo.members
+	accounts := []string{caller.Account, members[0], members[1], members[2]}
+	res := fleet.Run(ctx, f, accounts, []string{"us-east-1", "eu-west-1"}, clusterCounts)
+	var got []string
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%v", r.Err)
 		}
-		want := []string{
-			caller.Account + " us-east-1 mgmt=1", caller.Account + " eu-west-1 ",
-			members[0] + " us-east-1 web=2", members[0] + " eu-west-1 batch=1,web=1",
-			members[1] + " us-east-1 ", members[1] + " eu-west-1 api=3",
-			members[2] + " us-east-1 ", members[2] + " eu-west-1 ",
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-	})
+		got = append(got, fmt.Sprintf("%s %s %s", r.Account, r.Region, r.Value))
+	}
+	want := []string{
+		caller.Account + " us-east-1 mgmt=1", caller.Account + " eu-west-1 ",
+		members[0] + " us-east-1 web=2", members[0] + " eu-west-1 batch=1,web=1",
+		members[1] + " us-east-1 ", members[1] + " eu-west-1 api=3",
+		members[2] + " us-east-1 ", members[2] + " eu-west-1 ",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
 
-	t.Run("all Regions are the account's enabled ones", func(t *testing.T) {
-		res := fleet.Run(ctx, f, []string{members[1]}, nil, clusterCounts)
-		var regions []string
-		for _, r := range res {
-			if r.Err != nil {
-				t.Fatalf("%v", r.Err)
-			}
-			regions = append(regions, r.Region)
-			if r.Region == "eu-west-1" && r.Value != "api=3" {
-				t.Fatalf("eu-west-1: %q", r.Value)
-			}
+// testMotoAllRegions: all Regions are the account's enabled ones.
+func testMotoAllRegions(t *testing.T, mo motoOrg) {
+	ctx := context.Background()
+	f, members := mo.f, mo.members
+	res := fleet.Run(ctx, f, []string{members[1]}, nil, clusterCounts)
+	var regions []string
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%v", r.Err)
 		}
-		// moto marks me-south-1 not opted in.
-		if !slices.Contains(regions, "us-east-1") || !slices.Contains(regions, "eu-west-1") || slices.Contains(regions, "me-south-1") || !slices.IsSorted(regions) {
-			t.Fatalf("Regions %v", regions)
+		regions = append(regions, r.Region)
+		if r.Region == "eu-west-1" && r.Value != "api=3" {
+			t.Fatalf("eu-west-1: %q", r.Value)
 		}
-	})
+	}
+	// moto marks me-south-1 not opted in.
+	if !slices.Contains(regions, "us-east-1") || !slices.Contains(regions, "eu-west-1") || slices.Contains(regions, "me-south-1") || !slices.IsSorted(regions) {
+		t.Fatalf("Regions %v", regions)
+	}
 }
