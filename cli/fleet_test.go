@@ -423,3 +423,18 @@ func testEnableRefusesARNsAndDefault(t *testing.T) {
 		}
 	}
 }
+
+func TestAllClustersAloneReadsTheCallersAccountAndRegion(t *testing.T) {
+	fw := newFleetWorld()
+	fw.addCluster(fleet.Target{Account: fw.org.Caller, Region: "us-east-1"}, "a", true, 1)
+	fw.addCluster(fleet.Target{Account: fw.org.Caller, Region: "us-east-1"}, "b", true, 0)
+	s, out, errOut := streams(false)
+	code := runFleetCmd(t, fw, s, "instances", "--all-clusters")
+	want := fw.org.Caller + "\tus-east-1\ta\t1\t1\t0\t1/1\tok\n" + fw.org.Caller + "\tus-east-1\tb\t0\t0\t0\t-\tok\n"
+	if code != ExitOK || out.String() != want {
+		t.Fatalf("exit %d\n%q\nwant\n%q\n%s", code, out, want, errOut)
+	}
+	if n := fw.org.Calls()["sts:AssumeRole"]; n != 0 {
+		t.Fatalf("%d AssumeRole calls in the caller's own account", n)
+	}
+}
