@@ -541,7 +541,7 @@ func (p *fleetProgress) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.shown {
-		fmt.Fprint(p.io.ErrOut, "\n")
+		_, _ = fmt.Fprint(p.io.ErrOut, "\n")
 	}
 }
 
