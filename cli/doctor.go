@@ -16,6 +16,8 @@ import (
 type doctorOpts struct {
 	cluster    string
 	stuckAfter time.Duration
+	// allClusters checks every cluster of each account and Region.
+	allClusters bool
 
 	env
 	findings []doctor.Finding
@@ -50,12 +52,13 @@ Exit 3 when any finding is an error, 0 otherwise.`,
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
 	cmd.Flags().DurationVar(&o.stuckAfter, flagStuckAfter, 5*time.Minute, "report tasks PROVISIONING for longer than this")
+	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
 
 func (o *doctorOpts) Validate() error {
-	if o.cluster == "" {
-		return usageErrorf("--%s is required", flagCluster)
+	if err := validateClusterFlags(o.cluster, o.allClusters); err != nil {
+		return err
 	}
 	if o.stuckAfter <= 0 {
 		return usageErrorf("--%s must be positive", flagStuckAfter)
@@ -64,6 +67,9 @@ func (o *doctorOpts) Validate() error {
 }
 
 func (o *doctorOpts) Execute(ctx context.Context) error {
+	if o.fanned(o.allClusters) {
+		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+	}
 	c, err := o.clients(ctx)
 	if err != nil {
 		return err
@@ -140,14 +146,20 @@ func (o *doctorOpts) gather(ctx context.Context, c *clients) (doctor.Input, erro
 	return in, nil
 }
 
+// view is the JSON shape of one cluster (JSON contract).
+func (o *doctorOpts) view() any {
+	counts := doctor.Count(o.findings)
+	return struct {
+		Cluster  string           `json:"cluster"`
+		Findings []doctor.Finding `json:"findings"`
+		Summary  map[string]int   `json:"summary"`
+	}{o.cluster, o.findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}}
+}
+
 func (o *doctorOpts) print() error {
 	counts := doctor.Count(o.findings)
 	if o.output == outputJSON {
-		return writeJSON(o.io.Out, struct {
-			Cluster  string           `json:"cluster"`
-			Findings []doctor.Finding `json:"findings"`
-			Summary  map[string]int   `json:"summary"`
-		}{o.cluster, o.findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}})
+		return writeJSON(o.io.Out, o.view())
 	}
 	if !o.io.OutIsTerminal {
 		// Piped: one tab-separated line per finding, severity first, for grep and awk.

@@ -88,6 +88,8 @@ type Deps struct {
 	Concurrency int
 	// AssumeWait bounds retries of AssumeRole while IAM propagates.
 	AssumeWait time.Duration
+	// Fleet returns what a fanned-out run needs (RealFleetAWS when nil).
+	Fleet func(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*FleetAWS, error)
 }
 
 // RealAWS loads the AWS configuration and builds the SDK clients.
@@ -96,12 +98,16 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 	if err != nil {
 		return nil, err
 	}
-	c := awsclient.New(cfg)
+	return awsOf(awsclient.New(cfg)), nil
+}
+
+// awsOf is the AWS of SDK clients built from one configuration.
+func awsOf(c *awsclient.Clients) *AWS {
 	return &AWS{
-		Region: cfg.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
-		NewECS:  accountsetting.NewECSFactory(cfg),
+		Region: c.Config.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
+		NewECS:  accountsetting.NewECSFactory(c.Config),
 		Rollout: RolloutClients{ECS: c.ECS, ASG: c.AutoScaling},
-	}, nil
+	}
 }
 
 // clients are the AWS-backed services commands call, built in one place
@@ -125,6 +131,8 @@ type env struct {
 	// clients connects to AWS. Commands call it in Execute, after Validate,
 	// so a usage error needs no credentials.
 	clients func(ctx context.Context) (*clients, error)
+	// fan runs the command across accounts and Regions (nil in tests of one target).
+	fan *fanOut
 }
 
 // newEnv builds the env of one run from the dependencies and global flags.
@@ -188,7 +196,12 @@ func run(ctx context.Context, c command) error {
 // NewRootCmd builds the trunkctl command tree.
 func NewRootCmd(deps Deps) *cobra.Command {
 	var global GlobalOptions
-	envOf := func() env { return newEnv(deps, global) }
+	var fan FleetOptions
+	envOf := func() env {
+		e := newEnv(deps, global)
+		e.fan = newFanOut(deps, global, fan)
+		return e
+	}
 	root := &cobra.Command{
 		Use:   "trunkctl",
 		Short: "Verify, enable and inspect ECS ENI trunking (awsvpcTrunking)",
@@ -206,8 +219,11 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return validateOutput(global.Output)
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := validateOutput(global.Output); err != nil {
+				return err
+			}
+			return validateFleet(cmd, fan)
 		},
 	}
 	pf := root.PersistentFlags()
@@ -216,6 +232,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table or json")
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr")
+	addFleetFlags(pf, &fan)
 	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(
