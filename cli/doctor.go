@@ -16,6 +16,8 @@ import (
 type doctorOpts struct {
 	cluster    string
 	stuckAfter time.Duration
+	// allClusters checks every cluster of each account and Region.
+	allClusters bool
 
 	env
 	findings []doctor.Finding
@@ -50,11 +52,15 @@ Exit 3 when any finding is an error, 0 otherwise.`,
 	}
 	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
 	cmd.Flags().DurationVar(&o.stuckAfter, flagStuckAfter, 5*time.Minute, "report tasks PROVISIONING for longer than this")
+	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
 
 func (o *doctorOpts) Validate() error {
-	if err := validateCluster(o.cluster, ""); err != nil {
+	if err := validateClusterFlags(o.cluster, o.allClusters); err != nil {
+		return err
+	}
+	if err := validateClusterIfSet(o.cluster, ""); err != nil {
 		return err
 	}
 	if o.stuckAfter <= 0 {
@@ -64,9 +70,14 @@ func (o *doctorOpts) Validate() error {
 }
 
 // ValidateRegion checks that a cluster ARN is in the Region.
-func (o *doctorOpts) ValidateRegion(region string) error { return validateCluster(o.cluster, region) }
+func (o *doctorOpts) ValidateRegion(region string) error {
+	return validateClusterIfSet(o.cluster, region)
+}
 
 func (o *doctorOpts) Execute(ctx context.Context) error {
+	if o.fanned(o.allClusters) {
+		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
@@ -143,14 +154,20 @@ func (o *doctorOpts) gather(ctx context.Context, c *clients) (doctor.Input, erro
 	return in, nil
 }
 
+// view is the JSON shape of one cluster (JSON contract).
+func (o *doctorOpts) view() any {
+	counts := doctor.Count(o.findings)
+	return struct {
+		Cluster  string           `json:"cluster"`
+		Findings []doctor.Finding `json:"findings"`
+		Summary  map[string]int   `json:"summary"`
+	}{o.cluster, o.findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}}
+}
+
 func (o *doctorOpts) print() error {
 	counts := doctor.Count(o.findings)
 	if o.structured() {
-		return o.writeData(struct {
-			Cluster  string           `json:"cluster"`
-			Findings []doctor.Finding `json:"findings"`
-			Summary  map[string]int   `json:"summary"`
-		}{o.cluster, o.findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}})
+		return o.writeData(o.view())
 	}
 	if !o.io.OutIsTerminal {
 		// Piped: one tab-separated line per finding, severity first, for grep and awk.

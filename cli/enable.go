@@ -26,6 +26,7 @@ type defaultSetter interface {
 type enableOpts struct {
 	value      string
 	roles      []string
+	roleNames  []string // looked up in each account (cli/fleet.go)
 	allDefault bool
 	yes        bool
 	dryRun     bool
@@ -95,8 +96,9 @@ Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on 
 	f := cmd.Flags()
 	f.StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
 	f.BoolVar(&o.allDefault, flagDefault, false, "set the account default (PutAccountSettingDefault) instead of a role's setting")
-	f.BoolVarP(&o.yes, flagYes, "y", false, "do not ask for confirmation of --default")
+	f.BoolVarP(&o.yes, flagYes, "y", false, "do not ask for confirmation (of --default, or of a write across accounts)")
 	f.BoolVar(&o.dryRun, flagDryRun, false, "print the calls that would be made, and as whom, without making them")
+	addRoleNameFlag(cmd, &o.roleNames)
 	return cmd
 }
 
@@ -104,11 +106,14 @@ func (o *enableOpts) Validate() error {
 	if err := accountsetting.ValidateValue(accountsetting.AWSVPCTrunking, o.value); err != nil {
 		return err
 	}
+	if err := o.validateRoleNames(); err != nil {
+		return err
+	}
 	switch {
 	case o.allDefault && len(o.roles) > 0:
 		return usageErrorf("--%s and --%s do not go together: --%s changes the value for every principal without its own setting", flagDefault, flagRole, flagDefault)
-	case !o.allDefault && len(o.roles) == 0:
-		return usageErrorf("name at least one --%s, or --%s for the account default", flagRole, flagDefault)
+	case !o.allDefault && len(o.roles) == 0 && len(o.roleNames) == 0:
+		return usageErrorf("name at least one --%s (or --%s), or --%s for the account default", flagRole, flagRoleName, flagDefault)
 	case o.allDefault && !o.yes && !o.dryRun && !o.io.InIsTerminal:
 		return usageErrorf("--%s changes the account default and stdin is not a terminal to confirm on; pass --%s", flagDefault, flagYes)
 	}
@@ -119,6 +124,9 @@ func (o *enableOpts) Validate() error {
 func (o *enableOpts) ValidateRegion(region string) error { return validateRoles(o.roles, region) }
 
 func (o *enableOpts) Execute(ctx context.Context) error {
+	if o.fanned(false) {
+		return o.runFleetWrite(ctx)
+	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err

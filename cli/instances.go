@@ -20,6 +20,8 @@ type instancesOpts struct {
 	// noRoles skips reading the instance roles' settings: verdicts then do
 	// not say whether the role is enabled now.
 	noRoles bool
+	// allClusters reads every cluster of each account and Region.
+	allClusters bool
 
 	env
 	rows []instanceRow
@@ -85,26 +87,46 @@ Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
 	}
 	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
 	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "do not read the instance roles' settings (no EC2, IAM or STS calls)")
+	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
 
 func (o *instancesOpts) Validate() error {
-	if err := validateCluster(o.cluster, ""); err != nil {
+	if err := validateClusterFlags(o.cluster, o.allClusters); err != nil {
 		return err
 	}
-	return nil
+	return validateClusterIfSet(o.cluster, "")
 }
 
 // ValidateRegion checks that a cluster ARN is in the Region.
 func (o *instancesOpts) ValidateRegion(region string) error {
-	return validateCluster(o.cluster, region)
+	return validateClusterIfSet(o.cluster, region)
 }
 
 func (o *instancesOpts) Execute(ctx context.Context) error {
+	if o.fanned(o.allClusters) {
+		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
+	if err := o.read(ctx, c); err != nil {
+		return err
+	}
+	if err := o.print(); err != nil {
+		return err
+	}
+	for _, r := range o.rows {
+		if !r.Verdict.Healthy {
+			return unhealthy()
+		}
+	}
+	return nil
+}
+
+// read computes the rows of one cluster in one account and Region.
+func (o *instancesOpts) read(ctx context.Context, c *clients) error {
 	stop := o.io.StartProgress("reading container instances and tasks of " + o.cluster)
 	snap, err := c.loader.Snapshot(ctx, o.cluster, inventory.SnapshotOptions{Tasks: true, Instances: !o.noRoles})
 	var (
@@ -131,14 +153,6 @@ func (o *instancesOpts) Execute(ctx context.Context) error {
 	o.rows = instanceRows(report.Instances)
 	if len(o.rows) == 0 {
 		o.io.Warnf("cluster %s has no container instances", o.cluster)
-	}
-	if err := o.print(); err != nil {
-		return err
-	}
-	for _, r := range o.rows {
-		if !r.Verdict.Healthy {
-			return unhealthy()
-		}
 	}
 	return nil
 }
@@ -183,13 +197,18 @@ func summarize(rows []instanceRow) instancesSummary {
 	return s
 }
 
+// view is the JSON shape of one cluster (JSON contract).
+func (o *instancesOpts) view() any {
+	return struct {
+		Cluster   string           `json:"cluster"`
+		Instances []instanceRow    `json:"instances"`
+		Summary   instancesSummary `json:"summary"`
+	}{o.cluster, o.rows, summarize(o.rows)}
+}
+
 func (o *instancesOpts) print() error {
 	if o.structured() {
-		return o.writeData(struct {
-			Cluster   string           `json:"cluster"`
-			Instances []instanceRow    `json:"instances"`
-			Summary   instancesSummary `json:"summary"`
-		}{o.cluster, o.rows, summarize(o.rows)})
+		return o.writeData(o.view())
 	}
 	t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "STATUS", "AGENT", "REGISTERED", "TRUNK", "TASKS", "VERDICT")
 	for _, r := range o.rows {

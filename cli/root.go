@@ -96,6 +96,8 @@ type Deps struct {
 	Concurrency int
 	// AssumeWait bounds retries of AssumeRole while IAM propagates.
 	AssumeWait time.Duration
+	// Fleet returns what a fanned-out run needs (RealFleetAWS when nil).
+	Fleet func(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*FleetAWS, error)
 }
 
 // RealAWS loads the AWS configuration and builds the SDK clients.
@@ -105,12 +107,16 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 	if err != nil {
 		return nil, err
 	}
-	c := awsclient.New(cfg)
+	return awsOf(awsclient.New(cfg)), nil
+}
+
+// awsOf is the AWS of SDK clients built from one configuration.
+func awsOf(c *awsclient.Clients) *AWS {
 	return &AWS{
-		Region: cfg.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
-		NewECS:  accountsetting.NewECSFactory(cfg),
+		Region: c.Config.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
+		NewECS:  accountsetting.NewECSFactory(c.Config),
 		Rollout: RolloutClients{ECS: c.ECS, ASG: c.AutoScaling},
-	}, nil
+	}
 }
 
 // clients are the AWS-backed services commands call, built in one place
@@ -134,6 +140,8 @@ type env struct {
 	// clients connects to AWS. Commands call it in Execute, after Validate,
 	// so a usage error needs no credentials.
 	clients func(ctx context.Context) (*clients, error)
+	// fan runs the command across accounts and Regions (nil in tests of one target).
+	fan *fanOut
 }
 
 // newEnv builds the env of one run from the dependencies and global flags;
@@ -240,7 +248,12 @@ func NewRootCmd(deps Deps) *cobra.Command {
 func newRoot(deps Deps) (*cobra.Command, *runState) {
 	var global GlobalOptions
 	st := &runState{redactor: &awsclient.Redactor{}}
-	envOf := func() env { return newEnv(deps, global, st) }
+	var fan FleetOptions
+	envOf := func() env {
+		e := newEnv(deps, global, st)
+		e.fan = newFanOut(deps, global, fan)
+		return e
+	}
 	root := &cobra.Command{
 		Use:   "trunkctl",
 		Short: "Verify, enable and inspect ECS ENI trunking (awsvpcTrunking)",
@@ -273,7 +286,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 			}
 			st.profile = global.Profile
 			st.startTimeout(cmd, global.Timeout, cmd.Flags().Changed(flagTimeout))
-			return nil
+			return validateFleet(cmd, fan)
 		},
 	}
 	root.SuggestionsMinimumDistance = 2
@@ -284,6 +297,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr, secrets redacted")
 	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for read commands, none for enable and disable; 0 with the flag: no bound (rollout's own --timeout is its wait for replacements; a rollout has no bound)")
+	addFleetFlags(pf, &fan)
 	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(

@@ -15,6 +15,8 @@ import (
 type statusOpts struct {
 	roles   []string
 	cluster string
+	// allClusters reads the roles behind every cluster of each account and Region.
+	allClusters bool
 
 	env
 	results []roleStatus
@@ -45,11 +47,15 @@ Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage er
 	}
 	cmd.Flags().StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
 	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "check the instance roles behind this cluster's container instances")
+	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
 
 func (o *statusOpts) Validate() error {
-	if len(o.roles) == 0 && o.cluster == "" {
+	if o.allClusters && o.cluster != "" {
+		return validateClusterFlags(o.cluster, o.allClusters)
+	}
+	if len(o.roles) == 0 && o.cluster == "" && !o.allClusters {
 		return usageErrorf("name at least one --%s, or --%s", flagRole, flagCluster)
 	}
 	if o.cluster != "" {
@@ -71,10 +77,25 @@ func (o *statusOpts) ValidateRegion(region string) error {
 }
 
 func (o *statusOpts) Execute(ctx context.Context) error {
+	if o.fanned(o.allClusters) {
+		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
+	if err := o.read(ctx, c); err != nil {
+		return err
+	}
+	if err := o.print(); err != nil {
+		return err
+	}
+	return statusExit(o.io, o.results, accountsetting.Enabled)
+}
+
+// read resolves the roles (named, and behind the cluster) and reads their
+// settings in one account and Region.
+func (o *statusOpts) read(ctx context.Context, c *clients) error {
 	stop := o.io.StartProgress("reading account settings")
 	defer stop()
 	caller, callerArn, err := c.resolver.Caller(ctx)
@@ -94,11 +115,7 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 	}
 	roles = dedupeRoles(roles)
 	o.results = readRoles(ctx, c.resolver, roles, caller, callerArn)
-	stop()
-	if err := o.print(); err != nil {
-		return err
-	}
-	return statusExit(o.io, o.results, accountsetting.Enabled)
+	return nil
 }
 
 // rolesOfCluster finds the instance roles behind the cluster's container instances.
@@ -129,11 +146,16 @@ func rolesOfCluster(ctx context.Context, s *IOStreams, l *inventory.Loader, clus
 
 func (o *statusOpts) print() error {
 	if o.structured() {
-		return o.writeData(struct {
-			Roles []roleStatus `json:"roles"`
-		}{o.results})
+		return o.writeData(o.view())
 	}
 	return printRoles(o.io, o.results)
+}
+
+// view is the JSON shape of one account and Region (JSON contract).
+func (o *statusOpts) view() any {
+	return struct {
+		Roles []roleStatus `json:"roles"`
+	}{o.results}
 }
 
 func (o *statusOpts) RecommendActions() error {

@@ -50,3 +50,12 @@ func validateCluster(cluster, region string) error {
 	}
 	return validate.Cluster("--"+flagCluster, cluster, region)
 }
+
+// validateClusterIfSet checks --cluster when it is given (it is optional
+// where --all-clusters is the alternative).
+func validateClusterIfSet(cluster, region string) error {
+	if cluster == "" {
+		return nil
+	}
+	return validate.Cluster("--"+flagCluster, cluster, region)
+}

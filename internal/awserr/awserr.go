@@ -67,8 +67,21 @@ func IsInvalidParameter(err error) bool {
 	return codeIn(err, "InvalidParameterException", "ClientException")
 }
 
-// IsExpiredCredentials reports credentials AWS refused as expired or unknown.
+// IsThrottle reports throttling that outlasted the SDK's retryer.
+func IsThrottle(err error) bool {
+	return codeIn(err, "Throttling", "ThrottlingException", "ThrottledException",
+		"RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
+		"Client.RequestLimitExceeded", "SlowDown")
+}
+
+// IsExpiredCredentials reports credentials that are invalid or expired.
 func IsExpiredCredentials(err error) bool {
 	return codeIn(err, "ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId",
-		"UnrecognizedClientException", "InvalidToken")
+		"UnrecognizedClientException", "InvalidToken", "AuthFailure", "SignatureDoesNotMatch")
+}
+
+// IsRegionDisabled reports a call into a Region the account has not enabled
+// (an opt-in Region): EC2 answers OptInRequired, STS RegionDisabledException.
+func IsRegionDisabled(err error) bool {
+	return codeIn(err, "OptInRequired", "RegionDisabledException")
 }

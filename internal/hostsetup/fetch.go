@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	sdkretry "github.com/aws/aws-sdk-go-v2/aws/retry"
-
 	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
@@ -59,15 +57,15 @@ func (e *RetryError) Error() string {
 func (e *RetryError) Unwrap() error { return e.Err }
 
 // retrying runs attempt until it succeeds, fails with an error retryable
-// does not accept, or RetryFor has passed, waiting the SDK's jittered
-// exponential backoff between attempts and logging each retry.
+// does not accept, or RetryFor has passed, waiting the shared jittered
+// exponential backoff (internal/retry) between attempts and logging each retry.
 func (s *setup) retrying(ctx context.Context, what string, retryable func(error) bool, attempt func(context.Context) error) error {
 	return s.retryingFor(ctx, what, s.o.RetryFor, s.o.RetryMaxBackoff, retryable, attempt)
 }
 
 // retryingFor is retrying with its own bound and backoff cap.
 func (s *setup) retryingFor(ctx context.Context, what string, bound, maxBackoff time.Duration, retryable func(error) bool, attempt func(context.Context) error) error {
-	backoff := sdkretry.NewExponentialJitterBackoff(maxBackoff)
+	backoff := retry.Backoff{Base: time.Second, Max: maxBackoff}
 	sleep := s.d.Sleep
 	if sleep == nil {
 		sleep = retry.Sleep
@@ -86,8 +84,8 @@ func (s *setup) retryingFor(ctx context.Context, what string, bound, maxBackoff 
 		if ctx.Err() != nil || !retryable(err) {
 			return err
 		}
-		wait, berr := backoff.BackoffDelay(n, err)
-		if berr != nil || spent()+wait > bound {
+		wait := backoff.Delay(n)
+		if spent()+wait > bound {
 			if n == 1 && bound <= 0 {
 				return err
 			}

@@ -87,8 +87,8 @@ func TestAnIMDSThatAnswersSlowlyIsWaitedFor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log)
 	}
-	if !strings.Contains(h.read(ConfigPath), "ECS_CLUSTER=prod") || !strings.Contains(log, "retrying") {
-		t.Fatalf("config %q\nlog:\n%s", h.read(ConfigPath), log)
+	if !strings.Contains(h.readConfig(), "ECS_CLUSTER=prod") || !strings.Contains(log, "retrying") {
+		t.Fatalf("config %q\nlog:\n%s", h.readConfig(), log)
 	}
 }
 

@@ -35,14 +35,6 @@ func (f *ECS) ListAccountSettings(ctx context.Context, in *ecs.ListAccountSettin
 	return f.s.acct.ECSAs(f.s.acct.RootARN()).ListAccountSettings(ctx, in, o...)
 }
 
-func (f *ECS) DeleteAccountSetting(ctx context.Context, in *ecs.DeleteAccountSettingInput, o ...func(*ecs.Options)) (*ecs.DeleteAccountSettingOutput, error) {
-	if err := f.s.enter(ctx, "ecs:DeleteAccountSetting"); err != nil {
-		return nil, err
-	}
-	f.s.leave()
-	return f.s.acct.ECSAs(f.s.acct.RootARN()).DeleteAccountSetting(ctx, in, o...)
-}
-
 // profileArn is the instance profile of a role: one per role, named after it.
 func (s *Sim) profileArn(role string) string {
 	return fmt.Sprintf("arn:aws:iam::%s:instance-profile/%s", s.cfg.AccountID, role)

@@ -600,7 +600,7 @@ func (s *Sim) TotalCalls() int {
 // writeOps are the calls that change the world.
 var writeOps = []string{"ecs:UpdateContainerInstancesState", "ecs:StopTask", "autoscaling:SetDesiredCapacity",
 	"autoscaling:SetInstanceProtection", "autoscaling:TerminateInstanceInAutoScalingGroup",
-	"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "ecs:PutAccountSetting", "ecs:DeleteAccountSetting"}
+	"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "ecs:PutAccountSetting"}
 
 // Writes is the number of calls that change the world.
 func (s *Sim) Writes() int {

@@ -1,0 +1,160 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/time/rate"
+)
+
+// IdentityAPI is the STS call that says who the caller is.
+type IdentityAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// Caller is the identity trunkctl runs as; its partition names the roles
+// assumed in the other accounts.
+type Caller struct {
+	Account   string
+	Partition string
+	ARN       string
+}
+
+// WhoAmI asks STS who the caller is.
+func WhoAmI(ctx context.Context, api IdentityAPI) (Caller, error) {
+	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Caller{}, fmt.Errorf("get caller identity: %w", err)
+	}
+	a, err := arn.Parse(aws.ToString(out.Arn))
+	if err != nil {
+		return Caller{}, fmt.Errorf("caller identity ARN %q: %w", aws.ToString(out.Arn), err)
+	}
+	return Caller{Account: aws.ToString(out.Account), Partition: a.Partition, ARN: a.String()}, nil
+}
+
+// Options shape a Fleet; zero values take the defaults.
+type Options struct {
+	// RoleName is the role assumed in every account but the caller's own.
+	RoleName string
+	// Concurrency bounds the accounts and targets worked on at once.
+	Concurrency int
+	// AccountRate and AccountBurst limit the API calls per second into one account.
+	AccountRate  rate.Limit
+	AccountBurst int
+	// Progress hears how far a Run is; nil for none.
+	Progress Progress
+}
+
+// Fleet hands out one aws.Config per account and Region (the caller's own
+// credentials in the caller's account, an assumed role's elsewhere, cached
+// and refreshed by the SDK) and runs work across targets (see Run).
+type Fleet struct {
+	base   aws.Config
+	caller Caller
+	opts   Options
+	assume stscreds.AssumeRoleAPIClient
+	// newRegions builds the client that lists an account's Regions.
+	newRegions func(aws.Config) RegionsAPI
+
+	mu       sync.Mutex
+	accounts map[string]*account
+}
+
+type account struct {
+	creds   aws.CredentialsProvider // nil: the base config's
+	limiter *rate.Limiter
+}
+
+// New builds a Fleet on base (the caller's configuration). assume is the
+// caller's STS client; newRegions builds an EC2 client (ec2.NewFromConfig
+// fits through a func literal) for accounts whose Regions are listed.
+func New(base aws.Config, caller Caller, assume stscreds.AssumeRoleAPIClient, newRegions func(aws.Config) RegionsAPI, opts Options) *Fleet {
+	if opts.RoleName == "" {
+		opts.RoleName = DefaultRoleName
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.AccountRate <= 0 {
+		opts.AccountRate = DefaultAccountRate
+	}
+	if opts.AccountBurst <= 0 {
+		opts.AccountBurst = DefaultAccountBurst
+	}
+	return &Fleet{base: base, caller: caller, opts: opts, assume: assume, newRegions: newRegions, accounts: map[string]*account{}}
+}
+
+// Caller is who the fleet runs as.
+func (f *Fleet) Caller() Caller { return f.caller }
+
+// RoleARN is the role assumed in account.
+func (f *Fleet) RoleARN(accountID string) string {
+	return arn.ARN{Partition: f.caller.Partition, Service: "iam", AccountID: accountID, Resource: "role/" + f.opts.RoleName}.String()
+}
+
+func (f *Fleet) account(id string) *account {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := f.accounts[id]
+	if a == nil {
+		a = &account{limiter: rate.NewLimiter(f.opts.AccountRate, f.opts.AccountBurst)}
+		if id != f.caller.Account {
+			a.creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(f.assume, f.RoleARN(id), func(o *stscreds.AssumeRoleOptions) {
+				o.RoleSessionName = SessionName
+			}))
+		}
+		f.accounts[id] = a
+	}
+	return a
+}
+
+// Config is the configuration for calls into account in region: its
+// credentials, and the account's rate limit on every attempt of every call.
+func (f *Fleet) Config(accountID, region string) aws.Config {
+	a := f.account(accountID)
+	cfg := f.base.Copy()
+	cfg.Region = region
+	if a.creds != nil {
+		cfg.Credentials = a.creds
+	}
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), rateLimit(a.limiter))
+	return cfg
+}
+
+// rateLimit makes every attempt of a call wait for the account's limiter,
+// after the retryer (so retries are limited too) and before signing.
+func rateLimit(l *rate.Limiter) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		mw := middleware.FinalizeMiddlewareFunc("TrunkctlAccountRateLimit", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			if err := l.Wait(ctx); err != nil {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+			}
+			return next.HandleFinalize(ctx, in)
+		})
+		if err := st.Finalize.Insert(mw, "Retry", middleware.After); err == nil {
+			return nil
+		}
+		return st.Finalize.Add(mw, middleware.Before)
+	}
+}
+
+type limiterKey struct{}
+
+// WaitTurn waits for the rate limit of the account whose work ctx carries
+// (Run puts it there). Clients built from the config Run passes wait by
+// themselves; clients that do not go through the SDK's middleware (fakes)
+// call this before each call.
+func WaitTurn(ctx context.Context) error {
+	if l, ok := ctx.Value(limiterKey{}).(*rate.Limiter); ok {
+		return l.Wait(ctx)
+	}
+	return nil
+}
