@@ -311,7 +311,38 @@ func TestAnInterruptedRolloutResumesFromTheDrainingBatch(t *testing.T) {
 		t.Fatalf("after resume %d trunked, %d draining", trunked, draining)
 	}
 	if len(w.steps(rollout.StepNote)) == 0 {
-		t.Fatal("the resume did not say that it keeps the group's desired capacity")
+		t.Fatal("the resume did not say how it takes back the earlier run's raise")
+	}
+	if d := w.sim.Desired("web"); d != 6 {
+		t.Fatalf("desired capacity of web %d after the resume, want 6 again (the interrupted run raised it by 3)", d)
+	}
+	if tags := w.sim.Tags("web"); len(tags) != 0 {
+		t.Fatalf("web still tagged %v after the resume, want the tag gone", tags)
+	}
+	w.noViolations(t)
+}
+
+func TestTheRaiseIsKeptOnTheGroupUntilItIsTakenBack(t *testing.T) {
+	w := newWorld(t)
+	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 4})
+	w.sim.EnableRole("ecsInstance")
+	o := w.opts("2")
+	p := w.plan(t, o)
+	var during []string
+	w.sim.OnCall = func(op string, _ int) {
+		if op == "ecs:UpdateContainerInstancesState" {
+			during = append(during, w.sim.Tags("web")[rollout.RaisedTagKey])
+		}
+	}
+	if _, err := w.engine.Run(context.Background(), p, o); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	want := "raised=2 cluster=" + w.sim.Cluster()
+	if len(during) != 2 || during[0] != want || during[1] != want {
+		t.Fatalf("tag %s while draining = %q, want %q in both batches", rollout.RaisedTagKey, during, want)
+	}
+	if tags := w.sim.Tags("web"); len(tags) != 0 || w.sim.Desired("web") != 4 {
+		t.Fatalf("after the rollout: tags %v, desired %d; want none and 4", tags, w.sim.Desired("web"))
 	}
 	w.noViolations(t)
 }

@@ -125,6 +125,10 @@ func (f *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autosca
 			ag.Instances = append(ag.Instances, asgtypes.Instance{InstanceId: aws.String(id), LifecycleState: asgtypes.LifecycleState(inst.State),
 				ProtectedFromScaleIn: aws.Bool(inst.Protected), InstanceType: aws.String(inst.Type), HealthStatus: aws.String("Healthy")})
 		}
+		for _, k := range sortedKeys(g.Tags) {
+			ag.Tags = append(ag.Tags, asgtypes.TagDescription{Key: aws.String(k), Value: aws.String(g.Tags[k]), ResourceId: aws.String(name),
+				ResourceType: aws.String("auto-scaling-group"), PropagateAtLaunch: aws.Bool(false)})
+		}
 		out.AutoScalingGroups = append(out.AutoScalingGroups, ag)
 	}
 	return out, nil
@@ -345,4 +349,57 @@ func (f *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling
 		}
 	}
 	return nil, &smithy.GenericAPIError{Code: "ActiveInstanceRefreshNotFound", Message: "No in progress or pending Instance Refresh found for Auto Scaling group " + aws.ToString(in.AutoScalingGroupName)}
+}
+
+// tagGroup is the group a tag is for, as Auto Scaling checks it.
+func (s *Sim) tagGroup(t asgtypes.Tag) (*Group, error) {
+	if aws.ToString(t.ResourceType) != "auto-scaling-group" {
+		return nil, validation("ResourceType must be auto-scaling-group, got %q", aws.ToString(t.ResourceType))
+	}
+	g := s.groups[aws.ToString(t.ResourceId)]
+	if g == nil {
+		return nil, validation("AutoScalingGroup name not found - %s", aws.ToString(t.ResourceId))
+	}
+	if aws.ToString(t.Key) == "" {
+		return nil, validation("tag key must not be empty")
+	}
+	return g, nil
+}
+
+func (f *AutoScaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error) {
+	s := f.s
+	if err := s.enter(ctx, "autoscaling:CreateOrUpdateTags"); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	for _, t := range in.Tags {
+		g, err := s.tagGroup(t)
+		if err != nil {
+			return nil, err
+		}
+		if aws.ToBool(t.PropagateAtLaunch) {
+			panic("rollouttest: tags that propagate to instances are not simulated")
+		}
+		if g.Tags == nil {
+			g.Tags = map[string]string{}
+		}
+		g.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return &autoscaling.CreateOrUpdateTagsOutput{}, nil
+}
+
+func (f *AutoScaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error) {
+	s := f.s
+	if err := s.enter(ctx, "autoscaling:DeleteTags"); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	for _, t := range in.Tags {
+		g, err := s.tagGroup(t)
+		if err != nil {
+			return nil, err
+		}
+		delete(g.Tags, aws.ToString(t.Key))
+	}
+	return &autoscaling.DeleteTagsOutput{}, nil
 }
