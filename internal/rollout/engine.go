@@ -160,6 +160,9 @@ type run struct {
 	// raised: per group, desired capacity raised and not yet decremented.
 	raised map[string]int
 	items  map[string]Item
+	// refreshes say what became of instance refreshes a stop or an
+	// interrupt ended early.
+	refreshes []string
 }
 
 // Run carries out a plan. It returns the result so far with a *StopError
@@ -220,6 +223,11 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 }
 
 func (r *run) all(ctx context.Context) error {
+	if r.o.Method == MethodRefresh {
+		if err := r.noRefreshRunning(ctx); err != nil {
+			return err
+		}
+	}
 	for _, name := range r.plan.Refresh {
 		if err := r.refresh(ctx, r.plan.Groups[name]); err != nil {
 			return err
@@ -260,13 +268,17 @@ func (r *run) wrap(ctx context.Context, err error) error {
 	var stop *StopError
 	if errors.As(err, &stop) {
 		stop.Cluster, stop.Draining, stop.DrainingIDs, stop.Raised = r.o.Cluster, left, leftIDs, raised
+		stop.Refreshes = r.refreshes
 		r.emit(Event{Step: StepStopped, Batch: stop.Batch, Batches: len(r.plan.Batches), Group: stop.Group, Instances: stop.Instances, Message: stop.Error()})
 		return stop
 	}
 	if ctx.Err() != nil {
-		ie := &InterruptedError{Cluster: r.o.Cluster, Batch: r.batch, Draining: left, DrainingIDs: leftIDs, Raised: raised, Err: ctx.Err()}
+		ie := &InterruptedError{Cluster: r.o.Cluster, Batch: r.batch, Draining: left, DrainingIDs: leftIDs, Raised: raised, Refreshes: r.refreshes, Err: ctx.Err()}
 		r.emit(Event{Step: StepInterrupted, Batch: r.batch, Batches: len(r.plan.Batches), Instances: left, Message: ie.Error()})
 		return ie
+	}
+	if len(r.refreshes) > 0 {
+		return fmt.Errorf("%w; %s", err, strings.Join(r.refreshes, "; "))
 	}
 	return err
 }

@@ -481,3 +481,57 @@ func TestAMixedGroupReplacesOnlyItsStaleInstancesEvenWithMethodRefresh(t *testin
 		t.Fatal("an instance refresh would have replaced the trunked instances too")
 	}
 }
+
+func TestAnInterruptedInstanceRefreshIsCancelledSoTheResumeDoesNotRaceIt(t *testing.T) {
+	w := newWorld(t)
+	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 6})
+	w.sim.AddService("web", 12, 50, 200)
+	w.sim.EnableRole("ecsInstance")
+	o := w.opts("2")
+	o.Method = rollout.MethodRefresh
+	p := w.plan(t, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.sim.OnCall = func(op string, n int) {
+		if op == "autoscaling:DescribeInstanceRefreshes" && n == 40 { // mid-refresh
+			cancel()
+		}
+	}
+	_, err := w.engine.Run(ctx, p, o)
+	var ie *rollout.InterruptedError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want an interrupt", err)
+	}
+	w.sim.OnCall = nil
+	if n := w.sim.Calls()["autoscaling:CancelInstanceRefresh"]; n != 1 {
+		t.Fatalf("%d CancelInstanceRefresh calls after the interrupt, want 1: the refresh would go on replacing beside the next run", n)
+	}
+	if !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("the interrupt does not say the instance refresh was cancelled: %v", err)
+	}
+	// Run again at once: the cancel is still finishing the step in flight,
+	// so the run stops before it changes anything.
+	soon := w.plan(t, o)
+	writes := w.sim.Writes()
+	_, err = w.engine.Run(context.Background(), soon, o)
+	var stop *rollout.StopError
+	if !errors.As(err, &stop) || stop.Kind != rollout.StopRefresh || !strings.Contains(err.Error(), "Cancelling") || w.sim.Writes() != writes {
+		t.Fatalf("run during the cancel: %v (%d writes); want a stop naming the refresh still Cancelling, before any change", err, w.sim.Writes()-writes)
+	}
+	// Later, the same command: the group is part new now, so it is
+	// drained in batches, and nothing else replaces beside it.
+	w.sim.Advance(10 * time.Minute)
+	w.events = nil
+	again := w.plan(t, o)
+	if len(again.Refresh) != 0 || len(again.Batches) == 0 {
+		t.Fatalf("resume plan refresh %v batches %v, want batches", again.Refresh, again.Batches)
+	}
+	if _, err := w.engine.Run(context.Background(), again, o); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	w.sim.Advance(time.Minute)
+	if _, trunked, draining := w.sim.Counts(); draining != 0 || trunked != 6 {
+		t.Fatalf("after the resume %d trunked, %d draining; want 6 and 0", trunked, draining)
+	}
+	w.noViolations(t)
+}

@@ -232,13 +232,18 @@ type refresh struct {
 	statusText string
 }
 
+// active: the refresh still launches, drains or terminates.
+func (r *refresh) active() bool {
+	return r.status == asgtypes.InstanceRefreshStatusInProgress || r.status == asgtypes.InstanceRefreshStatusCancelling
+}
+
 func (s *Sim) tickRefresh(r *refresh) {
-	if r.status != asgtypes.InstanceRefreshStatusInProgress {
+	if !r.active() {
 		return
 	}
 	g := s.groups[r.group]
 	defer func() {
-		if r.status == asgtypes.InstanceRefreshStatusInProgress {
+		if r.active() {
 			s.at(s.now.Add(s.cfg.RefreshTick), func() { s.tickRefresh(r) })
 		}
 	}()
@@ -268,6 +273,9 @@ func (s *Sim) tickRefresh(r *refresh) {
 		for _, id := range r.draining {
 			s.cis[s.instances[id].CI].Status = "DRAINING"
 		}
+	case r.status == asgtypes.InstanceRefreshStatusCancelling:
+		// The step in flight is done: the cancel completes.
+		r.status = asgtypes.InstanceRefreshStatusCancelled
 	case len(r.old) > 0:
 		for range min(r.step, len(r.old)) {
 			r.launched = append(r.launched, s.launch(g))
@@ -289,7 +297,7 @@ func (f *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.
 		return nil, validation("AutoScalingGroup name not found - %s", name)
 	}
 	for _, r := range s.refreshes {
-		if r.group == name && (r.status == asgtypes.InstanceRefreshStatusInProgress || r.status == asgtypes.InstanceRefreshStatusPending) {
+		if r.group == name && (r.active() || r.status == asgtypes.InstanceRefreshStatusPending) {
 			return nil, &smithy.GenericAPIError{Code: "InstanceRefreshInProgress", Message: "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh."}
 		}
 	}
@@ -317,7 +325,13 @@ func (f *AutoScaling) DescribeInstanceRefreshes(ctx context.Context, in *autosca
 	}
 	defer s.leave()
 	out := &autoscaling.DescribeInstanceRefreshesOutput{}
-	for _, id := range in.InstanceRefreshIds {
+	ids := in.InstanceRefreshIds
+	if len(ids) == 0 { // every refresh of the group, newest first
+		for _, id := range sortedKeys(s.refreshes) {
+			ids = append([]string{id}, ids...)
+		}
+	}
+	for _, id := range ids {
 		r := s.refreshes[id]
 		if r == nil || r.group != aws.ToString(in.AutoScalingGroupName) {
 			continue
@@ -341,9 +355,11 @@ func (f *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling
 	defer s.leave()
 	for _, r := range s.refreshes {
 		if r.group == aws.ToString(in.AutoScalingGroupName) && r.status == asgtypes.InstanceRefreshStatusInProgress {
-			r.status, r.statusText = asgtypes.InstanceRefreshStatusCancelled, "cancelled by request"
-			for _, id := range r.draining {
-				s.cis[s.instances[id].CI].Status = "ACTIVE"
+			// As WaitForTransitioningInstances (default true): the step in
+			// flight finishes, then the refresh is Cancelled.
+			r.status, r.statusText = asgtypes.InstanceRefreshStatusCancelling, "cancelled by request"
+			if len(r.launched) == 0 && len(r.draining) == 0 {
+				r.status = asgtypes.InstanceRefreshStatusCancelled
 			}
 			return &autoscaling.CancelInstanceRefreshOutput{InstanceRefreshId: aws.String(r.id)}, nil
 		}
