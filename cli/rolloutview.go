@@ -87,11 +87,11 @@ func (v *rolloutView) event(e rollout.Event) {
 	case rollout.StepRegistered:
 		v.groups[e.Group] = e.Message
 	case rollout.StepReplaced:
-		if len(e.Instances) == 2 && v.steps[e.Instances[0]] != "" {
+		switch {
+		case len(e.Instances) == 2 && v.steps[e.Instances[0]] != "":
 			v.steps[e.Instances[0]] = "replaced by " + e.Instances[1]
-			if e.Instances[1] == "" {
-				v.steps[e.Instances[0]] = "replaced (by an earlier run's launch)"
-			}
+		case len(e.Instances) == 1 && v.steps[e.Instances[0]] != "":
+			v.steps[e.Instances[0]] = "replaced (by an earlier run's launch)"
 		}
 	case rollout.StepNote, rollout.StepRefresh, rollout.StepRefreshState, "opt-in":
 		// Lines worth keeping go above the live region.

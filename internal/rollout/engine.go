@@ -481,11 +481,11 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			}
 			rep := Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: name}
 			r.res.Replaced = append(r.res.Replaced, rep)
-			msg := fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)
+			ev := Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)}
 			if n.ec2ID == "" {
-				msg = old + " -> an instance an earlier run launched"
+				ev.Instances, ev.Message = []string{old}, old+" -> an instance an earlier run launched"
 			}
-			r.emit(Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: msg})
+			r.emit(ev)
 		}
 	}
 	return nil
