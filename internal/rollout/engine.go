@@ -320,7 +320,7 @@ func (r *run) dryRun() {
 		byGroup := r.byGroup(ids)
 		for _, name := range sortedKeys(byGroup) {
 			g, members := r.plan.Groups[name], byGroup[name]
-			launch := min(len(members), max(0, g.Max-desired[name]))
+			launch := min(max(0, len(members)-raised[name]), max(0, g.Max-desired[name]))
 			if r.draining[members[0]] {
 				launch = 0
 			}
@@ -408,9 +408,16 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			r.emit(Event{Step: StepNote, Group: name, Message: msg})
 			continue
 		}
-		n := min(len(byGroup[name]), max(0, g.Max-g.Desired))
-		if n < len(byGroup[name]) {
-			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, len(byGroup[name])-n)})
+		// Instances an earlier run launched and did not take back (its
+		// tag) already stand in for as many of the batch: launch only the rest.
+		carried := min(r.raised[name], len(byGroup[name]))
+		need := len(byGroup[name]) - carried
+		n := min(need, max(0, g.Max-g.Desired))
+		if carried > 0 {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the batch are terminated with a decrement against it, without launching for them", name, r.raised[name], RaisedTagKey, carried)})
+		}
+		if n < need {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, need-n)})
 		}
 		if n == 0 {
 			continue

@@ -535,3 +535,32 @@ func TestAnInterruptedInstanceRefreshIsCancelledSoTheResumeDoesNotRaceIt(t *test
 	}
 	w.noViolations(t)
 }
+
+func TestARunAfterAStopWithARaisedGroupEndsAtTheGroupsFirstDesiredCapacity(t *testing.T) {
+	w := newWorld(t)
+	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 3})
+	w.sim.AddService("web", 3, 50, 200)
+	w.sim.SetLaunchRole("web", "otherRole") // not opted in: the first launch has no trunk
+	o := w.opts("1")
+	p := w.plan(t, o)
+	_, err := w.engine.Run(context.Background(), p, o)
+	var stop *rollout.StopError
+	if !errors.As(err, &stop) || stop.Kind != rollout.StopNoTrunk || stop.Raised["web"] != 1 || w.sim.Desired("web") != 4 {
+		t.Fatalf("err = %v, desired %d; want a no-trunk stop with web raised 3 -> 4", err, w.sim.Desired("web"))
+	}
+	// The operator fixes the launch template's role and runs the same command.
+	w.sim.SetLaunchRole("web", "ecsInstance")
+	w.sim.EnableRole("ecsInstance")
+	again := w.plan(t, o)
+	if again.Groups["web"].Raised != 1 || again.Count(rollout.ActionReplace) != 4 {
+		t.Fatalf("plan: group %+v, %d to replace; want the raise of 1 read back and 4 to replace (the launch without a trunk too)", again.Groups["web"], again.Count(rollout.ActionReplace))
+	}
+	res, err := w.engine.Run(context.Background(), again, o)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if len(res.Replaced) != 4 || w.sim.Desired("web") != 3 || len(w.sim.Tags("web")) != 0 {
+		t.Fatalf("replaced %d, desired %d, tags %v; want 4, back to 3, no tag", len(res.Replaced), w.sim.Desired("web"), w.sim.Tags("web"))
+	}
+	w.noViolations(t)
+}
