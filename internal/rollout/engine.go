@@ -136,7 +136,7 @@ func (e *Engine) Plan(ctx context.Context, o Options, judged []doctor.InstanceRe
 	groups := map[string]Group{}
 	for n, s := range states {
 		g := s.Group
-		g.Raised = s.raisedBy(o.Cluster)
+		g.Raised, g.RaisedFrom = s.raisedBy(o.Cluster)
 		groups[n] = g
 	}
 	return newPlan(o.Cluster, e.Catalog, judged, groupOf, groups, o.MaxUnavailable, o.Method), nil
@@ -157,9 +157,10 @@ type run struct {
 	owner map[string]string
 	// draining: EC2 instances this run set (or found) DRAINING and has not terminated.
 	draining map[string]bool
-	// raised: per group, desired capacity raised and not yet decremented.
-	raised map[string]int
-	items  map[string]Item
+	// raised: per group, desired capacity raised and not yet decremented;
+	// from: the desired capacity before the first raise.
+	raised, from map[string]int
+	items        map[string]Item
 	// refreshes say what became of instance refreshes a stop or an
 	// interrupt ended early.
 	refreshes []string
@@ -170,7 +171,7 @@ type run struct {
 func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	o = o.withDefaults()
 	r := &run{e: e, o: o, plan: p, start: e.Clock.Now(), seen: map[string]bool{}, owner: map[string]string{},
-		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{},
+		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{}, from: map[string]int{},
 		res: &Result{Cluster: p.Cluster, Replaced: []Replacement{}, Skipped: p.Skipped(), SlotsBefore: p.SlotsBefore, SlotsAfter: p.SlotsBefore}}
 	if r.res.Skipped == nil {
 		r.res.Skipped = []Item{}
@@ -188,7 +189,7 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 			r.seen[id] = true
 		}
 		if g.Raised > 0 {
-			r.raised[name] = g.Raised
+			r.raised[name], r.from[name] = g.Raised, g.RaisedFrom
 		}
 	}
 	r.emit(Event{Step: StepPlan, Batches: len(p.Batches), Message: fmt.Sprintf("%d trunked, %d to replace in %d batch(es) of at most %d, %d skipped; %d group(s) by instance refresh",
@@ -312,9 +313,12 @@ func (r *run) dryRun() {
 		would(0, name, g.Instances, "autoscaling StartInstanceRefresh %s (MinHealthyPercentage 100, MaxHealthyPercentage %d, SkipMatching false) replacing %d instance(s)",
 			name, 100+refreshStep(r.plan.MaxUnavailable, len(g.Instances)), len(g.Instances))
 	}
-	desired, raised := map[string]int{}, map[string]int{}
+	desired, raised, from := map[string]int{}, map[string]int{}, map[string]int{}
 	for n, g := range r.plan.Groups {
-		desired[n], raised[n] = g.Desired, g.Raised
+		desired[n], raised[n], from[n] = g.Desired, g.Raised, g.RaisedFrom
+	}
+	tagOf := func(name string) string {
+		return raisedTag{Raised: raised[name], From: from[name], Cluster: r.o.Cluster}.String()
 	}
 	for k, ids := range r.plan.Batches {
 		byGroup := r.byGroup(ids)
@@ -325,14 +329,17 @@ func (r *run) dryRun() {
 				launch = 0
 			}
 			if launch > 0 {
-				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
-					name, desired[name], desired[name]+launch, RaisedTagKey, raisedTagValue(raised[name]+launch, r.o.Cluster), launch)
+				if raised[name] == 0 {
+					from[name] = desired[name]
+				}
 				raised[name] += launch
+				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
+					name, desired[name], desired[name]+launch, RaisedTagKey, tagOf(name), launch)
 			}
 			would(k+1, name, members, "ecs UpdateContainerInstancesState DRAINING, wait for service tasks to move (at most %s); standalone tasks: %s", r.o.DrainTimeout, r.o.Standalone)
 			dec := min(len(members), raised[name])
 			raised[name] -= dec
-			tag := fmt.Sprintf("; CreateOrUpdateTags %s=%q", RaisedTagKey, raisedTagValue(raised[name], r.o.Cluster))
+			tag := fmt.Sprintf("; CreateOrUpdateTags %s=%q", RaisedTagKey, tagOf(name))
 			switch {
 			case dec == 0:
 				tag = ""
@@ -427,6 +434,9 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			return fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
 		}
 		launched[name] = n
+		if r.raised[name] == 0 {
+			r.from[name] = g.Desired
+		}
 		r.raised[name] += n
 		r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
 		if err := r.saveRaised(ctx, name); err != nil {

@@ -337,7 +337,7 @@ func TestTheRaiseIsKeptOnTheGroupUntilItIsTakenBack(t *testing.T) {
 	if _, err := w.engine.Run(context.Background(), p, o); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	want := "raised=2 cluster=" + w.sim.Cluster()
+	want := "raised=2 from=4 cluster=" + w.sim.Cluster()
 	if len(during) != 2 || during[0] != want || during[1] != want {
 		t.Fatalf("tag %s while draining = %q, want %q in both batches", rollout.RaisedTagKey, during, want)
 	}

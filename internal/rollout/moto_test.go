@@ -248,7 +248,7 @@ func testRolloutOverMoto(t *testing.T, srv *moto.Server) {
 			t.Fatalf("group still tagged %s=%s after the rollout, want it deleted", rollout.RaisedTagKey, aws.ToString(tag.Value))
 		}
 	}
-	if asg.tagged == 0 || asg.lastTag != "raised=1 cluster=prod" {
+	if asg.tagged == 0 || asg.lastTag != "raised=1 from=2 cluster=prod" {
 		t.Fatalf("%d CreateOrUpdateTags calls, last value %q; want the raise tagged over the wire", asg.tagged, asg.lastTag)
 	}
 	for _, i := range g.AutoScalingGroups[0].Instances {

@@ -15,50 +15,61 @@ import (
 // far it raised the group's desired capacity and has not yet taken back,
 // so that a run that was interrupted or stopped mid-batch leaves the next
 // run enough to decrement: the state lives in AWS, not on the machine that
-// ran the command. Its value is "raised=N cluster=NAME"; it does not
-// propagate to instances, and the rollout deletes it when the group is back.
+// ran the command. Its value is "raised=N from=D cluster=NAME" (D: the
+// desired capacity before the first raise); it does not propagate to
+// instances, and the rollout deletes it when the group is back.
 const RaisedTagKey = "trunkctl:rollout-raised"
 
-// raisedTagValue is the tag's value for n raised by a rollout of cluster.
-func raisedTagValue(n int, cluster string) string {
-	return fmt.Sprintf("raised=%d cluster=%s", n, cluster)
+// raisedTag is the tag's content.
+type raisedTag struct {
+	Raised, From int
+	Cluster      string
+}
+
+func (t raisedTag) String() string {
+	return fmt.Sprintf("raised=%d from=%d cluster=%s", t.Raised, t.From, t.Cluster)
 }
 
 // parseRaisedTag reads a tag value; ok is false for a value trunkctl did not write.
-func parseRaisedTag(v string) (n int, cluster string, ok bool) {
-	seen := 0
+func parseRaisedTag(v string) (t raisedTag, ok bool) {
+	seen := map[string]bool{}
 	for _, f := range strings.Fields(v) {
 		k, val, found := strings.Cut(f, "=")
-		if !found {
-			return 0, "", false
+		if !found || seen[k] {
+			return raisedTag{}, false
 		}
+		seen[k] = true
+		var err error
 		switch k {
 		case "raised":
-			var err error
-			if n, err = strconv.Atoi(val); err != nil || n < 0 {
-				return 0, "", false
-			}
-			seen++
+			t.Raised, err = strconv.Atoi(val)
+		case "from":
+			t.From, err = strconv.Atoi(val)
 		case "cluster":
-			cluster = val
-			seen++
+			t.Cluster = val
+		}
+		if err != nil {
+			return raisedTag{}, false
 		}
 	}
-	return n, cluster, seen == 2 && cluster != ""
+	return t, seen["raised"] && seen["from"] && t.Cluster != "" && t.Raised >= 0 && t.From >= 0
 }
 
-// raisedBy is what the group's tag says a rollout of cluster raised it by
-// (0 without a tag, or with one another cluster's rollout wrote).
-func (g groupState) raisedBy(cluster string) int {
+// raisedBy is how far the group's tag says a rollout of cluster raised it
+// (zero without a tag, or with one another cluster's rollout wrote), and
+// the desired capacity it started from. It credits no more than the group
+// is above that now: a group lowered by hand (or by scaling) since is not
+// decremented below where the rollout found it.
+func (g groupState) raisedBy(cluster string) (raised, from int) {
 	v, ok := g.tags[RaisedTagKey]
 	if !ok {
-		return 0
+		return 0, 0
 	}
-	n, c, ok := parseRaisedTag(v)
-	if !ok || c != cluster {
-		return 0
+	t, ok := parseRaisedTag(v)
+	if !ok || t.Cluster != cluster {
+		return 0, 0
 	}
-	return n
+	return min(t.Raised, max(0, g.Desired-t.From)), t.From
 }
 
 // saveRaised writes the run's outstanding raise of a group to its tag, or
@@ -72,7 +83,7 @@ func (r *run) saveRaised(ctx context.Context, group string) error {
 		}
 		return nil
 	}
-	tag.Value, tag.PropagateAtLaunch = aws.String(raisedTagValue(n, r.o.Cluster)), aws.Bool(false)
+	tag.Value, tag.PropagateAtLaunch = aws.String(raisedTag{Raised: n, From: r.from[group], Cluster: r.o.Cluster}.String()), aws.Bool(false)
 	if _, err := r.e.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []asgtypes.Tag{tag}}); err != nil {
 		return fmt.Errorf("tag %s with %s=%q (desired capacity raised by %d): %w", group, RaisedTagKey, aws.ToString(tag.Value), n, err)
 	}
