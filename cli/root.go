@@ -194,6 +194,7 @@ ENIs serve which tasks, what is wrong, and how many tasks fit per instance type.
 Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       versionText(),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
@@ -221,6 +222,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		newEnisCmd(a),
 		newCapacityCmd(a),
 		newDoctorCmd(a),
+		newVersionCmd(a),
 	)
 	return root
 }
