@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,9 +28,9 @@ func (v versionInfo) text() string {
 		v.Catalog.ECSTaskLimits, v.Catalog.EC2NetworkLimits)})
 }
 
-// versionText is the root command's Version (what --version prints after
-// "trunkctl version ").
-func versionText() string { return readVersion().text() }
+// versionText is the root command's Version: what --version prints after
+// "trunkctl version " and before cobra's own newline.
+func versionText() string { return strings.TrimSuffix(readVersion().text(), "\n") }
 
 type versionOpts struct {
 	output string
