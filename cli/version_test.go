@@ -60,7 +60,7 @@ func TestVersionWithAnArgumentIsAUsageError(t *testing.T) {
 
 // The release's ldflags (.goreleaser.yaml) reach `trunkctl version`.
 func TestVersionReportsWhatTheReleaseBuildStampedIn(t *testing.T) {
-	stamp := releasebuild.Stamp{Version: "v9.8.7", FullCommit: "0123456789abcdef0123456789abcdef01234567", CommitDate: "2026-03-01T14:00:00Z"}
+	stamp := releasebuild.Stamp{Version: "9.8.7", FullCommit: "0123456789abcdef0123456789abcdef01234567", CommitDate: "2026-03-01T14:00:00Z"}
 	bin := releasebuild.Build(t, "trunkctl", stamp)
 	out, err := exec.Command(bin, "version", "-o", "json").Output()
 	if err != nil {
@@ -70,8 +70,8 @@ func TestVersionReportsWhatTheReleaseBuildStampedIn(t *testing.T) {
 	if err := json.Unmarshal(out, &v); err != nil {
 		t.Fatalf("%v in %s", err, out)
 	}
-	if v.Version != stamp.Version || v.Commit != stamp.FullCommit || v.Date != stamp.CommitDate {
-		t.Errorf("version -o json = %s, want version %s, commit %s, date %s", out, stamp.Version, stamp.FullCommit, stamp.CommitDate)
+	if v.Version != "v"+stamp.Version || v.Commit != stamp.FullCommit || v.Date != stamp.CommitDate {
+		t.Errorf("version -o json = %s, want version v%s, commit %s, date %s", out, stamp.Version, stamp.FullCommit, stamp.CommitDate)
 	}
 	out, err = exec.Command(bin, "--version").Output()
 	want := "trunkctl version v9.8.7\ncommit:  0123456789abcdef0123456789abcdef01234567\ndate:    2026-03-01T14:00:00Z\n"

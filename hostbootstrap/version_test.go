@@ -27,7 +27,7 @@ func TestVersionFlagPrintsTheBuildAndChangesNothing(t *testing.T) {
 
 // The release's ldflags (.goreleaser.yaml) reach `hostbootstrap --version`.
 func TestVersionReportsWhatTheReleaseBuildStampedIn(t *testing.T) {
-	stamp := releasebuild.Stamp{Version: "v9.8.7", FullCommit: "0123456789abcdef0123456789abcdef01234567", CommitDate: "2026-03-01T14:00:00Z"}
+	stamp := releasebuild.Stamp{Version: "9.8.7", FullCommit: "0123456789abcdef0123456789abcdef01234567", CommitDate: "2026-03-01T14:00:00Z"}
 	bin := releasebuild.Build(t, "hostbootstrap", stamp)
 	out, err := exec.Command(bin, "--version").Output()
 	want := "hostbootstrap version v9.8.7\ncommit: 0123456789abcdef0123456789abcdef01234567\ndate:   2026-03-01T14:00:00Z\ngo:     " + runtime.Version() + "\n"
