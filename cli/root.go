@@ -212,6 +212,7 @@ ENIs serve which tasks, what is wrong, and how many tasks fit per instance type.
 Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       versionText(),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
@@ -244,6 +245,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
 		newRolloutCmd(envOf),
+		newVersionCmd(envOf),
 	)
 	return root
 }
