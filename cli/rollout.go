@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +35,7 @@ const (
 	resultStopped     = "stopped"
 	resultInterrupted = "interrupted"
 	resultCancelled   = "cancelled"
+	resultError       = "error"
 )
 
 type rolloutOpts struct {
@@ -51,10 +52,12 @@ type rolloutOpts struct {
 
 	opts rollout.Options
 	out  rolloutReport
-	// batchesDone, and the elapsed time when the last of them ended, feed
-	// the live view's estimate.
-	batchesDone int
-	doneAt      time.Duration
+	// printed: the JSON object is on stdout.
+	printed bool
+	// view renders the steps of table output; jsonErr is stderr itself
+	// under -o json, where the steps, warnings and the error go as JSON lines.
+	view    *rolloutView
+	jsonErr io.Writer
 }
 
 // rolloutReport is the JSON object rollout prints at the end.
@@ -93,8 +96,10 @@ type rolloutSlots struct {
 }
 
 type rolloutStop struct {
+	// Kind is a rollout.StopKind, or interrupted, cancelled, usage or error.
 	Kind     string         `json:"kind"`
 	Message  string         `json:"message"`
+	Advice   string         `json:"advice,omitempty"`
 	Draining []string       `json:"draining,omitempty"`
 	Raised   map[string]int `json:"raised,omitempty"`
 }
@@ -141,7 +146,12 @@ skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrup
 		Annotations: map[string]string{annotationWrites: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.env = envOf()
-			return run(cmd.Context(), o)
+			if !o.structured() {
+				o.view = newRolloutView(o.io.ErrOut, o.io.ErrIsTerminal, time.Now)
+				return run(cmd.Context(), o)
+			}
+			o.jsonStderr()
+			return o.jsonResult(run(cmd.Context(), o))
 		},
 	}
 	f := cmd.Flags()
@@ -199,6 +209,14 @@ func (o *rolloutOpts) ValidateRegion(region string) error {
 }
 
 func (o *rolloutOpts) Execute(ctx context.Context) error {
+	if o.view != nil {
+		stop := o.view.run(time.Second)
+		defer stop()
+	}
+	return o.execute(ctx)
+}
+
+func (o *rolloutOpts) execute(ctx context.Context) error {
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
@@ -252,13 +270,21 @@ func (o *rolloutOpts) Execute(ctx context.Context) error {
 		return o.finish(nil)
 	}
 	if !o.yes {
-		ok, err := confirm(o.io, o.question(plan, enable))
+		ask := o.io
+		if o.jsonErr != nil { // a person answers: ask on stderr itself, not as a JSON line
+			s := *o.io
+			s.ErrOut = o.jsonErr
+			ask = &s
+		}
+		ok, err := confirm(ask, o.question(plan, enable))
 		if err != nil {
 			return err
 		}
 		if !ok {
 			o.out.Result = resultCancelled
-			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
+			err := errors.New("cancelled; nothing changed")
+			o.out.Stop = &rolloutStop{Kind: resultCancelled, Message: err.Error()}
+			return o.finish(&exitError{code: ExitError, err: err})
 		}
 	}
 	if err := o.optIn(ctx, c, enable); err != nil {
@@ -273,11 +299,11 @@ func (o *rolloutOpts) Execute(ctx context.Context) error {
 	switch {
 	case errors.As(err, &ie):
 		o.out.Result = resultInterrupted
-		o.out.Stop = &rolloutStop{Kind: "interrupted", Message: ie.Error(), Draining: ie.Draining, Raised: ie.Raised}
+		o.out.Stop = &rolloutStop{Kind: "interrupted", Message: ie.Error(), Advice: rolloutAdvice(err), Draining: ie.Draining, Raised: ie.Raised}
 		return o.finish(&exitError{code: ExitInterrupted, err: err})
 	case errors.As(err, &se):
 		o.out.Result = resultStopped
-		o.out.Stop = &rolloutStop{Kind: string(se.Kind), Message: se.Error(), Draining: se.Draining, Raised: se.Raised}
+		o.out.Stop = &rolloutStop{Kind: string(se.Kind), Message: se.Error(), Advice: rolloutAdvice(err), Draining: se.Draining, Raised: se.Raised}
 		return o.finish(err)
 	case err != nil:
 		return err
@@ -485,49 +511,22 @@ func (o *rolloutOpts) wouldCall(call string) {
 
 func (o *rolloutOpts) step(e rollout.Event) {
 	if o.structured() {
-		enc := json.NewEncoder(o.io.ErrOut) // one line per step
-		enc.SetEscapeHTML(false)
-		_ = enc.Encode(e)
+		o.jsonLine(e)
 		return
 	}
-	switch e.Step {
-	case rollout.StepPlan, rollout.StepStopped, rollout.StepInterrupted, rollout.StepDone:
-		return // the plan's table, the summary and the error line say it
-	}
-	if e.Step == rollout.StepBatch && e.Batch-1 > o.batchesDone {
-		o.batchesDone, o.doneAt = e.Batch-1, e.Elapsed
-	}
-	prefix := fmt.Sprintf("[%s]", e.Elapsed.Round(time.Second))
-	if e.Batches > 0 && e.Batch > 0 {
-		prefix = fmt.Sprintf("[%s batch %d/%d%s]", e.Elapsed.Round(time.Second), e.Batch, e.Batches, estimate(e, o.batchesDone, o.doneAt))
-	}
-	subject := ""
-	if len(e.Instances) > 0 && len(e.Instances) <= 3 {
-		subject = " " + strings.Join(e.Instances, " ")
-	} else if len(e.Instances) > 3 {
-		subject = fmt.Sprintf(" %s .. %s (%d)", e.Instances[0], e.Instances[len(e.Instances)-1], len(e.Instances))
-	}
-	o.io.Infof("%s %s%s: %s", prefix, e.Step, subject, e.Message)
-}
-
-// estimate is the time left at the pace of the batches done so far (the
-// last of them ended doneAt into the rollout).
-func estimate(e rollout.Event, done int, doneAt time.Duration) string {
-	if done == 0 {
-		return ""
-	}
-	left := doneAt/time.Duration(done)*time.Duration(e.Batches-done) - (e.Elapsed - doneAt)
-	return fmt.Sprintf(", about %s left", max(left, 0).Round(time.Minute))
+	o.view.event(e)
 }
 
 // finish prints the summary (a JSON object, or a table of what was
 // replaced and skipped) and turns the result into the exit code.
 func (o *rolloutOpts) finish(err error) error {
 	if o.structured() {
+		o.printed = true
 		if werr := o.writeData(o.out); werr != nil && err == nil {
 			return werr
 		}
 	} else if o.out.Result != resultDryRun {
+		o.view.close()
 		if len(o.out.Replaced) > 0 {
 			t := newTable(o.io, "OLD", "NEW", "TRUNK ENI", "GROUP")
 			for _, r := range o.out.Replaced {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"sort"
@@ -287,4 +288,83 @@ func TestRolloutTableListsEachReplacementWithItsTrunkAndALiveView(t *testing.T) 
 		}
 	}
 	w.noViolations(t)
+}
+
+// jsonLines decodes every stderr line as a JSON object, failing on any other.
+func jsonLines(t *testing.T, errOut string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("stderr line is not JSON: %q\nstderr:\n%s", line, errOut)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestRolloutStoppedUnderJSONPrintsTheObjectAndEndsStderrWithAJSONError(t *testing.T) {
+	w := newRolloutWorld()
+	stale := w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 3})
+	w.sim.AddService("web", 6, 100, 200)
+	w.sim.SetLaunchRole("web", "otherRole")
+	w.watch(t, 1, stale)
+	code, out, errOut := w.run(context.Background(), "rollout", "--cluster", "prod", "--max-unavailable", "1", "--yes", "-o", "json")
+	if code != ExitError {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+	}
+	var got struct {
+		Result string `json:"result"`
+		Stop   struct {
+			Kind, Message, Advice string
+			Raised                map[string]int
+		} `json:"stop"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if got.Result != "stopped" || got.Stop.Kind != "replacement-without-trunk" || got.Stop.Raised["web"] != 1 ||
+		!strings.Contains(got.Stop.Advice, "trunkctl status --cluster prod") {
+		t.Fatalf("stdout %+v, want result stopped with the kind, the raise and the advice", got)
+	}
+	lines := jsonLines(t, errOut)
+	last := lines[len(lines)-1]
+	if !strings.Contains(fmt.Sprint(last["error"]), "rollout stopped (replacement-without-trunk)") ||
+		!strings.Contains(fmt.Sprint(last["advice"]), "trunkctl status --cluster prod") || last["exitCode"] != float64(1) {
+		t.Fatalf("last stderr line %v, want the error, its advice and exit code 1", last)
+	}
+	if lines[len(lines)-2]["step"] != "stopped" {
+		t.Fatalf("stderr line before the error %v, want the stopped step", lines[len(lines)-2])
+	}
+	w.noViolations(t)
+}
+
+func TestRolloutUsageErrorUnderJSONIsJSONToo(t *testing.T) {
+	w := newRolloutWorld()
+	code, out, errOut := w.run(context.Background(), "rollout", "--cluster", "prod", "--standalone", "never", "--yes", "-o", "json")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
+	}
+	var got struct {
+		Cluster, Result string
+		Stop            struct{ Kind, Message string }
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Result != "error" || got.Stop.Kind != "usage" || got.Cluster != "prod" {
+		t.Fatalf("stdout %q (%v), want the object with result error, stop kind usage", out, err)
+	}
+	lines := jsonLines(t, errOut)
+	if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["error"]), "--standalone must be wait, stop or fail") || lines[0]["exitCode"] != float64(2) {
+		t.Fatalf("stderr %v, want one JSON error line with exit code 2", lines)
+	}
+}
+
+func TestRolloutWarningsUnderJSONAreJSONLines(t *testing.T) {
+	var buf strings.Builder
+	wr := &jsonLineWriter{w: &buf}
+	fmt.Fprintf(wr, "warning: role %s", "x")
+	fmt.Fprint(wr, " unreadable\nnote\n")
+	if got := buf.String(); got != "{\"warning\":\"role x unreadable\"}\n{\"message\":\"note\"}\n" {
+		t.Fatalf("got %q", got)
+	}
 }

@@ -50,7 +50,7 @@ func rolloutAdvice(err error) string {
 	}
 	for _, g := range sortedKeysOf(raisedSet(raised)) {
 		n := raised[g]
-		next += fmt.Sprintf("; group %s runs %d more instance(s) than before: the next run terminates them through the group with a decrement only if it raised them itself, so lower it by hand (aws autoscaling set-desired-capacity --auto-scaling-group-name %s) once nothing runs on them if you stop here", g, n, g)
+		next += fmt.Sprintf("; group %s runs %d more instance(s) than before (its tag %s says so): the next run takes them back by terminating with a decrement; if you stop here, lower it by hand (aws autoscaling set-desired-capacity --auto-scaling-group-name %s) once nothing runs on the extra instances, and delete the tag", g, n, rollout.RaisedTagKey, g)
 	}
 	return next
 }

@@ -265,6 +265,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       versionText(),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unknown command %q for %q%s", args[0], cmd.CommandPath(), didYouMean(cmd.SuggestionsFor(args[0])))
@@ -309,6 +310,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
 		newRolloutCmd(envOf),
+		newVersionCmd(envOf),
 	)
 	return root, st
 }
@@ -352,6 +354,11 @@ func Run(ctx context.Context, args []string, deps Deps) ExitCode {
 	cmd, err := root.ExecuteContextC(ctx)
 	st.stopTimeout()
 	if code, line, ok := interrupted(ctx); ok {
+		if err != nil && silent(err) {
+			// The command reported the interrupt itself (rollout's JSON
+			// lines): stderr stays machine-readable.
+			return code
+		}
 		var ee *exitError
 		if errors.As(err, &ee) && ee.code == ExitInterrupted && ee.err != nil {
 			// The command said what the interrupt left behind (rollout).

@@ -15,9 +15,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
+	"github.com/trunkctl/trunkctl/internal/buildinfo"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/hostsetup"
 	"github.com/trunkctl/trunkctl/internal/pkgverify"
@@ -28,6 +30,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer, start time.Time) int {
+	if slices.Contains(args, "--version") || slices.Contains(args, "-version") {
+		fmt.Fprint(stdout, "hostbootstrap version "+buildinfo.Read().Text())
+		return hostsetup.ExitOK
+	}
 	opts, err := hostsetup.ParseFlags(args, stderr)
 	if errors.Is(err, hostsetup.ErrHelp) {
 		return hostsetup.ExitOK

@@ -135,7 +135,9 @@ func (e *Engine) Plan(ctx context.Context, o Options, judged []doctor.InstanceRe
 	}
 	groups := map[string]Group{}
 	for n, s := range states {
-		groups[n] = s.Group
+		g := s.Group
+		g.Raised, g.RaisedFrom = s.raisedBy(o.Cluster)
+		groups[n] = g
 	}
 	return newPlan(o.Cluster, e.Catalog, judged, groupOf, groups, o.MaxUnavailable, o.Method), nil
 }
@@ -155,9 +157,13 @@ type run struct {
 	owner map[string]string
 	// draining: EC2 instances this run set (or found) DRAINING and has not terminated.
 	draining map[string]bool
-	// raised: per group, desired capacity raised and not yet decremented.
-	raised map[string]int
-	items  map[string]Item
+	// raised: per group, desired capacity raised and not yet decremented;
+	// from: the desired capacity before the first raise.
+	raised, from map[string]int
+	items        map[string]Item
+	// refreshes say what became of instance refreshes a stop or an
+	// interrupt ended early.
+	refreshes []string
 }
 
 // Run carries out a plan. It returns the result so far with a *StopError
@@ -165,7 +171,7 @@ type run struct {
 func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	o = o.withDefaults()
 	r := &run{e: e, o: o, plan: p, start: e.Clock.Now(), seen: map[string]bool{}, owner: map[string]string{},
-		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{},
+		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{}, from: map[string]int{},
 		res: &Result{Cluster: p.Cluster, Replaced: []Replacement{}, Skipped: p.Skipped(), SlotsBefore: p.SlotsBefore, SlotsAfter: p.SlotsBefore}}
 	if r.res.Skipped == nil {
 		r.res.Skipped = []Item{}
@@ -178,9 +184,12 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 			r.draining[it.EC2InstanceID] = true
 		}
 	}
-	for _, g := range p.Groups {
+	for name, g := range p.Groups {
 		for _, id := range g.Instances {
 			r.seen[id] = true
+		}
+		if g.Raised > 0 {
+			r.raised[name], r.from[name] = g.Raised, g.RaisedFrom
 		}
 	}
 	r.emit(Event{Step: StepPlan, Batches: len(p.Batches), Message: fmt.Sprintf("%d trunked, %d to replace in %d batch(es) of at most %d, %d skipped; %d group(s) by instance refresh",
@@ -215,6 +224,11 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 }
 
 func (r *run) all(ctx context.Context) error {
+	if r.o.Method == MethodRefresh {
+		if err := r.noRefreshRunning(ctx); err != nil {
+			return err
+		}
+	}
 	for _, name := range r.plan.Refresh {
 		if err := r.refresh(ctx, r.plan.Groups[name]); err != nil {
 			return err
@@ -227,6 +241,11 @@ func (r *run) all(ctx context.Context) error {
 		}
 	}
 	r.batch = 0
+	for _, name := range sortedKeys(r.raised) {
+		if n := r.raised[name]; n > 0 {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d and no instance of it is left to take that back with (its tag %s says so); lower it by hand once nothing runs on the extra instances", name, n, RaisedTagKey)})
+		}
+	}
 	return nil
 }
 
@@ -250,13 +269,17 @@ func (r *run) wrap(ctx context.Context, err error) error {
 	var stop *StopError
 	if errors.As(err, &stop) {
 		stop.Cluster, stop.Draining, stop.DrainingIDs, stop.Raised = r.o.Cluster, left, leftIDs, raised
+		stop.Refreshes = r.refreshes
 		r.emit(Event{Step: StepStopped, Batch: stop.Batch, Batches: len(r.plan.Batches), Group: stop.Group, Instances: stop.Instances, Message: stop.Error()})
 		return stop
 	}
 	if ctx.Err() != nil {
-		ie := &InterruptedError{Cluster: r.o.Cluster, Batch: r.batch, Draining: left, DrainingIDs: leftIDs, Raised: raised, Err: ctx.Err()}
+		ie := &InterruptedError{Cluster: r.o.Cluster, Batch: r.batch, Draining: left, DrainingIDs: leftIDs, Raised: raised, Refreshes: r.refreshes, Err: ctx.Err()}
 		r.emit(Event{Step: StepInterrupted, Batch: r.batch, Batches: len(r.plan.Batches), Instances: left, Message: ie.Error()})
 		return ie
+	}
+	if len(r.refreshes) > 0 {
+		return fmt.Errorf("%w; %s", err, strings.Join(r.refreshes, "; "))
 	}
 	return err
 }
@@ -290,23 +313,40 @@ func (r *run) dryRun() {
 		would(0, name, g.Instances, "autoscaling StartInstanceRefresh %s (MinHealthyPercentage 100, MaxHealthyPercentage %d, SkipMatching false) replacing %d instance(s)",
 			name, 100+refreshStep(r.plan.MaxUnavailable, len(g.Instances)), len(g.Instances))
 	}
-	desired := map[string]int{}
+	desired, raised, from := map[string]int{}, map[string]int{}, map[string]int{}
 	for n, g := range r.plan.Groups {
-		desired[n] = g.Desired
+		desired[n], raised[n], from[n] = g.Desired, g.Raised, g.RaisedFrom
+	}
+	tagOf := func(name string) string {
+		return raisedTag{Raised: raised[name], From: from[name], Cluster: r.o.Cluster}.String()
 	}
 	for k, ids := range r.plan.Batches {
 		byGroup := r.byGroup(ids)
 		for _, name := range sortedKeys(byGroup) {
 			g, members := r.plan.Groups[name], byGroup[name]
-			launch := min(len(members), max(0, g.Max-desired[name]))
+			launch := min(max(0, len(members)-raised[name]), max(0, g.Max-desired[name]))
 			if r.draining[members[0]] {
 				launch = 0
 			}
 			if launch > 0 {
-				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d, then wait for %d instance(s) ACTIVE with a trunk", name, desired[name], desired[name]+launch, launch)
+				if raised[name] == 0 {
+					from[name] = desired[name]
+				}
+				raised[name] += launch
+				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
+					name, desired[name], desired[name]+launch, RaisedTagKey, tagOf(name), launch)
 			}
 			would(k+1, name, members, "ecs UpdateContainerInstancesState DRAINING, wait for service tasks to move (at most %s); standalone tasks: %s", r.o.DrainTimeout, r.o.Standalone)
-			would(k+1, name, members, "autoscaling SetInstanceProtection false where protected; TerminateInstanceInAutoScalingGroup: %d with decrement, %d without (the group replaces them)", launch, len(members)-launch)
+			dec := min(len(members), raised[name])
+			raised[name] -= dec
+			tag := fmt.Sprintf("; CreateOrUpdateTags %s=%q", RaisedTagKey, tagOf(name))
+			switch {
+			case dec == 0:
+				tag = ""
+			case raised[name] == 0:
+				tag = "; DeleteTags " + RaisedTagKey
+			}
+			would(k+1, name, members, "autoscaling SetInstanceProtection false where protected; TerminateInstanceInAutoScalingGroup: %d with decrement, %d without (the group replaces them)%s", dec, len(members)-dec, tag)
 		}
 	}
 }
@@ -368,12 +408,23 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 	for _, name := range names {
 		g := states[name]
 		if resumed {
-			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s keeps its desired capacity %d: the group replaces the instances an earlier run left DRAINING (if that run raised it, lower it by hand)", name, g.Desired)})
+			msg := fmt.Sprintf("group %s: desired capacity %d, not raised by an earlier run: the group replaces the instances left DRAINING", name, g.Desired)
+			if k := min(r.raised[name], len(byGroup[name])); k > 0 {
+				msg = fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the instances left DRAINING are terminated with a decrement, %d replaced by the group", name, r.raised[name], RaisedTagKey, k, len(byGroup[name])-k)
+			}
+			r.emit(Event{Step: StepNote, Group: name, Message: msg})
 			continue
 		}
-		n := min(len(byGroup[name]), max(0, g.Max-g.Desired))
-		if n < len(byGroup[name]) {
-			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, len(byGroup[name])-n)})
+		// Instances an earlier run launched and did not take back (its
+		// tag) already stand in for as many of the batch: launch only the rest.
+		carried := min(r.raised[name], len(byGroup[name]))
+		need := len(byGroup[name]) - carried
+		n := min(need, max(0, g.Max-g.Desired))
+		if carried > 0 {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the batch are terminated with a decrement against it, without launching for them", name, r.raised[name], RaisedTagKey, carried)})
+		}
+		if n < need {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, need-n)})
 		}
 		if n == 0 {
 			continue
@@ -383,8 +434,14 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			return fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
 		}
 		launched[name] = n
+		if r.raised[name] == 0 {
+			r.from[name] = g.Desired
+		}
 		r.raised[name] += n
 		r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
+		if err := r.saveRaised(ctx, name); err != nil {
+			return err
+		}
 	}
 	newOf := map[string][]newInstance{}
 	if len(launched) > 0 {
@@ -403,12 +460,13 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 	if err := r.waitDrained(ctx, ids, standalone, services); err != nil {
 		return err
 	}
-	if err := r.terminate(ctx, byGroup, launched); err != nil {
+	decremented, err := r.terminate(ctx, byGroup)
+	if err != nil {
 		return err
 	}
 	rest := map[string]int{}
 	for _, name := range names {
-		if n := len(byGroup[name]) - launched[name]; n > 0 {
+		if n := len(byGroup[name]) - decremented[name]; n > 0 {
 			rest[name] = n
 		}
 	}
@@ -425,11 +483,26 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 		return err
 	}
 	for _, name := range names {
+		// newOf holds this batch's launches first, then the group's own
+		// replacements of the instances terminated without a decrement; an
+		// instance decremented against an earlier run's raise was replaced
+		// by that run's launch, which this run cannot tell apart.
+		news := newOf[name]
 		for i, old := range byGroup[name] {
-			n := newOf[name][i]
+			var n newInstance
+			switch {
+			case i < launched[name]:
+				n = news[i]
+			case i >= decremented[name]:
+				n = news[launched[name]+i-decremented[name]]
+			}
 			rep := Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: name}
 			r.res.Replaced = append(r.res.Replaced, rep)
-			r.emit(Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)})
+			ev := Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)}
+			if n.ec2ID == "" {
+				ev.Instances, ev.Message = []string{old}, old+" -> an instance an earlier run launched"
+			}
+			r.emit(ev)
 		}
 	}
 	return nil
@@ -722,9 +795,11 @@ func (r *run) waitSettled(ctx context.Context, services []string) error {
 }
 
 // terminate lifts scale-in protection where set and terminates the batch
-// through its groups: launched[group] of them decrementing the desired
-// capacity raised for them, the rest without, so the group replaces them.
-func (r *run) terminate(ctx context.Context, byGroup map[string][]string, launched map[string]int) error {
+// through its groups: as many as the group's desired capacity is raised
+// (by this run or, per its tag, an earlier one) decrementing it, the rest
+// without, so the group replaces them. It returns how many it decremented
+// per group and keeps the groups' tags in step.
+func (r *run) terminate(ctx context.Context, byGroup map[string][]string) (map[string]int, error) {
 	names := sortedKeys(byGroup)
 	// Never terminate an instance that still runs tasks: check once more.
 	var arns []string
@@ -735,17 +810,18 @@ func (r *run) terminate(ctx context.Context, byGroup map[string][]string, launch
 	}
 	cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, ci := range cis {
 		if n := ci.RunningTasks + ci.PendingTasks; n > 0 {
-			return r.stop(StopTasksLeft, "", []string{ci.EC2InstanceID}, fmt.Sprintf("%d task(s) still on it", n))
+			return nil, r.stop(StopTasksLeft, "", []string{ci.EC2InstanceID}, fmt.Sprintf("%d task(s) still on it", n))
 		}
 	}
 	states, err := r.e.describeGroups(ctx, names)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	decremented := map[string]int{}
 	for _, name := range names {
 		var protected []string
 		for _, id := range byGroup[name] {
@@ -756,19 +832,27 @@ func (r *run) terminate(ctx context.Context, byGroup map[string][]string, launch
 		for _, batch := range chunk(protected, maxASGInstanceIDs) {
 			if _, err := r.e.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
 				AutoScalingGroupName: aws.String(name), InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
-				return fmt.Errorf("lift scale-in protection of %s in %s: %w", strings.Join(batch, ", "), name, err)
+				return nil, fmt.Errorf("lift scale-in protection of %s in %s: %w", strings.Join(batch, ", "), name, err)
 			}
 			r.emit(Event{Step: StepUnprotect, Group: name, Instances: batch, Message: "scale-in protection lifted"})
 		}
+		budget := min(len(byGroup[name]), r.raised[name])
 		for i, id := range byGroup[name] {
-			decrement := i < launched[name]
+			decrement := i < budget
 			if _, err := r.e.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 				InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(decrement)}); err != nil {
-				return fmt.Errorf("terminate %s in %s: %w", id, name, err)
+				err = fmt.Errorf("terminate %s in %s: %w", id, name, err)
+				if decremented[name] > 0 {
+					if serr := r.saveRaised(ctx, name); serr != nil {
+						err = fmt.Errorf("%w; %w", err, serr)
+					}
+				}
+				return nil, err
 			}
 			delete(r.draining, id)
 			if decrement {
 				r.raised[name]--
+				decremented[name]++
 			}
 			how := "desired capacity decremented"
 			if !decrement {
@@ -776,8 +860,13 @@ func (r *run) terminate(ctx context.Context, byGroup map[string][]string, launch
 			}
 			r.emit(Event{Step: StepTerminate, Group: name, Instances: []string{id}, Message: "terminating: " + how})
 		}
+		if decremented[name] > 0 {
+			if err := r.saveRaised(ctx, name); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return nil
+	return decremented, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

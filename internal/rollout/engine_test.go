@@ -311,7 +311,38 @@ func TestAnInterruptedRolloutResumesFromTheDrainingBatch(t *testing.T) {
 		t.Fatalf("after resume %d trunked, %d draining", trunked, draining)
 	}
 	if len(w.steps(rollout.StepNote)) == 0 {
-		t.Fatal("the resume did not say that it keeps the group's desired capacity")
+		t.Fatal("the resume did not say how it takes back the earlier run's raise")
+	}
+	if d := w.sim.Desired("web"); d != 6 {
+		t.Fatalf("desired capacity of web %d after the resume, want 6 again (the interrupted run raised it by 3)", d)
+	}
+	if tags := w.sim.Tags("web"); len(tags) != 0 {
+		t.Fatalf("web still tagged %v after the resume, want the tag gone", tags)
+	}
+	w.noViolations(t)
+}
+
+func TestTheRaiseIsKeptOnTheGroupUntilItIsTakenBack(t *testing.T) {
+	w := newWorld(t)
+	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 4})
+	w.sim.EnableRole("ecsInstance")
+	o := w.opts("2")
+	p := w.plan(t, o)
+	var during []string
+	w.sim.OnCall = func(op string, _ int) {
+		if op == "ecs:UpdateContainerInstancesState" {
+			during = append(during, w.sim.Tags("web")[rollout.RaisedTagKey])
+		}
+	}
+	if _, err := w.engine.Run(context.Background(), p, o); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	want := "raised=2 from=4 cluster=" + w.sim.Cluster()
+	if len(during) != 2 || during[0] != want || during[1] != want {
+		t.Fatalf("tag %s while draining = %q, want %q in both batches", rollout.RaisedTagKey, during, want)
+	}
+	if tags := w.sim.Tags("web"); len(tags) != 0 || w.sim.Desired("web") != 4 {
+		t.Fatalf("after the rollout: tags %v, desired %d; want none and 4", tags, w.sim.Desired("web"))
 	}
 	w.noViolations(t)
 }
@@ -449,4 +480,87 @@ func TestAMixedGroupReplacesOnlyItsStaleInstancesEvenWithMethodRefresh(t *testin
 	if w.sim.Calls()["autoscaling:StartInstanceRefresh"] != 0 {
 		t.Fatal("an instance refresh would have replaced the trunked instances too")
 	}
+}
+
+func TestAnInterruptedInstanceRefreshIsCancelledSoTheResumeDoesNotRaceIt(t *testing.T) {
+	w := newWorld(t)
+	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 6})
+	w.sim.AddService("web", 12, 50, 200)
+	w.sim.EnableRole("ecsInstance")
+	o := w.opts("2")
+	o.Method = rollout.MethodRefresh
+	p := w.plan(t, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.sim.OnCall = func(op string, n int) {
+		if op == "autoscaling:DescribeInstanceRefreshes" && n == 40 { // mid-refresh
+			cancel()
+		}
+	}
+	_, err := w.engine.Run(ctx, p, o)
+	var ie *rollout.InterruptedError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want an interrupt", err)
+	}
+	w.sim.OnCall = nil
+	if n := w.sim.Calls()["autoscaling:CancelInstanceRefresh"]; n != 1 {
+		t.Fatalf("%d CancelInstanceRefresh calls after the interrupt, want 1: the refresh would go on replacing beside the next run", n)
+	}
+	if !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("the interrupt does not say the instance refresh was cancelled: %v", err)
+	}
+	// Run again at once: the cancel is still finishing the step in flight,
+	// so the run stops before it changes anything.
+	soon := w.plan(t, o)
+	writes := w.sim.Writes()
+	_, err = w.engine.Run(context.Background(), soon, o)
+	var stop *rollout.StopError
+	if !errors.As(err, &stop) || stop.Kind != rollout.StopRefresh || !strings.Contains(err.Error(), "Cancelling") || w.sim.Writes() != writes {
+		t.Fatalf("run during the cancel: %v (%d writes); want a stop naming the refresh still Cancelling, before any change", err, w.sim.Writes()-writes)
+	}
+	// Later, the same command: the group is part new now, so it is
+	// drained in batches, and nothing else replaces beside it.
+	w.sim.Advance(10 * time.Minute)
+	w.events = nil
+	again := w.plan(t, o)
+	if len(again.Refresh) != 0 || len(again.Batches) == 0 {
+		t.Fatalf("resume plan refresh %v batches %v, want batches", again.Refresh, again.Batches)
+	}
+	if _, err := w.engine.Run(context.Background(), again, o); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	w.sim.Advance(time.Minute)
+	if _, trunked, draining := w.sim.Counts(); draining != 0 || trunked != 6 {
+		t.Fatalf("after the resume %d trunked, %d draining; want 6 and 0", trunked, draining)
+	}
+	w.noViolations(t)
+}
+
+func TestARunAfterAStopWithARaisedGroupEndsAtTheGroupsFirstDesiredCapacity(t *testing.T) {
+	w := newWorld(t)
+	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstance", Count: 3})
+	w.sim.AddService("web", 3, 50, 200)
+	w.sim.SetLaunchRole("web", "otherRole") // not opted in: the first launch has no trunk
+	o := w.opts("1")
+	p := w.plan(t, o)
+	_, err := w.engine.Run(context.Background(), p, o)
+	var stop *rollout.StopError
+	if !errors.As(err, &stop) || stop.Kind != rollout.StopNoTrunk || stop.Raised["web"] != 1 || w.sim.Desired("web") != 4 {
+		t.Fatalf("err = %v, desired %d; want a no-trunk stop with web raised 3 -> 4", err, w.sim.Desired("web"))
+	}
+	// The operator fixes the launch template's role and runs the same command.
+	w.sim.SetLaunchRole("web", "ecsInstance")
+	w.sim.EnableRole("ecsInstance")
+	again := w.plan(t, o)
+	if again.Groups["web"].Raised != 1 || again.Count(rollout.ActionReplace) != 4 {
+		t.Fatalf("plan: group %+v, %d to replace; want the raise of 1 read back and 4 to replace (the launch without a trunk too)", again.Groups["web"], again.Count(rollout.ActionReplace))
+	}
+	res, err := w.engine.Run(context.Background(), again, o)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if len(res.Replaced) != 4 || w.sim.Desired("web") != 3 || len(w.sim.Tags("web")) != 0 {
+		t.Fatalf("replaced %d, desired %d, tags %v; want 4, back to 3, no tag", len(res.Replaced), w.sim.Desired("web"), w.sim.Tags("web"))
+	}
+	w.noViolations(t)
 }

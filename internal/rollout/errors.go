@@ -45,6 +45,9 @@ type StopError struct {
 	// Raised is, per group, how much this run raised the desired capacity
 	// and has not yet taken back by terminating with a decrement.
 	Raised map[string]int
+	// Refreshes say which instance refreshes the stop cancelled (or failed
+	// to) beyond what Seen says.
+	Refreshes []string
 }
 
 func (e *StopError) Error() string {
@@ -68,6 +71,9 @@ func (e *StopError) Error() string {
 	for _, g := range sortedKeys(e.Raised) {
 		fmt.Fprintf(&b, "; desired capacity of %s left %d above where it was", g, e.Raised[g])
 	}
+	for _, s := range e.Refreshes {
+		b.WriteString("; " + s)
+	}
 	return b.String()
 }
 
@@ -79,7 +85,9 @@ type InterruptedError struct {
 	Draining    []string
 	DrainingIDs []string
 	Raised      map[string]int
-	Err         error
+	// Refreshes say which instance refreshes the interrupt cancelled (or failed to).
+	Refreshes []string
+	Err       error
 }
 
 func (e *InterruptedError) Error() string {
@@ -92,6 +100,9 @@ func (e *InterruptedError) Error() string {
 	}
 	for _, g := range sortedKeys(e.Raised) {
 		s += fmt.Sprintf("; desired capacity of %s left %d above where it was", g, e.Raised[g])
+	}
+	for _, r := range e.Refreshes {
+		s += "; " + r
 	}
 	return s + ": " + e.Err.Error()
 }

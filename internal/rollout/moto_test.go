@@ -112,10 +112,30 @@ func (l lockedECS) DescribeContainerInstances(ctx context.Context, in *ecs.Descr
 	return l.ECSAPI.DescribeContainerInstances(ctx, in, optFns...)
 }
 
-// unprotectCounter counts SetInstanceProtection calls that went through.
+// unprotectCounter counts SetInstanceProtection calls that went through,
+// and CreateOrUpdateTags calls with the value the group reads back after.
 type unprotectCounter struct {
 	rollout.AutoScalingAPI
-	n int
+	n       int
+	tagged  int
+	lastTag string
+}
+
+func (u *unprotectCounter) CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error) {
+	out, err := u.AutoScalingAPI.CreateOrUpdateTags(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	u.tagged++
+	g, derr := u.AutoScalingAPI.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{aws.ToString(in.Tags[0].ResourceId)}})
+	if derr == nil && len(g.AutoScalingGroups) == 1 {
+		for _, tag := range g.AutoScalingGroups[0].Tags {
+			if aws.ToString(tag.Key) == rollout.RaisedTagKey {
+				u.lastTag = aws.ToString(tag.Value)
+			}
+		}
+	}
+	return out, err
 }
 
 func (u *unprotectCounter) SetInstanceProtection(ctx context.Context, in *autoscaling.SetInstanceProtectionInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetInstanceProtectionOutput, error) {
@@ -170,8 +190,8 @@ func (w motoWorld) agent(ctx context.Context, t *testing.T) {
 // the calls moto 5.2.1 implements: ECS ListContainerInstances,
 // DescribeContainerInstances, UpdateContainerInstancesState, ListTasks,
 // DescribeTasks, StopTask; Auto Scaling DescribeAutoScalingInstances,
-// DescribeAutoScalingGroups, SetDesiredCapacity, SetInstanceProtection,
-// TerminateInstanceInAutoScalingGroup. ECS DescribeServices (called only
+// DescribeAutoScalingGroups (with Tags), SetDesiredCapacity, SetInstanceProtection,
+// TerminateInstanceInAutoScalingGroup, CreateOrUpdateTags, DeleteTags. ECS DescribeServices (called only
 // when services ran on a batch) is covered by the simulator; moto has no
 // instance refreshes (StartInstanceRefresh, DescribeInstanceRefreshes and
 // CancelInstanceRefresh answer HTTP 500), which the second subtest pins.
@@ -222,6 +242,14 @@ func testRolloutOverMoto(t *testing.T, srv *moto.Server) {
 	}
 	if d := aws.ToInt32(g.AutoScalingGroups[0].DesiredCapacity); d != 2 {
 		t.Fatalf("desired capacity %d after the rollout, want 2 again", d)
+	}
+	for _, tag := range g.AutoScalingGroups[0].Tags {
+		if aws.ToString(tag.Key) == rollout.RaisedTagKey {
+			t.Fatalf("group still tagged %s=%s after the rollout, want it deleted", rollout.RaisedTagKey, aws.ToString(tag.Value))
+		}
+	}
+	if asg.tagged == 0 || asg.lastTag != "raised=1 from=2 cluster=prod" {
+		t.Fatalf("%d CreateOrUpdateTags calls, last value %q; want the raise tagged over the wire", asg.tagged, asg.lastTag)
 	}
 	for _, i := range g.AutoScalingGroups[0].Instances {
 		if slices.Contains(w.instances, aws.ToString(i.InstanceId)) {

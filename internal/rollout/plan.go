@@ -72,6 +72,11 @@ type Group struct {
 	Instances []string `json:"instances"`
 	// Refresh is true when the group is replaced by an instance refresh.
 	Refresh bool `json:"refresh,omitempty"`
+	// Raised is how far an earlier rollout of the cluster raised the
+	// desired capacity and did not take back (the group's RaisedTagKey tag).
+	Raised int `json:"raisedByEarlierRun,omitempty"`
+	// RaisedFrom is the desired capacity the earlier run raised it from.
+	RaisedFrom int `json:"raisedFromDesiredCapacity,omitempty"`
 }
 
 // Plan is what a rollout will do, decided from what AWS says now.

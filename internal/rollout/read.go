@@ -89,6 +89,8 @@ func (e *Engine) groupsOf(ctx context.Context, ids []string) (map[string]string,
 type groupState struct {
 	Group
 	members map[string]asgtypes.Instance
+	// tags are the group's tags by key.
+	tags map[string]string
 }
 
 // describeGroups describes the named groups; a name AWS does not know is an error.
@@ -105,7 +107,10 @@ func (e *Engine) describeGroups(ctx context.Context, names []string) (map[string
 				gs := groupState{Group: Group{
 					Name: aws.ToString(g.AutoScalingGroupName), Min: int(aws.ToInt32(g.MinSize)),
 					Max: int(aws.ToInt32(g.MaxSize)), Desired: int(aws.ToInt32(g.DesiredCapacity)),
-				}, members: map[string]asgtypes.Instance{}}
+				}, members: map[string]asgtypes.Instance{}, tags: map[string]string{}}
+				for _, t := range g.Tags {
+					gs.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
 				for _, i := range g.Instances {
 					id := aws.ToString(i.InstanceId)
 					gs.Instances = append(gs.Instances, id)

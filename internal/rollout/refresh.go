@@ -27,7 +27,7 @@ func refreshStep(maxUnavailable, groupSize int) int {
 // before it terminates, and watches it to the same end state as a drain:
 // every instance of the group new and ACTIVE with a trunk. The group's
 // capacity provider drains the instances it terminates (managed draining).
-func (r *run) refresh(ctx context.Context, g Group) error {
+func (r *run) refresh(ctx context.Context, g Group) (err error) {
 	if r.o.Standalone == StandaloneFail {
 		for _, id := range g.Instances {
 			tasks, err := r.e.tasksOn(ctx, r.o.Cluster, r.items[id].ContainerInstanceArn)
@@ -58,6 +58,23 @@ func (r *run) refresh(ctx context.Context, g Group) error {
 		return fmt.Errorf("start instance refresh of %s: %w", g.Name, err)
 	}
 	id := aws.ToString(out.InstanceRefreshId)
+	// A refresh left running would go on replacing beside whatever runs
+	// next (the next run drains the group's rest in batches): whatever ends
+	// the watch early cancels it, even when ctx has ended.
+	cancelled := false
+	defer func() {
+		if err == nil || cancelled {
+			return
+		}
+		cctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer stop()
+		if _, cerr := r.e.ASG.CancelInstanceRefresh(cctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)}); cerr != nil {
+			r.refreshes = append(r.refreshes, fmt.Sprintf("instance refresh %s of %s is still running: cancelling it failed: %v", id, g.Name, cerr))
+			return
+		}
+		r.refreshes = append(r.refreshes, fmt.Sprintf("instance refresh %s of %s cancelled", id, g.Name))
+		r.emit(Event{Step: StepRefreshState, Group: g.Name, Message: fmt.Sprintf("instance refresh %s cancelled: the next run drains what it left in batches", id)})
+	}()
 	r.emit(Event{Step: StepRefresh, Group: g.Name, Instances: g.Instances, Message: fmt.Sprintf("instance refresh %s started: %d instance(s), %d%% at a time", id, len(g.Instances), step)})
 	steps := (100 + step - 1) / step
 	deadline := r.e.Clock.Now().Add(time.Duration(steps) * (r.o.LaunchTimeout + r.o.DrainTimeout))
@@ -112,6 +129,7 @@ func (r *run) refresh(ctx context.Context, g Group) error {
 			case doctor.VerdictRegistering:
 			default:
 				_, cerr := r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
+				cancelled = true
 				seen := fmt.Sprintf("new container instance %s (%s) registered %s: %s; instance refresh %s cancelled", ci.ID(), ci.InstanceType, ci.Status, v.Message, id)
 				if cerr != nil {
 					seen = fmt.Sprintf("new container instance %s registered %s: %s; cancelling instance refresh %s failed: %v", ci.ID(), ci.Status, v.Message, id, cerr)
@@ -129,11 +147,13 @@ func (r *run) refresh(ctx context.Context, g Group) error {
 			asgtypes.InstanceRefreshStatusRollbackFailed, asgtypes.InstanceRefreshStatusRollbackSuccessful, asgtypes.InstanceRefreshStatusRollbackInProgress,
 			asgtypes.InstanceRefreshStatusBaking:
 			if ir.Status != asgtypes.InstanceRefreshStatusBaking {
+				cancelled = true // it has ended on its own
 				return r.stop(StopRefresh, g.Name, nil, fmt.Sprintf("instance refresh %s: %s: %s", id, status, aws.ToString(ir.StatusReason)))
 			}
 		}
 		if !r.e.Clock.Now().Before(deadline) {
 			_, _ = r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
+			cancelled = true
 			return r.stop(StopRefresh, g.Name, nil, fmt.Sprintf("instance refresh %s still %s after %s (%d of %d replaced with a trunk); cancelled", id, status, time.Duration(steps)*(r.o.LaunchTimeout+r.o.DrainTimeout), len(fresh), len(g.Instances)))
 		}
 		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
@@ -170,4 +190,27 @@ func (r *run) claimRefresh(g Group, fresh []newInstance) {
 		r.res.Replaced = append(r.res.Replaced, Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: g.Name})
 	}
 	r.emit(Event{Step: StepReplaced, Group: g.Name, Instances: ids, Message: fmt.Sprintf("instance refresh replaced %d instance(s) of %s: %s", len(ids), g.Name, strings.Join(ids, ", "))})
+}
+
+// noRefreshRunning stops the rollout, before it changes anything, when an
+// instance refresh of one of the plan's groups has not ended (an earlier
+// run's that an interrupt cancelled and is still finishing its step, or
+// one someone else started): replacing beside it would break
+// --max-unavailable and act on instances the plan did not choose.
+func (r *run) noRefreshRunning(ctx context.Context) error {
+	for _, name := range sortedKeys(r.plan.Groups) {
+		res, err := r.e.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe instance refreshes of %s: %w", name, err)
+		}
+		for _, ir := range res.InstanceRefreshes {
+			switch ir.Status {
+			case asgtypes.InstanceRefreshStatusPending, asgtypes.InstanceRefreshStatusInProgress, asgtypes.InstanceRefreshStatusCancelling,
+				asgtypes.InstanceRefreshStatusRollbackInProgress, asgtypes.InstanceRefreshStatusBaking:
+				return r.stop(StopRefresh, name, nil, fmt.Sprintf("instance refresh %s of %s is %s; run again once it has ended",
+					aws.ToString(ir.InstanceRefreshId), name, ir.Status))
+			}
+		}
+	}
+	return nil
 }

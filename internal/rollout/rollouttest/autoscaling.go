@@ -125,6 +125,10 @@ func (f *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autosca
 			ag.Instances = append(ag.Instances, asgtypes.Instance{InstanceId: aws.String(id), LifecycleState: asgtypes.LifecycleState(inst.State),
 				ProtectedFromScaleIn: aws.Bool(inst.Protected), InstanceType: aws.String(inst.Type), HealthStatus: aws.String("Healthy")})
 		}
+		for _, k := range sortedKeys(g.Tags) {
+			ag.Tags = append(ag.Tags, asgtypes.TagDescription{Key: aws.String(k), Value: aws.String(g.Tags[k]), ResourceId: aws.String(name),
+				ResourceType: aws.String("auto-scaling-group"), PropagateAtLaunch: aws.Bool(false)})
+		}
 		out.AutoScalingGroups = append(out.AutoScalingGroups, ag)
 	}
 	return out, nil
@@ -228,13 +232,18 @@ type refresh struct {
 	statusText string
 }
 
+// active: the refresh still launches, drains or terminates.
+func (r *refresh) active() bool {
+	return r.status == asgtypes.InstanceRefreshStatusInProgress || r.status == asgtypes.InstanceRefreshStatusCancelling
+}
+
 func (s *Sim) tickRefresh(r *refresh) {
-	if r.status != asgtypes.InstanceRefreshStatusInProgress {
+	if !r.active() {
 		return
 	}
 	g := s.groups[r.group]
 	defer func() {
-		if r.status == asgtypes.InstanceRefreshStatusInProgress {
+		if r.active() {
 			s.at(s.now.Add(s.cfg.RefreshTick), func() { s.tickRefresh(r) })
 		}
 	}()
@@ -264,6 +273,9 @@ func (s *Sim) tickRefresh(r *refresh) {
 		for _, id := range r.draining {
 			s.cis[s.instances[id].CI].Status = "DRAINING"
 		}
+	case r.status == asgtypes.InstanceRefreshStatusCancelling:
+		// The step in flight is done: the cancel completes.
+		r.status = asgtypes.InstanceRefreshStatusCancelled
 	case len(r.old) > 0:
 		for range min(r.step, len(r.old)) {
 			r.launched = append(r.launched, s.launch(g))
@@ -285,7 +297,7 @@ func (f *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.
 		return nil, validation("AutoScalingGroup name not found - %s", name)
 	}
 	for _, r := range s.refreshes {
-		if r.group == name && (r.status == asgtypes.InstanceRefreshStatusInProgress || r.status == asgtypes.InstanceRefreshStatusPending) {
+		if r.group == name && (r.active() || r.status == asgtypes.InstanceRefreshStatusPending) {
 			return nil, &smithy.GenericAPIError{Code: "InstanceRefreshInProgress", Message: "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh."}
 		}
 	}
@@ -313,7 +325,13 @@ func (f *AutoScaling) DescribeInstanceRefreshes(ctx context.Context, in *autosca
 	}
 	defer s.leave()
 	out := &autoscaling.DescribeInstanceRefreshesOutput{}
-	for _, id := range in.InstanceRefreshIds {
+	ids := in.InstanceRefreshIds
+	if len(ids) == 0 { // every refresh of the group, newest first
+		for _, id := range sortedKeys(s.refreshes) {
+			ids = append([]string{id}, ids...)
+		}
+	}
+	for _, id := range ids {
 		r := s.refreshes[id]
 		if r == nil || r.group != aws.ToString(in.AutoScalingGroupName) {
 			continue
@@ -337,12 +355,67 @@ func (f *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling
 	defer s.leave()
 	for _, r := range s.refreshes {
 		if r.group == aws.ToString(in.AutoScalingGroupName) && r.status == asgtypes.InstanceRefreshStatusInProgress {
-			r.status, r.statusText = asgtypes.InstanceRefreshStatusCancelled, "cancelled by request"
-			for _, id := range r.draining {
-				s.cis[s.instances[id].CI].Status = "ACTIVE"
+			// As WaitForTransitioningInstances (default true): the step in
+			// flight finishes, then the refresh is Cancelled.
+			r.status, r.statusText = asgtypes.InstanceRefreshStatusCancelling, "cancelled by request"
+			if len(r.launched) == 0 && len(r.draining) == 0 {
+				r.status = asgtypes.InstanceRefreshStatusCancelled
 			}
 			return &autoscaling.CancelInstanceRefreshOutput{InstanceRefreshId: aws.String(r.id)}, nil
 		}
 	}
 	return nil, &smithy.GenericAPIError{Code: "ActiveInstanceRefreshNotFound", Message: "No in progress or pending Instance Refresh found for Auto Scaling group " + aws.ToString(in.AutoScalingGroupName)}
+}
+
+// tagGroup is the group a tag is for, as Auto Scaling checks it.
+func (s *Sim) tagGroup(t asgtypes.Tag) (*Group, error) {
+	if aws.ToString(t.ResourceType) != "auto-scaling-group" {
+		return nil, validation("ResourceType must be auto-scaling-group, got %q", aws.ToString(t.ResourceType))
+	}
+	g := s.groups[aws.ToString(t.ResourceId)]
+	if g == nil {
+		return nil, validation("AutoScalingGroup name not found - %s", aws.ToString(t.ResourceId))
+	}
+	if aws.ToString(t.Key) == "" {
+		return nil, validation("tag key must not be empty")
+	}
+	return g, nil
+}
+
+func (f *AutoScaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error) {
+	s := f.s
+	if err := s.enter(ctx, "autoscaling:CreateOrUpdateTags"); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	for _, t := range in.Tags {
+		g, err := s.tagGroup(t)
+		if err != nil {
+			return nil, err
+		}
+		if aws.ToBool(t.PropagateAtLaunch) {
+			panic("rollouttest: tags that propagate to instances are not simulated")
+		}
+		if g.Tags == nil {
+			g.Tags = map[string]string{}
+		}
+		g.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return &autoscaling.CreateOrUpdateTagsOutput{}, nil
+}
+
+func (f *AutoScaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error) {
+	s := f.s
+	if err := s.enter(ctx, "autoscaling:DeleteTags"); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	for _, t := range in.Tags {
+		g, err := s.tagGroup(t)
+		if err != nil {
+			return nil, err
+		}
+		delete(g.Tags, aws.ToString(t.Key))
+	}
+	return &autoscaling.DeleteTagsOutput{}, nil
 }

@@ -130,6 +130,8 @@ type Group struct {
 	// provider's managed termination protection).
 	ProtectNew bool
 	Instances  []string
+	// Tags are the group's tags by key (none propagate to instances here).
+	Tags map[string]string
 }
 
 type timer struct {
@@ -600,7 +602,8 @@ func (s *Sim) TotalCalls() int {
 // writeOps are the calls that change the world.
 var writeOps = []string{"ecs:UpdateContainerInstancesState", "ecs:StopTask", "autoscaling:SetDesiredCapacity",
 	"autoscaling:SetInstanceProtection", "autoscaling:TerminateInstanceInAutoScalingGroup",
-	"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "ecs:PutAccountSetting"}
+	"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
+	"ecs:PutAccountSetting"}
 
 // Writes is the number of calls that change the world.
 func (s *Sim) Writes() int {
@@ -695,6 +698,17 @@ func (s *Sim) TaskStatus(arn string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tasks[arn].LastStatus
+}
+
+// Tags returns a copy of a group's tags.
+func (s *Sim) Tags(group string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range s.groups[group].Tags {
+		out[k] = v
+	}
+	return out
 }
 
 // Protected says whether an instance is protected from scale-in.
