@@ -63,6 +63,7 @@ func (c *Cluster) AddInstance(s InstanceSpec) string {
 		{Name: aws.String("ecs.ami-id"), Value: aws.String(s.AMI)},
 		{Name: aws.String("ecs.capability.task-eni")},
 		{Name: aws.String("ecs.capability.task-eni-trunking")},
+		{Name: aws.String("ecs.capability.branch-cni-plugin-version"), Value: aws.String("a21d3a41-")},
 	}
 	if s.Trunk {
 		attrs = append(attrs, ecstypes.Attribute{Name: aws.String("ecs.awsvpc-trunk-id"), Value: aws.String(TrunkID(s.N))})
