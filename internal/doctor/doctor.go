@@ -79,6 +79,9 @@ type Input struct {
 	// SubnetsErr, ImagesErr: those reads failed, so their checks were skipped.
 	SubnetsErr error
 	ImagesErr  error
+	// Signals: capacity providers, groups, launch templates, services'
+	// events, stopped tasks, CloudTrail (see signals.go).
+	Signals Signals
 }
 
 // Run runs every check and returns findings sorted by severity, check, subject.
