@@ -26,28 +26,10 @@ const (
 	RoadmapTrunkTags          = "https://github.com/aws/containers-roadmap/issues/2787"
 )
 
-// Signals is what the doctor read besides the cluster walk. Each part has
-// its error: a read that failed skips its check with a warning.
-type Signals struct {
-	Providers    map[string]inventory.CapacityProvider
-	ProvidersErr error
-	Groups       map[string]inventory.AutoScalingGroup
-	GroupsErr    error
-	// Templates by LaunchTemplateRef.Key.
-	Templates    map[string]inventory.LaunchTemplateVersion
-	TemplatesErr error
-	// GroupSubnets are the subnets the groups launch into.
-	GroupSubnets    map[string]inventory.Subnet
-	ServiceEvents   []inventory.ServiceEvent
-	ServiceEventErr error
-	StoppedTasks    []inventory.StoppedTask
-	StoppedErr      error
-	// OptInEvents were read only when some instance lacks a trunk
-	// (OptInRead says whether they were read at all).
-	OptInEvents []inventory.OptInEvent
-	OptInRead   bool
-	OptInErr    error
-}
+// Signals is what the doctor read besides the cluster walk (see
+// inventory.ReadSignals). A part that could not be read skips its check
+// with a warning.
+type Signals = inventory.SignalSet
 
 // checkNextInstance judges what the capacity providers' groups will launch:
 // their launch templates' DNS A record setting, instance types (with mixed

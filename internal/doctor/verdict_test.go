@@ -58,7 +58,11 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			facts(func(f *doctor.InstanceFacts) { f.CI.AgentVersion = "1.27.0" }),
 			inventory.VerdictAgentTooOld, false, doctor.RemedyFixHost, []string{"aws ecs update-container-agent --cluster prod --container-instance 0123456789abcdef0123456789abcdef"}, []string{"1.27.0"}, nil},
 		{"agent 1.28.1 on Bottlerocket needs 1.29.1",
-			facts(func(f *doctor.InstanceFacts) { f.CI.AgentVersion = "1.28.1"; f.Host.Bottlerocket = "aws-ecs-1"; f.AmazonLinux = aws.Bool(false) }),
+			facts(func(f *doctor.InstanceFacts) {
+				f.CI.AgentVersion = "1.28.1"
+				f.Host.Bottlerocket = "aws-ecs-1"
+				f.AmazonLinux = aws.Bool(false)
+			}),
 			doctor.VerdictAgentTooOldForOS, false, doctor.RemedyFixHost, []string{"1.29.1"}, []string{"1.28.1"}, nil},
 		{"an ECS Managed Instance with a trunk is healthy and managed",
 			facts(func(f *doctor.InstanceFacts) {
@@ -89,7 +93,9 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			}),
 			doctor.VerdictRegisteredBefore, false, doctor.RemedyReplace, []string{"i-0abc"}, []string{"i-0later"}, nil},
 		{"an opt-in before registration means a replacement will not help by itself",
-			facts(func(f *doctor.InstanceFacts) { f.OptIn = doctor.OptIn{At: registered.Add(-time.Hour), Event: "CloudTrail PutAccountSetting"} }),
+			facts(func(f *doctor.InstanceFacts) {
+				f.OptIn = doctor.OptIn{At: registered.Add(-time.Hour), Event: "CloudTrail PutAccountSetting"}
+			}),
 			doctor.VerdictNoTrunkAfterOptIn, false, doctor.RemedyNotApplicable, []string{"AWSServiceRoleForECS", "subnet-0a"}, []string{"after the opt-in"}, nil},
 		{"without evidence it says what is known and does not claim the opt-in time",
 			facts(nil),
@@ -111,7 +117,10 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			}),
 			inventory.VerdictUnsupportedType, false, doctor.RemedyFixLaunch, []string{"trunkctl capacity --family t3"}, []string{"t3.large"}, nil},
 		{"resource-name DNS A records on is fixed in the launch template",
-			facts(func(f *doctor.InstanceFacts) { f.Instance.ResourceNameDNSARecord = aws.Bool(true); f.LaunchTemplate = "lt-0abc" }),
+			facts(func(f *doctor.InstanceFacts) {
+				f.Instance.ResourceNameDNSARecord = aws.Bool(true)
+				f.LaunchTemplate = "lt-0abc"
+			}),
 			doctor.VerdictDNSARecord, false, doctor.RemedyFixLaunch, []string{"EnableResourceNameDnsARecord=false in launch template lt-0abc"}, []string{"i-0abc"}, nil},
 		{"a shared subnet is fixed by launching elsewhere",
 			facts(func(f *doctor.InstanceFacts) { f.SubnetOwner = "999999999999" }),

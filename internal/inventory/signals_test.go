@@ -163,3 +163,60 @@ func TestOptInEventsKeepOnlyTrunkingChangesOldestFirst(t *testing.T) {
 		t.Fatalf("first events = %+v %+v", got[0], got[1])
 	}
 }
+
+func TestReadSignalsReadsCloudTrailOnlyWhenAskedAndFollowsProvidersToTemplates(t *testing.T) {
+	c := inventorytest.New()
+	c.AddInstance(inventorytest.InstanceSpec{N: 1, Trunk: true})
+	c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 1, AWSVPC: true, Service: "web"})
+	c.AddCapacityProvider("asg-cp", "prod-asg")
+	c.AddCapacityProvider("mi-cp", "")
+	c.AddAutoScalingGroup(inventorytest.ASGSpec{Name: "prod-asg", Template: "lt-0a", Subnets: []string{"subnet-0a"}, Instances: []int{1}})
+	c.AddLaunchTemplate("lt-0a", "prod", inventorytest.TemplateVersion{InstanceType: "c5.large", Default: true})
+	c.AddStoppedTask(2, 1, "web", "Essential container in task exited", inventorytest.Epoch())
+	now := inventorytest.Epoch().Add(2 * time.Hour)
+	c.AddServiceEvent("web", now.Add(-time.Minute), c.ENIPlacementFailure("web", 1))
+	q := inventory.SignalQuery{Cluster: "prod", Providers: []string{"asg-cp", "mi-cp", "FARGATE"}, Now: now}
+	for _, optIn := range []bool{false, true} {
+		c.ResetCalls()
+		q.OptIn = optIn
+		got, err := signalsOf(c).ReadSignals(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, err := range map[string]error{"providers": got.ProvidersErr, "groups": got.GroupsErr, "templates": got.TemplatesErr, "subnets": got.GroupSubnetsErr, "events": got.ServiceEventErr, "stopped": got.StoppedErr, "optin": got.OptInErr} {
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		if len(got.Providers) != 2 || len(got.Groups) != 1 || len(got.Templates) != 1 || len(got.GroupSubnets) != 1 || len(got.ServiceEvents) != 1 || len(got.StoppedTasks) != 1 {
+			t.Fatalf("set = %+v", got)
+		}
+		if n := c.Calls()["cloudtrail:LookupEvents"]; (n > 0) != optIn || got.OptInRead != optIn {
+			t.Fatalf("OptIn=%v: %d LookupEvents calls, OptInRead=%v", optIn, n, got.OptInRead)
+		}
+		// One call each: providers, groups, template, subnets, ListServices,
+		// DescribeServices, stopped ListTasks and DescribeTasks (+2 lookups).
+		want := 8
+		if optIn {
+			want += 2
+		}
+		if n := c.TotalCalls(); n != want {
+			t.Fatalf("OptIn=%v: %d calls (%s), want %d", optIn, n, c.SortedOps(), want)
+		}
+	}
+}
+
+func TestReadSignalsKeepsWhatItCouldReadWhenOnePartFails(t *testing.T) {
+	c := inventorytest.New()
+	c.AddInstance(inventorytest.InstanceSpec{N: 1, Trunk: true})
+	c.AddCapacityProvider("asg-cp", "prod-asg")
+	c.Fail["autoscaling:DescribeAutoScalingGroups"] = inventorytest.APIError("AccessDenied", "not authorized")
+	c.Fail["cloudtrail:LookupEvents"] = inventorytest.APIError("AccessDeniedException", "not authorized")
+	got, err := signalsOf(c).ReadSignals(context.Background(), inventory.SignalQuery{Cluster: "prod", Providers: []string{"asg-cp"}, Now: inventorytest.Epoch(), OptIn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GroupsErr == nil || got.OptInErr == nil || got.ProvidersErr != nil || got.StoppedErr != nil || len(got.Providers) != 1 {
+		t.Fatalf("set = %+v", got)
+	}
+}
