@@ -1,4 +1,4 @@
-// Command bench runs `trunkctl instances` and `trunkctl enis` against a
+// Command bench runs `trunkctl instances`, `trunkctl doctor` and `trunkctl enis` against a
 // simulated cluster (fakes with a fixed latency per call) and prints the API
 // calls made against the minimum the API maxima allow, and the wall time,
 // once per scenario: all tasks in services, and some standalone.
@@ -45,6 +45,9 @@ func main() {
 		minInstances += ceil(*instances, inventory.MaxEC2IDs) + 4
 	}
 	minEnis := ecsMin + ceil(*instances+*tasks, inventory.MaxEC2IDs)
+	// doctor reads what instances reads, plus the service-linked role
+	// (GetRole) and the instances' subnets (DescribeSubnets).
+	minDoctor := minInstances + 2
 	fmt.Printf("simulated cluster: %d container instances, %d awsvpc tasks in %d services (some standalone, per scenario), %s per call, at most %d calls in flight\n",
 		*instances, *tasks, *services, *latency, *concurrency)
 	fmt.Printf("minimum = the unfiltered walk's: 2 x ceil(instances/100) + 2 x ceil(tasks/100) = %d; instances adds ceil(instances/200) + 4 role reads = %d; enis adds ceil((instances+tasks)/200) ENI describes = %d\n",
@@ -63,7 +66,7 @@ func main() {
 		for _, b := range []struct {
 			name    string
 			minimum int
-		}{{"instances", minInstances}, {"enis", minEnis}} {
+		}{{"instances", minInstances}, {"doctor", minDoctor}, {"enis", minEnis}} {
 			calls, wall, ok := run(c, b.name, *concurrency, *noRoles)
 			failed = failed || !ok
 			ratio := float64(calls.total) / float64(b.minimum)

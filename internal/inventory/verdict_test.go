@@ -21,8 +21,9 @@ func TestJudgeGivesOneVerdictPerSituation(t *testing.T) {
 		{"an instance with a trunk is ok", with(func(c *inventory.ContainerInstance) { c.TrunkENI = "eni-1" }), inventory.VerdictOK, true},
 		{"an active supported instance without a trunk must be replaced", base, inventory.VerdictNoTrunk, false},
 		{"an unsupported type is said so before the missing trunk", with(func(c *inventory.ContainerInstance) { c.InstanceType = "c5n.large" }), inventory.VerdictUnsupportedType, false},
-		{"a type the table lacks is unknown", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge" }), inventory.VerdictUnknownType, false},
-		{"a trunk on an unknown type is still ok", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge"; c.TrunkENI = "eni-1" }), inventory.VerdictOK, true},
+		{"a type neither source knows is unknown", with(func(c *inventory.ContainerInstance) { c.InstanceType = "zz9.huge" }), inventory.VerdictUnknownType, false},
+		{"a newer trunk-capable type without a trunk is judged like a supported one", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge" }), inventory.VerdictNoTrunk, false},
+		{"a trunk on a type with an unpublished limit is ok", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge"; c.TrunkENI = "eni-1" }), inventory.VerdictOK, true},
 		{"an agent older than 1.28.1 is too old", with(func(c *inventory.ContainerInstance) { c.AgentVersion = "1.28.0" }), inventory.VerdictAgentTooOld, false},
 		{"agent 1.28.1 is new enough here", with(func(c *inventory.ContainerInstance) { c.AgentVersion = "1.28.1"; c.TrunkENI = "eni-1" }), inventory.VerdictOK, true},
 		{"a failed registration carries the reason", with(func(c *inventory.ContainerInstance) {
