@@ -43,6 +43,9 @@ type Finding struct {
 	Subject  string   `json:"subject"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix,omitempty"`
+	// Verdict is the instance verdict an "instance" finding reports, with
+	// its evidence and remedy (for trunkctl rollout).
+	Verdict *InstanceVerdict `json:"verdict,omitempty"`
 }
 
 // Role is what is known of one instance role's setting.
@@ -90,8 +93,13 @@ func Run(in Input) []Finding {
 	add := func(f Finding) { fs = append(fs, f) }
 	checkServiceLinkedRole(in, add)
 	checkRoles(in, add)
-	checkInstances(in, add)
-	checkTasks(in, add)
+	checkInstances(in, Verdicts(in), add)
+	checkProvisioning(in, add)
+	checkNextInstance(in, add)
+	checkServiceEvents(in, add)
+	checkStoppedTasks(in, add)
+	checkOptInRecord(in, add)
+	checkTrunkENILimits(in, add)
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if rank(a.Severity) != rank(b.Severity) {
@@ -128,44 +136,42 @@ func checkServiceLinkedRole(in Input, add func(Finding)) {
 	const name = "AWSServiceRoleForECS"
 	switch {
 	case in.ServiceLinkedRole == nil:
-		add(Finding{CheckServiceLinked, Warning, name, fmt.Sprintf("could not check that the ECS service-linked role exists: %v", in.ServiceLinkedErr),
-			"allow iam:GetRole on it, or check: aws iam get-role --role-name " + name})
+		add(Finding{Check: CheckServiceLinked, Severity: Warning, Subject: name, Message: fmt.Sprintf("could not check that the ECS service-linked role exists: %v", in.ServiceLinkedErr), Fix: "allow iam:GetRole on it, or check: aws iam get-role --role-name " + name})
 	case !*in.ServiceLinkedRole:
-		add(Finding{CheckServiceLinked, Error, name, "the ECS service-linked role does not exist; ECS cannot create trunk ENIs without it",
-			"aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"})
+		add(Finding{Check: CheckServiceLinked, Severity: Error, Subject: name, Message: "the ECS service-linked role does not exist; ECS cannot create trunk ENIs without it", Fix: "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"})
 	}
 }
 
 func checkRoles(in Input, add func(Finding)) {
 	if in.RolesErr != nil {
-		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "could not find the instance roles behind the cluster: " + in.RolesErr.Error(),
-			"allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
+		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Cluster, Message: "could not find the instance roles behind the cluster: " + in.RolesErr.Error(), Fix: "allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
 		return
 	}
 	if len(in.Roles) == 0 && len(in.ContainerInstances) > 0 {
-		add(Finding{CheckRoleOptIn, Warning, in.Cluster, "found no instance role behind the container instances (no instance profiles?)",
-			"launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
+		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Cluster, Message: "found no instance role behind the container instances (no instance profiles?)", Fix: "launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
 	}
+	untrunked := rolesWithoutTrunks(in)
 	for _, r := range in.Roles {
 		switch {
 		case r.Err != nil:
-			add(Finding{CheckRoleOptIn, Warning, r.Arn, "could not read awsvpcTrunking for the role: " + r.Err.Error(),
-				"run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: r.Arn, Message: "could not read awsvpcTrunking for the role: " + r.Err.Error(), Fix: "run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
 		case r.EffectiveValue != "enabled":
 			from := "the account default"
 			if r.Source == "principal" {
 				from = "the role's own setting"
 			}
-			add(Finding{CheckRoleOptIn, Error, r.Arn, fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from),
-				"trunkctl enable --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from), Fix: "trunkctl enable --role " + r.Arn})
+		case r.Source == "default" && len(untrunked[r.Arn]) > 0:
+			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is enabled only through the account default, and %d of the role's instances have no trunk (%s)", len(untrunked[r.Arn]), strings.Join(firstN(untrunked[r.Arn], 5), ", ")),
+				Fix: "trunkctl enable --role " + r.Arn + " first (the role's own setting), then replace those instances: trunkctl rollout --cluster " + in.Cluster})
 		case r.Source == "default":
-			add(Finding{CheckRoleOptIn, Info, r.Arn, "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
-				"trunkctl enable --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Info, Subject: r.Arn, Message: "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
+				Fix: "trunkctl enable --role " + r.Arn})
 		}
 	}
 }
 
-func checkInstances(in Input, add func(Finding)) {
+func checkInstances(in Input, vs []InstanceVerdict, add func(Finding)) {
 	awsvpc := map[string]int{}
 	for _, t := range in.Tasks {
 		if t.AWSVPC() {
@@ -173,14 +179,15 @@ func checkInstances(in Input, add func(Finding)) {
 		}
 	}
 	if len(in.ContainerInstances) == 0 {
-		add(Finding{CheckCluster, Warning, in.Cluster, "the cluster has no container instances",
-			"launch instances with ECS_CLUSTER=" + in.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
+		add(Finding{Check: CheckCluster, Severity: Warning, Subject: in.Cluster, Message: "the cluster has no container instances",
+			Fix: "launch instances with ECS_CLUSTER=" + in.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
 		return
 	}
+	instanceFindings(in, vs, add)
 	trunked, tasks := 0, 0
-	for _, ci := range in.ContainerInstances {
+	for i, ci := range in.ContainerInstances {
+		v := vs[i]
 		it := in.Catalog.Lookup(ci.InstanceType)
-		v := inventory.JudgeWithRole(ci, it, in.InstanceRoles[ci.EC2InstanceID])
 		subject := ci.EC2InstanceID
 		if subject == "" {
 			subject = ci.Arn
@@ -189,67 +196,34 @@ func checkInstances(in Input, add func(Finding)) {
 			trunked++
 		}
 		tasks += awsvpc[ci.Arn]
-		if !v.Healthy {
-			sev := Error
-			if v.Code == inventory.VerdictUnknownType {
-				sev = Warning
-			}
-			add(Finding{CheckInstance, sev, subject, v.Message, instanceFix(in, ci, v, it)})
+		if v.Code != VerdictAgentTooOldForOS && v.Code != VerdictManaged && v.Code != VerdictHostCannotTrunk {
+			checkAgentOS(in, ci, subject, add)
 		}
-		checkAgentOS(in, ci, subject, add)
 		inst, described := in.Instances[ci.EC2InstanceID]
-		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord {
-			sev, msg := Error, "resource-based IPv4 DNS A records are on; ECS does not give such instances a trunk"
-			if ci.TrunkENI != "" {
-				sev, msg = Warning, "resource-based IPv4 DNS A records are on (this instance has a trunk, but instances launched the same way may not)"
-			}
-			add(Finding{CheckDNSARecord, sev, subject, msg,
-				"set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template, then replace the instance (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
-		}
-		if described {
-			if s, ok := in.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
-				add(Finding{CheckSharedSubnet, Error, subject, fmt.Sprintf("subnet %s is shared from account %s; ENI trunking does not support shared (RAM) subnets", s.ID, s.OwnerID),
-					"launch container instances in a subnet owned by account " + in.AccountID})
-			}
+		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord && ci.TrunkENI != "" {
+			// Without a trunk the instance verdict says it; with one, instances
+			// launched the same way may still get none.
+			add(Finding{Check: CheckDNSARecord, Severity: Warning, Subject: subject, Message: "resource-based IPv4 DNS A records are on (this instance has a trunk, but instances launched the same way may not)",
+				Fix: "set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
 		}
 		u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
 		if u.Limit > 0 && u.AWSVPCTasks >= u.Limit {
-			add(Finding{CheckCapacity, Warning, subject, fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
-				"add container instances, or use a type with more tasks: trunkctl capacity --family " + it.Family})
+			add(Finding{Check: CheckCapacity, Severity: Warning, Subject: subject, Message: fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
+				Fix: "add container instances, or use a type with more tasks: trunkctl capacity --family " + it.Family})
 		}
 	}
 	if in.SubnetsErr != nil {
-		add(Finding{CheckSharedSubnet, Warning, in.Cluster, "could not describe the instances' subnets, so shared subnets were not checked: " + in.SubnetsErr.Error(),
-			"allow ec2:DescribeSubnets"})
+		add(Finding{Check: CheckSharedSubnet, Severity: Warning, Subject: in.Cluster, Message: "could not describe the instances' subnets, so shared subnets were not checked: " + in.SubnetsErr.Error(),
+			Fix: "allow ec2:DescribeSubnets"})
 	}
-	add(Finding{CheckSummary, Info, in.Cluster, fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(in.ContainerInstances), trunked, tasks), ""})
+	add(Finding{Check: CheckSummary, Severity: Info, Subject: in.Cluster, Message: fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(in.ContainerInstances), trunked, tasks)})
 }
 
-func instanceFix(in Input, ci inventory.ContainerInstance, v inventory.Verdict, it catalog.InstanceType) string {
-	drain := fmt.Sprintf("aws ecs update-container-instances-state --cluster %s --container-instances %s --status DRAINING, then terminate %s so its Auto Scaling group replaces it", in.Cluster, ci.ID(), ci.EC2InstanceID)
-	switch v.Code {
-	case inventory.VerdictNoTrunk:
-		switch r := in.InstanceRoles[ci.EC2InstanceID]; {
-		case r == nil:
-			return "make sure the instance role is enabled (trunkctl status --cluster " + in.Cluster + "), then " + drain
-		case r.Enabled:
-			return drain
-		default:
-			return "trunkctl enable --role " + r.RoleArn + ", then " + drain
-		}
-	case inventory.VerdictUnsupportedType, inventory.VerdictUnknownType:
-		return "use an instance type ECS lists as supported (trunkctl capacity --family " + it.Family + "), then " + drain
-	case inventory.VerdictAgentTooOld:
-		return fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s, or replace it from a current ECS-optimized AMI; update or replace before relying on trunking", in.Cluster, ci.ID())
-	case inventory.VerdictRegistrationFailed:
-		if strings.Contains(strings.ToLower(ci.StatusReason), "network interface") {
-			return "trunk ENI creation failed; check the subnet is owned by this account (not shared), has free addresses, and the ECS service-linked role exists, then " + drain
-		}
-		return "fix the reason ECS gives, then " + drain
-	case inventory.VerdictWindows:
-		return "run awsvpc tasks that need trunking on Linux container instances"
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(append([]string(nil), s[:n]...), fmt.Sprintf("and %d more", len(s)-n))
 	}
-	return ""
+	return s
 }
 
 // checkAgentOS: agents from 1.28.1 trunk on Amazon Linux; elsewhere (Ubuntu
@@ -267,27 +241,8 @@ func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add 
 		if in.ImagesErr != nil {
 			why = "could not be described (" + in.ImagesErr.Error() + ")"
 		}
-		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI, why),
-			fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Cluster, ci.ID())})
+		add(Finding{Check: CheckAgentOS, Severity: Warning, Subject: subject, Message: fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI, why), Fix: fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Cluster, ci.ID())})
 	case !im.IsAmazonLinux():
-		add(Finding{CheckAgentOS, Error, subject, fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, inventory.MinAgentNonAmzn),
-			fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", inventory.MinAgentNonAmzn)})
-	}
-}
-
-func checkTasks(in Input, add func(Finding)) {
-	if in.StuckAfter <= 0 {
-		return
-	}
-	for _, t := range in.Tasks {
-		if t.LastStatus != "PROVISIONING" || t.CreatedAt.IsZero() {
-			continue
-		}
-		age := in.Now.Sub(t.CreatedAt)
-		if age < in.StuckAfter {
-			continue
-		}
-		add(Finding{CheckStuckProvisioning, Error, t.Arn, fmt.Sprintf("task has been PROVISIONING for %s (its ENI is not attached)", age.Round(time.Second)),
-			fmt.Sprintf("check ENI capacity and trunks: trunkctl instances --cluster %s; add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Cluster, in.Cluster, t.ID())})
+		add(Finding{Check: CheckAgentOS, Severity: Error, Subject: subject, Message: fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, inventory.MinAgentNonAmzn), Fix: fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", inventory.MinAgentNonAmzn)})
 	}
 }

@@ -20,7 +20,8 @@ func healthy() doctor.Input {
 	return doctor.Input{
 		Cluster: "prod", AccountID: "123456789012", Now: now, StuckAfter: 5 * time.Minute, Catalog: catalog.Default(),
 		ContainerInstances: []inventory.ContainerInstance{{Arn: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/abc", EC2InstanceID: "i-1",
-			InstanceType: "c5.large", Status: "ACTIVE", AgentVersion: "1.90.0", OSType: "linux", AMI: "ami-1", TrunkENI: "eni-t1"}},
+			InstanceType: "c5.large", Status: "ACTIVE", AgentVersion: "1.90.0", OSType: "linux", AMI: "ami-1", TrunkENI: "eni-t1",
+			Host: inventory.HostAttributes{TaskENI: true, Trunking: true, BranchCNI: "a21d3a41-", OSType: "linux", AMI: "ami-1"}}},
 		Instances:         map[string]inventory.Instance{"i-1": {ID: "i-1", SubnetID: "subnet-1", ResourceNameDNSARecord: aws.Bool(false)}},
 		Subnets:           map[string]inventory.Subnet{"subnet-1": {ID: "subnet-1", OwnerID: "123456789012"}},
 		Roles:             []doctor.Role{{Arn: "arn:aws:iam::123456789012:role/EcsInstanceRole", EffectiveValue: "enabled", Source: "principal"}},
@@ -38,11 +39,15 @@ func findings(in doctor.Input, sev doctor.Severity) map[string]doctor.Finding {
 	return out
 }
 
-func TestAHealthyClusterHasNoErrorsOrWarnings(t *testing.T) {
+func TestAHealthyClusterHasNoErrorsOrWarningsAndSaysOnceWhatCannotBeFixed(t *testing.T) {
 	fs := doctor.Run(healthy())
 	c := doctor.Count(fs)
-	if c[doctor.Error] != 0 || c[doctor.Warning] != 0 || c[doctor.Info] != 1 {
+	if c[doctor.Error] != 0 || c[doctor.Warning] != 0 || c[doctor.Info] != 2 || doctor.Unhealthy(fs) {
 		t.Fatalf("findings = %+v", fs)
+	}
+	f := findings(healthy(), doctor.Info)[doctor.CheckTrunkENIFixed]
+	if !strings.Contains(f.Message, doctor.RoadmapTrunkSecurityGroup) || !strings.Contains(f.Message, doctor.RoadmapTrunkTags) || !strings.Contains(f.Message, "eni-t1") {
+		t.Fatalf("trunk ENI finding = %+v", f)
 	}
 }
 
@@ -62,11 +67,12 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 		{"DNS A records on an instance without a trunk", func(in *doctor.Input) {
 			in.ContainerInstances[0].TrunkENI = ""
 			in.Instances["i-1"] = inventory.Instance{ID: "i-1", SubnetID: "subnet-1", ResourceNameDNSARecord: aws.Bool(true)}
-		}, doctor.CheckDNSARecord, "EnableResourceNameDnsARecord=false"},
-		{"a subnet shared from another account", func(in *doctor.Input) {
+		}, doctor.CheckInstance, "EnableResourceNameDnsARecord=false"},
+		{"an instance without a trunk in a subnet shared from another account", func(in *doctor.Input) {
+			in.ContainerInstances[0].TrunkENI = ""
 			in.Subnets["subnet-1"] = inventory.Subnet{ID: "subnet-1", OwnerID: "999999999999"}
 		},
-			doctor.CheckSharedSubnet, "owned by account 123456789012"},
+			doctor.CheckInstance, "subnets account 123456789012 owns"},
 		{"a task stuck in PROVISIONING", func(in *doctor.Input) {
 			in.Tasks = []inventory.Task{{Arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/t1", LastStatus: "PROVISIONING", CreatedAt: now.Add(-10 * time.Minute)}}
 		}, doctor.CheckStuckProvisioning, "aws ecs stop-task --cluster prod --task t1"},
@@ -74,7 +80,7 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 			in.ContainerInstances[0].AgentVersion = "1.28.1"
 			in.Images = map[string]inventory.Image{"ami-1": {ID: "ami-1", Name: "ubuntu-jammy-22.04"}}
 		}, doctor.CheckAgentOS, "1.29.1"},
-		{"an agent too old anywhere", func(in *doctor.Input) { in.ContainerInstances[0].AgentVersion = "1.20.0" },
+		{"an agent too old anywhere", func(in *doctor.Input) { in.ContainerInstances[0].AgentVersion, in.ContainerInstances[0].TrunkENI = "1.20.0", "" },
 			doctor.CheckInstance, "aws ecs update-container-agent --cluster prod --container-instance abc"},
 	}
 	for _, tt := range tests {

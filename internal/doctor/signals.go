@@ -37,8 +37,7 @@ type Signals = inventory.SignalSet
 func checkNextInstance(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.ProvidersErr != nil {
-		add(Finding{CheckNextInstance, Warning, in.Cluster, "could not describe the cluster's capacity providers, so what new instances get was not checked: " + s.ProvidersErr.Error(),
-			"allow ecs:DescribeCapacityProviders"})
+		add(Finding{Check: CheckNextInstance, Severity: Warning, Subject: in.Cluster, Message: "could not describe the cluster's capacity providers, so what new instances get was not checked: " + s.ProvidersErr.Error(), Fix: "allow ecs:DescribeCapacityProviders"})
 		return
 	}
 	names := make([]string, 0, len(s.Providers))
@@ -49,7 +48,7 @@ func checkNextInstance(in Input, add func(Finding)) {
 	for _, n := range names {
 		cp := s.Providers[n]
 		if cp.Managed() {
-			add(Finding{CheckManagedInstances, Info, n, "capacity provider " + n + " is ECS Managed Instances: ECS attaches their trunk itself (as the primary ENI when the type supports it), without the account setting; nothing to opt in or replace", ""})
+			add(Finding{Check: CheckManagedInstances, Severity: Info, Subject: n, Message: "capacity provider " + n + " is ECS Managed Instances: ECS attaches their trunk itself (as the primary ENI when the type supports it), without the account setting; nothing to opt in or replace", Fix: ""})
 			continue
 		}
 		asg := cp.AutoScalingGroupName()
@@ -57,13 +56,12 @@ func checkNextInstance(in Input, add func(Finding)) {
 			continue
 		}
 		if s.GroupsErr != nil {
-			add(Finding{CheckNextInstance, Warning, asg, "could not describe Auto Scaling group " + asg + ": " + s.GroupsErr.Error(), "allow autoscaling:DescribeAutoScalingGroups"})
+			add(Finding{Check: CheckNextInstance, Severity: Warning, Subject: asg, Message: "could not describe Auto Scaling group " + asg + ": " + s.GroupsErr.Error(), Fix: "allow autoscaling:DescribeAutoScalingGroups"})
 			continue
 		}
 		g, ok := s.Groups[asg]
 		if !ok {
-			add(Finding{CheckNextInstance, Warning, asg, fmt.Sprintf("capacity provider %s names Auto Scaling group %s, which does not exist", n, asg),
-				fmt.Sprintf("aws ecs describe-capacity-providers --capacity-providers %s", n)})
+			add(Finding{Check: CheckNextInstance, Severity: Warning, Subject: asg, Message: fmt.Sprintf("capacity provider %s names Auto Scaling group %s, which does not exist", n, asg), Fix: fmt.Sprintf("aws ecs describe-capacity-providers --capacity-providers %s", n)})
 			continue
 		}
 		checkGroup(in, n, g, add)
@@ -74,7 +72,7 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 	s := in.Signals
 	if g.LaunchTemplate == nil {
 		if g.LaunchConfigurationName != "" {
-			add(Finding{CheckNextInstance, Info, g.Name, "group uses launch configuration " + g.LaunchConfigurationName + " (not read): check it does not turn resource-name DNS A records on", ""})
+			add(Finding{Check: CheckNextInstance, Severity: Info, Subject: g.Name, Message: "group uses launch configuration " + g.LaunchConfigurationName + " (not read): check it does not turn resource-name DNS A records on", Fix: ""})
 		}
 		return
 	}
@@ -85,15 +83,13 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 		if s.TemplatesErr != nil {
 			why = s.TemplatesErr.Error()
 		}
-		add(Finding{CheckNextInstance, Warning, g.Name, fmt.Sprintf("could not read launch template %s: %s", ref.Key(), why), "allow ec2:DescribeLaunchTemplateVersions"})
+		add(Finding{Check: CheckNextInstance, Severity: Warning, Subject: g.Name, Message: fmt.Sprintf("could not read launch template %s: %s", ref.Key(), why), Fix: "allow ec2:DescribeLaunchTemplateVersions"})
 		return
 	}
 	ltName := fmt.Sprintf("%s version %d", lt.ID, lt.Version)
 	if lt.ResourceNameDNSARecord != nil && *lt.ResourceNameDNSARecord {
-		add(Finding{CheckNextInstance, Error, g.Name,
-			fmt.Sprintf("launch template %s (of group %s, capacity provider %s) turns resource-name DNS A records on: every instance it launches gets no trunk", ltName, g.Name, provider),
-			fmt.Sprintf(`aws ec2 create-launch-template-version --launch-template-id %s --source-version %d --launch-template-data '{"PrivateDnsNameOptions":{"EnableResourceNameDnsARecord":false}}', then use that version in group %s (aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --launch-template LaunchTemplateId=%s,Version='$Latest')`,
-				lt.ID, lt.Version, g.Name, g.Name, lt.ID)})
+		add(Finding{Check: CheckNextInstance, Severity: Error, Subject: g.Name, Message: fmt.Sprintf("launch template %s (of group %s, capacity provider %s) turns resource-name DNS A records on: every instance it launches gets no trunk", ltName, g.Name, provider), Fix: fmt.Sprintf(`aws ec2 create-launch-template-version --launch-template-id %s --source-version %d --launch-template-data '{"PrivateDnsNameOptions":{"EnableResourceNameDnsARecord":false}}', then use that version in group %s (aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --launch-template LaunchTemplateId=%s,Version='$Latest')`,
+			lt.ID, lt.Version, g.Name, g.Name, lt.ID)})
 	}
 	types := append([]string(nil), g.OverrideTypes...)
 	if len(types) == 0 && lt.InstanceType != "" {
@@ -117,18 +113,14 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 		if len(g.OverrideTypes) == 0 {
 			fix = fmt.Sprintf("set a trunk-capable type in launch template %s (aws ec2 create-launch-template-version --launch-template-id %s --source-version %d --launch-template-data '{\"InstanceType\":\"c5.large\"}'), then use that version in group %s", lt.ID, lt.ID, lt.Version, g.Name)
 		}
-		add(Finding{CheckNextInstance, sev, g.Name,
-			fmt.Sprintf("group %s launches %s, which ENI trunking does not support: %s get no trunk", g.Name, strings.Join(bad, ", "), what), fix})
+		add(Finding{Check: CheckNextInstance, Severity: sev, Subject: g.Name, Message: fmt.Sprintf("group %s launches %s, which ENI trunking does not support: %s get no trunk", g.Name, strings.Join(bad, ", "), what), Fix: fix})
 	}
 	if len(unpublished) > 0 {
-		add(Finding{CheckNextInstance, Info, g.Name,
-			fmt.Sprintf("group %s launches %s: trunk-capable per EC2, but ECS publishes no task limit for them; trunkctl instances shows the tasks seen", g.Name, strings.Join(unpublished, ", ")), ""})
+		add(Finding{Check: CheckNextInstance, Severity: Info, Subject: g.Name, Message: fmt.Sprintf("group %s launches %s: trunk-capable per EC2, but ECS publishes no task limit for them; trunkctl instances shows the tasks seen", g.Name, strings.Join(unpublished, ", ")), Fix: ""})
 	}
 	for _, id := range g.Subnets {
 		if sn, ok := s.GroupSubnets[id]; ok && in.AccountID != "" && sn.OwnerID != "" && sn.OwnerID != in.AccountID {
-			add(Finding{CheckNextInstance, Error, g.Name,
-				fmt.Sprintf("group %s launches into subnet %s, shared from account %s: registration fails there (REGISTRATION_FAILED) or gets no trunk", g.Name, id, sn.OwnerID),
-				fmt.Sprintf("use subnets account %s owns: aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --vpc-zone-identifier SUBNET_IDS (without %s)", in.AccountID, g.Name, id)})
+			add(Finding{Check: CheckNextInstance, Severity: Error, Subject: g.Name, Message: fmt.Sprintf("group %s launches into subnet %s, shared from account %s: registration fails there (REGISTRATION_FAILED) or gets no trunk", g.Name, id, sn.OwnerID), Fix: fmt.Sprintf("use subnets account %s owns: aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --vpc-zone-identifier SUBNET_IDS (without %s)", in.AccountID, g.Name, id)})
 		}
 	}
 }
@@ -138,7 +130,7 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 func checkServiceEvents(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.ServiceEventErr != nil {
-		add(Finding{CheckServiceEvents, Warning, in.Cluster, "could not read the services' events: " + s.ServiceEventErr.Error(), "allow ecs:DescribeServices"})
+		add(Finding{Check: CheckServiceEvents, Severity: Warning, Subject: in.Cluster, Message: "could not read the services' events: " + s.ServiceEventErr.Error(), Fix: "allow ecs:DescribeServices"})
 		return
 	}
 	byID := map[string]inventory.ContainerInstance{}
@@ -172,7 +164,7 @@ func checkServiceEvents(in Input, add func(Finding)) {
 			msg += " (no trunk)"
 			fix = fmt.Sprintf("%s has no trunk: see its verdict (trunkctl instances --cluster %s) and apply its fix; then the service's tasks fit", strings.Join(untrunked, ", "), in.Cluster)
 		}
-		add(Finding{CheckServiceEvents, Warning, e.Service, msg, fix})
+		add(Finding{Check: CheckServiceEvents, Severity: Warning, Subject: e.Service, Message: msg, Fix: fix})
 	}
 }
 
@@ -185,7 +177,7 @@ var eniStopReasons = []string{"AssociationLimitExceeded", "branch interface", "t
 func checkStoppedTasks(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.StoppedErr != nil {
-		add(Finding{CheckStoppedTasks, Warning, in.Cluster, "could not read stopped tasks: " + s.StoppedErr.Error(), "allow ecs:ListTasks and ecs:DescribeTasks"})
+		add(Finding{Check: CheckStoppedTasks, Severity: Warning, Subject: in.Cluster, Message: "could not read stopped tasks: " + s.StoppedErr.Error(), Fix: "allow ecs:ListTasks and ecs:DescribeTasks"})
 		return
 	}
 	ec2Of := map[string]inventory.ContainerInstance{}
@@ -227,8 +219,7 @@ func checkStoppedTasks(in Input, add func(Finding)) {
 		if !strings.Contains(g.reason, "AssociationLimitExceeded") {
 			fix = fmt.Sprintf("check the instance's trunk and its subnet's free addresses: trunkctl enis --cluster %s", in.Cluster)
 		}
-		add(Finding{CheckStoppedTasks, Warning, subj,
-			fmt.Sprintf("%d task(s) stopped because their ENI could not be attached (e.g. task %s: %q)", len(g.tasks), g.tasks[0], g.reason), fix})
+		add(Finding{Check: CheckStoppedTasks, Severity: Warning, Subject: subj, Message: fmt.Sprintf("%d task(s) stopped because their ENI could not be attached (e.g. task %s: %q)", len(g.tasks), g.tasks[0], g.reason), Fix: fix})
 	}
 }
 
@@ -278,7 +269,7 @@ func checkProvisioning(in Input, add func(Finding)) {
 				msg += fmt.Sprintf("; on %s, trunk %s, %d branch ENIs in use (limit not published)", ci.EC2InstanceID, ci.TrunkENI, u.AWSVPCTasks)
 			}
 		}
-		add(Finding{CheckStuckProvisioning, Error, t.Arn, msg, fix})
+		add(Finding{Check: CheckStuckProvisioning, Severity: Error, Subject: t.Arn, Message: msg, Fix: fix})
 	}
 }
 
@@ -294,9 +285,7 @@ func checkTrunkENILimits(in Input, add func(Finding)) {
 		return
 	}
 	example := trunks[0]
-	add(Finding{CheckTrunkENIFixed, Info, in.Cluster,
-		fmt.Sprintf("the %d trunk ENI(s) (e.g. %s) carry the VPC's default security group and none of the launch template's tags; task traffic uses the branch ENIs' security groups. Neither can be changed today (%s, %s)", len(trunks), example, RoadmapTrunkSecurityGroup, RoadmapTrunkTags),
-		""})
+	add(Finding{Check: CheckTrunkENIFixed, Severity: Info, Subject: in.Cluster, Message: fmt.Sprintf("the %d trunk ENI(s) (e.g. %s) carry the VPC's default security group and none of the launch template's tags; task traffic uses the branch ENIs' security groups. Neither can be changed today (%s, %s)", len(trunks), example, RoadmapTrunkSecurityGroup, RoadmapTrunkTags), Fix: ""})
 }
 
 // checkOptInRecord says when CloudTrail could not be read, since "registered
@@ -304,7 +293,6 @@ func checkTrunkENILimits(in Input, add func(Finding)) {
 func checkOptInRecord(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.OptInRead && s.OptInErr != nil {
-		add(Finding{CheckOptInRecord, Warning, in.Cluster, "could not read CloudTrail for when the roles were opted in: " + s.OptInErr.Error() + "; verdicts say only what else is known",
-			"allow cloudtrail:LookupEvents"})
+		add(Finding{Check: CheckOptInRecord, Severity: Warning, Subject: in.Cluster, Message: "could not read CloudTrail for when the roles were opted in: " + s.OptInErr.Error() + "; verdicts say only what else is known", Fix: "allow cloudtrail:LookupEvents"})
 	}
 }
