@@ -80,7 +80,9 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 			in.ContainerInstances[0].AgentVersion = "1.28.1"
 			in.Images = map[string]inventory.Image{"ami-1": {ID: "ami-1", Name: "ubuntu-jammy-22.04"}}
 		}, doctor.CheckAgentOS, "1.29.1"},
-		{"an agent too old anywhere", func(in *doctor.Input) { in.ContainerInstances[0].AgentVersion, in.ContainerInstances[0].TrunkENI = "1.20.0", "" },
+		{"an agent too old anywhere", func(in *doctor.Input) {
+			in.ContainerInstances[0].AgentVersion, in.ContainerInstances[0].TrunkENI = "1.20.0", ""
+		},
 			doctor.CheckInstance, "aws ecs update-container-agent --cluster prod --container-instance abc"},
 	}
 	for _, tt := range tests {

@@ -236,20 +236,23 @@ type OptInEvent struct {
 	Value  string `json:"value"`
 }
 
-// Signals reads what the doctor needs besides the cluster walk. Each read is
-// batched to its API maximum and runs inside the loader's concurrency bound.
+// Signals reads what the doctor needs besides the cluster walk, through the
+// loader's ECS and EC2 clients and the Auto Scaling and CloudTrail ones.
+// Each read is batched to its API maximum and runs inside the loader's
+// concurrency bound.
 type Signals struct {
 	l           *Loader
-	ECS         SignalsECSAPI
-	EC2         LaunchTemplatesAPI
+	ECS         ECSAPI
+	EC2         EC2API
 	AutoScaling AutoScalingAPI
 	CloudTrail  CloudTrailAPI
 }
 
-// Signals returns a reader of the extra signals sharing the loader's bound.
-// Any client may be nil; the reads that need it then fail with an error.
-func (l *Loader) Signals(ecsc SignalsECSAPI, ec2c LaunchTemplatesAPI, asg AutoScalingAPI, ct CloudTrailAPI) *Signals {
-	return &Signals{l: l, ECS: ecsc, EC2: ec2c, AutoScaling: asg, CloudTrail: ct}
+// Signals returns a reader of the extra signals sharing the loader's clients
+// and bound. asg or ct may be nil; the reads that need them then fail with
+// *MissingClientError.
+func (l *Loader) Signals(asg AutoScalingAPI, ct CloudTrailAPI) *Signals {
+	return &Signals{l: l, ECS: l.ECS, EC2: l.EC2, AutoScaling: asg, CloudTrail: ct}
 }
 
 // MissingClientError says a read was asked of a client that was not given.

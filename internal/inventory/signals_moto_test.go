@@ -71,7 +71,7 @@ func TestSignalsAgainstMoto(t *testing.T) {
 		AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(asgArn)}}))
 
 	l := inventory.NewLoader(ecsc, ec2c, iam.NewFromConfig(cfg), 4)
-	s := l.Signals(ecsc, ec2c, asc, ctc)
+	s := l.Signals(asc, ctc)
 
 	cps, err := s.CapacityProviders(ctx, []string{"asg-cp", "FARGATE"})
 	if err != nil {

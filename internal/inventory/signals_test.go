@@ -16,7 +16,7 @@ import (
 
 func signalsOf(c *inventorytest.Cluster) *inventory.Signals {
 	l := inventory.NewLoader(c.ECS(), c.EC2(), c.IAM(), 4)
-	return l.Signals(c.ECS(), c.EC2(), c.AutoScaling(), c.CloudTrail())
+	return l.Signals(c.AutoScaling(), c.CloudTrail())
 }
 
 func TestHostAttributesSayWhetherTheAgentCanTrunk(t *testing.T) {
