@@ -322,7 +322,11 @@ func (s *Signals) ServiceEvents(ctx context.Context, cluster string, services []
 		out []ServiceEvent
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	for _, batch := range chunk(uniq(services), MaxDescribeServices) {
+	names := make([]string, 0, len(services))
+	for _, svc := range services {
+		names = append(names, lastSegment(svc))
+	}
+	for _, batch := range chunk(uniq(names), MaxDescribeServices) {
 		g.Go(func() error {
 			var res *ecs.DescribeServicesOutput
 			if err := s.l.call(gctx, func() (err error) {

@@ -18,9 +18,11 @@ type SignalQuery struct {
 	// Providers are the cluster's capacity providers (DescribeClusters'
 	// capacityProviders) and those the container instances name.
 	Providers []string
-	// Services are services known already (from tasks' groups); ListServices
-	// adds those with no task running.
-	Services []string
+	// Services are services known already (names or ARNs); unless
+	// ServicesListed says they are all of them, ListServices adds the rest
+	// (those with no task running).
+	Services       []string
+	ServicesListed bool
 	// Now is the local clock; EventsSince bounds services' events (default 3h).
 	Now         time.Time
 	EventsSince time.Duration
@@ -114,9 +116,15 @@ func (s *Signals) ReadSignals(ctx context.Context, q SignalQuery) (SignalSet, er
 		return sg.Wait()
 	})
 	g.Go(func() error {
-		services, err := s.serviceNames(gctx, q.Cluster, q.Services)
-		if err != nil {
-			out.ServiceEventErr = err
+		services := q.Services
+		if !q.ServicesListed {
+			var err error
+			if services, err = s.serviceNames(gctx, q.Cluster, q.Services); err != nil {
+				out.ServiceEventErr = err
+				return nil
+			}
+		}
+		if len(services) == 0 {
 			return nil
 		}
 		out.ServiceEvents, out.ServiceEventErr = s.ServiceEvents(gctx, q.Cluster, services, q.Now.Add(-q.EventsSince))
