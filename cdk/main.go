@@ -1,5 +1,6 @@
-// Command cdk is the CDK app that cdk.json runs: EniTrunkingStack and
-// TrunkClusterStack, checked by cdk-nag's AwsSolutions pack. The Lambda and
+// Command cdk is the CDK app that cdk.json runs: EniTrunkingStack,
+// TrunkClusterStack and, with -c orgUnitIds=..., OrgTrunkingStack (the
+// organization's StackSet), checked by cdk-nag's AwsSolutions pack. The Lambda and
 // hostbootstrap assets are built from this module with the local Go
 // toolchain during synth. See docs/cdk.md.
 package main

@@ -13,15 +13,12 @@ import (
 type capacityOpts struct {
 	types  []string
 	family string
-	output string
 
-	io      *IOStreams
-	catalog *catalog.Catalog
-
+	env
 	rows []catalog.InstanceType
 }
 
-func newCapacityCmd(a *app) *cobra.Command {
+func newCapacityCmd(envOf func() env) *cobra.Command {
 	o := &capacityOpts{}
 	cmd := &cobra.Command{
 		Use:   "capacity [TYPE...] [--family FAMILY]",
@@ -33,17 +30,17 @@ Needs no AWS credentials.`,
 		Example: `  trunkctl capacity c5.large m6i.xlarge
   trunkctl capacity --family c6g --output json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.types, o.output, o.io, o.catalog = args, a.global.Output, a.streams(), a.catalog()
+			o.types, o.env = args, envOf()
 			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.family, flagFamily, "", "every known type of a family, e.g. c5")
 	_ = cmd.RegisterFlagCompletionFunc(flagFamily, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return families(a.catalog()), cobra.ShellCompDirectiveNoFileComp
+		return families(envOf().catalog), cobra.ShellCompDirectiveNoFileComp
 	})
 	cmd.ValidArgsFunction = func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		var out []string
-		for _, it := range a.catalog().All() {
+		for _, it := range envOf().catalog.All() {
 			if strings.HasPrefix(it.Name, prefix) {
 				out = append(out, it.Name)
 			}
@@ -66,9 +63,6 @@ func families(c *catalog.Catalog) []string {
 }
 
 func (o *capacityOpts) Validate() error {
-	if err := validateOutput(o.output); err != nil {
-		return err
-	}
 	if len(o.types) == 0 && o.family == "" {
 		return usageErrorf("name instance types (trunkctl capacity c5.large) or --%s", flagFamily)
 	}

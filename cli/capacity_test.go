@@ -10,7 +10,7 @@ import (
 
 func TestCapacityShowsTasksWithoutAndWithTrunkingAndUnknownForMissingTypes(t *testing.T) {
 	s, out, _ := streams(false)
-	o := &capacityOpts{types: []string{"c5.large", "c5n.large", "m7i.xlarge", "zz9.huge"}, output: outputJSON, io: s, catalog: catalog.Default()}
+	o := &capacityOpts{types: []string{"c5.large", "c5n.large", "m7i.xlarge", "zz9.huge"}, env: env{io: s, output: outputJSON, catalog: catalog.Default()}}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestCapacityShowsTasksWithoutAndWithTrunkingAndUnknownForMissingTypes(t *te
 
 func TestCapacityOfAFamilyListsItsTypesSmallestFirst(t *testing.T) {
 	s, out, _ := streams(false)
-	o := &capacityOpts{family: "c5", output: outputTable, io: s, catalog: catalog.Default()}
+	o := &capacityOpts{family: "c5", env: env{io: s, output: outputTable, catalog: catalog.Default()}}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -30,13 +30,13 @@ func TestCapacityOfAFamilyListsItsTypesSmallestFirst(t *testing.T) {
 
 func TestCapacityNeedsTypesOrAFamily(t *testing.T) {
 	s, _, _ := streams(false)
-	for _, o := range []*capacityOpts{{output: outputTable}, {types: []string{"c5"}, output: outputTable}} {
+	for _, o := range []*capacityOpts{{}, {types: []string{"c5"}}} {
 		o.io, o.catalog = s, catalog.Default()
 		if err := run(context.Background(), o); !isUsage(err) {
 			t.Errorf("%+v: err = %v, want a usage error", o, err)
 		}
 	}
-	o := &capacityOpts{family: "zz9", output: outputTable, io: s, catalog: catalog.Default()}
+	o := &capacityOpts{family: "zz9", env: env{io: s, output: outputTable, catalog: catalog.Default()}}
 	if err := run(context.Background(), o); ExitCodeOf(err) != ExitError {
 		t.Errorf("unknown family: err = %v", err)
 	}

@@ -29,13 +29,8 @@ type enableOpts struct {
 	allDefault bool
 	yes        bool
 	dryRun     bool
-	output     string
-	region     string
 
-	io       *IOStreams
-	resolver roleResolver
-	defaults defaultSetter
-
+	env
 	results []roleStatus
 	// def is the account default as PutAccountSettingDefault stored it.
 	def     *defaultResult
@@ -60,7 +55,7 @@ type plannedCall struct {
 	Note         string `json:"note"`
 }
 
-func newEnableCmd(a *app, value string) *cobra.Command {
+func newEnableCmd(envOf func() env, value string) *cobra.Command {
 	o := &enableOpts{value: value}
 	verb := "enable"
 	if value == accountsetting.Disabled {
@@ -91,10 +86,8 @@ Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on 
   trunkctl %[1]s --default --yes`, verb),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.output, o.io = a.global.Output, a.streams()
-			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
-				o.resolver, o.defaults, o.region = a.resolver(c), c.Settings, c.Region
-			})
+			o.env = envOf()
+			return run(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -106,9 +99,6 @@ Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on 
 }
 
 func (o *enableOpts) Validate() error {
-	if err := validateOutput(o.output); err != nil {
-		return err
-	}
 	if err := accountsetting.ValidateValue(accountsetting.AWSVPCTrunking, o.value); err != nil {
 		return err
 	}
@@ -124,7 +114,11 @@ func (o *enableOpts) Validate() error {
 }
 
 func (o *enableOpts) Execute(ctx context.Context) error {
-	caller, callerArn, err := o.resolver.Caller(ctx)
+	c, err := o.clients(ctx)
+	if err != nil {
+		return err
+	}
+	caller, callerArn, err := c.resolver.Caller(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,14 +128,14 @@ func (o *enableOpts) Execute(ctx context.Context) error {
 	}
 	roles = dedupeRoles(roles)
 	if o.dryRun {
-		return o.plan(caller, callerArn, roles)
+		return o.plan(caller, callerArn, roles, c.region)
 	}
 	if o.allDefault {
-		return o.putDefault(ctx, callerArn)
+		return o.putDefault(ctx, c, callerArn)
 	}
 	stop := o.io.StartProgress("writing account settings")
 	for _, role := range roles {
-		o.results = append(o.results, o.ensure(ctx, caller, callerArn, role))
+		o.results = append(o.results, o.ensure(ctx, c.resolver, caller, callerArn, role))
 	}
 	stop()
 	if err := o.print(); err != nil {
@@ -151,11 +145,11 @@ func (o *enableOpts) Execute(ctx context.Context) error {
 }
 
 // ensure puts the value as the role and reads it back.
-func (o *enableOpts) ensure(ctx context.Context, caller awsarn.Principal, callerArn string, role awsarn.Role) roleStatus {
+func (o *enableOpts) ensure(ctx context.Context, r roleResolver, caller awsarn.Principal, callerArn string, role awsarn.Role) roleStatus {
 	st := roleStatus{RoleArn: role.String(), Setting: accountsetting.AWSVPCTrunking}
-	p, err := o.resolver.Resolve(ctx, caller, callerArn, role)
+	p, err := r.Resolve(ctx, caller, callerArn, role)
 	if err != nil {
-		st.Error = err.Error()
+		st.fail(err)
 		return st
 	}
 	st.Via = string(p.Mode)
@@ -167,19 +161,19 @@ func (o *enableOpts) ensure(ctx context.Context, caller awsarn.Principal, caller
 		st.EffectiveValue, st.Source = got.Value, string(got.Source)
 		o.io.Warnf("%s", mm)
 	case err != nil:
-		st.Error = err.Error()
+		st.fail(err)
 	default:
 		st.EffectiveValue, st.Source = got.Value, string(got.Source)
 	}
 	return st
 }
 
-func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []awsarn.Role) error {
+func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []awsarn.Role, region string) error {
 	if o.allDefault {
 		o.planned = append(o.planned, plannedCall{
 			Operation: "ecs:PutAccountSettingDefault", Setting: accountsetting.AWSVPCTrunking, Value: o.value,
 			Caller: callerArn, Via: "caller",
-			Note: fmt.Sprintf("changes the value for every principal in account %s, Region %s, that has no explicit setting", caller.AccountID, o.region),
+			Note: fmt.Sprintf("changes the value for every principal in account %s, Region %s, that has no explicit setting", caller.AccountID, region),
 		})
 	}
 	for _, role := range roles {
@@ -210,9 +204,9 @@ func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []aws
 	return nil
 }
 
-func (o *enableOpts) putDefault(ctx context.Context, callerArn string) error {
+func (o *enableOpts) putDefault(ctx context.Context, c *clients, callerArn string) error {
 	if !o.yes {
-		ok, err := confirm(o.io, fmt.Sprintf("Set the account default awsvpcTrunking=%s in %s for every principal without its own setting?", o.value, o.region))
+		ok, err := confirm(o.io, fmt.Sprintf("Set the account default awsvpcTrunking=%s in %s for every principal without its own setting?", o.value, c.region))
 		if err != nil {
 			return err
 		}
@@ -220,7 +214,7 @@ func (o *enableOpts) putDefault(ctx context.Context, callerArn string) error {
 			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
 		}
 	}
-	out, err := o.defaults.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{
+	out, err := c.defaults.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{
 		Name: ecstypes.SettingNameAwsvpcTrunking, Value: aws.String(o.value),
 	})
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 func enableOptsFor(w *world, s *IOStreams, value string, roles ...string) *enableOpts {
-	return &enableOpts{value: value, roles: roles, output: outputJSON, io: s, resolver: w.resolver(), defaults: w.acct.ECSAs(w.caller), region: "us-east-1"}
+	return &enableOpts{value: value, roles: roles, env: w.env(s, outputJSON)}
 }
 
 func TestEnableWritesAsTheRoleAndReportsTheValueReadBack(t *testing.T) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,20 +9,11 @@ import (
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
-// eniLoader lists instances and tasks and describes ENIs in batches.
-type eniLoader interface {
-	clusterLister
-	NewENIBatcher(ctx context.Context) *inventory.ENIBatcher
-}
-
 type enisOpts struct {
 	cluster  string
 	instance string
-	output   string
 
-	io     *IOStreams
-	loader eniLoader
-
+	env
 	rows    []eniInstance
 	missing []string
 }
@@ -64,7 +54,7 @@ type taskENI struct {
 	SecurityGroups []string `json:"securityGroups"`
 }
 
-func newEnisCmd(a *app) *cobra.Command {
+func newEnisCmd(envOf func() env) *cobra.Command {
 	o := &enisOpts{}
 	cmd := &cobra.Command{
 		Use:   "enis --cluster CLUSTER [--instance ID]",
@@ -80,10 +70,8 @@ No SSH needed. VLAN ids are not exposed by any API.
   trunkctl enis --cluster prod --instance i-0123456789abcdef0 --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.output, o.io = a.global.Output, a.streams()
-			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
-				o.loader = a.loader(c)
-			})
+			o.env = envOf()
+			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
@@ -92,9 +80,6 @@ No SSH needed. VLAN ids are not exposed by any API.
 }
 
 func (o *enisOpts) Validate() error {
-	if err := validateOutput(o.output); err != nil {
-		return err
-	}
 	if o.cluster == "" {
 		return usageErrorf("--%s is required", flagCluster)
 	}
@@ -102,71 +87,24 @@ func (o *enisOpts) Validate() error {
 }
 
 func (o *enisOpts) Execute(ctx context.Context) error {
+	c, err := o.clients(ctx)
+	if err != nil {
+		return err
+	}
 	stop := o.io.StartProgress("reading trunk and branch ENIs of " + o.cluster)
 	defer stop()
-	var (
-		cis   []inventory.ContainerInstance
-		tasks []inventory.Task
-		err   error
-	)
-	// Trunk and task ENIs are described together, in batches, as their ids
-	// arrive. Not on a child context of an errgroup: Wait would cancel it
-	// before the last batch is flushed.
-	batcher := o.loader.NewENIBatcher(ctx)
-	q := inventory.TaskQuery{Cluster: o.cluster, OnBatch: func(ts []inventory.Task) {
-		for _, t := range ts {
-			for _, e := range t.ENIs {
-				batcher.Add(e.NetworkInterfaceID)
-			}
-		}
-	}}
-	if o.instance != "" {
-		// One instance: find its container instance first, then only its tasks.
-		var ci inventory.ContainerInstance
-		if ci, err = o.findInstance(ctx); err == nil {
-			cis, q.ContainerInstance = []inventory.ContainerInstance{ci}, ci.Arn
-			batcher.Add(ci.TrunkENI)
-			tasks, err = listTasks(ctx, o.io, o.loader, q)
-		}
-	} else {
-		cis, tasks, err = loadInstancesAndTasks(ctx, o.io, o.loader, q, func(_ context.Context, cis []inventory.ContainerInstance) {
-			for _, ci := range cis {
-				batcher.Add(ci.TrunkENI)
-			}
-		})
-	}
-	// Flush even on error so no batch goroutine outlives the command.
-	enis, missing, ferr := batcher.Flush()
+	snap, err := c.loader.Snapshot(ctx, o.cluster, inventory.SnapshotOptions{Tasks: true, ENIs: true, Instance: o.instance})
 	if err != nil {
-		return clusterErr(err, o.cluster)
-	}
-	if ferr != nil {
-		return ferr
+		return err
 	}
 	stop()
-	o.missing = missing
-	if len(missing) > 0 {
-		o.io.Warnf("%d ENI(s) no longer exist in EC2 (task stopping or trunk gone): %s", len(missing), strings.Join(missing, " "))
+	warnSnapshot(o.io, snap)
+	o.missing = snap.MissingENIs
+	if len(o.missing) > 0 {
+		o.io.Warnf("%d ENI(s) no longer exist in EC2 (task stopping or trunk gone): %s", len(o.missing), strings.Join(o.missing, " "))
 	}
-	o.rows = eniRows(cis, tasks, enis)
+	o.rows = eniRows(snap.ContainerInstances, snap.Tasks, snap.ENIs)
 	return o.print()
-}
-
-// findInstance finds the container instance --instance names.
-func (o *enisOpts) findInstance(ctx context.Context) (inventory.ContainerInstance, error) {
-	all, ws, err := o.loader.ContainerInstances(ctx, o.cluster)
-	if err != nil {
-		return inventory.ContainerInstance{}, err
-	}
-	for _, w := range ws {
-		o.io.Warnf("%s", w)
-	}
-	for _, ci := range all {
-		if ci.EC2InstanceID == o.instance || ci.Arn == o.instance || ci.ID() == o.instance {
-			return ci, nil
-		}
-	}
-	return inventory.ContainerInstance{}, fmt.Errorf("no container instance %q in cluster %s (give an EC2 instance id, container instance id or ARN)", o.instance, o.cluster)
 }
 
 func eniRows(cis []inventory.ContainerInstance, tasks []inventory.Task, enis map[string]inventory.ENI) []eniInstance {
@@ -224,14 +162,12 @@ func (o *enisOpts) print() error {
 			t.add(r.EC2InstanceID, trunk, "", "", "", "", "", "", "", "")
 		}
 		for _, e := range r.TaskENIs {
-			t.add(r.EC2InstanceID, trunk, e.NetworkInterfaceID, shortArn(e.TaskArn), strings.Join(e.Containers, ","),
+			t.add(r.EC2InstanceID, trunk, e.NetworkInterfaceID, inventory.ResourceID(e.TaskArn), strings.Join(e.Containers, ","),
 				e.PrivateIPv4, e.IPv6, e.MACAddress, e.SubnetID, e.AttachmentStatus)
 		}
 	}
 	return t.render()
 }
-
-func shortArn(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func (o *enisOpts) RecommendActions() error {
 	for _, r := range o.rows {

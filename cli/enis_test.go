@@ -11,7 +11,7 @@ import (
 func TestEnisShowsEachTrunkWithTheTaskENIsOnIt(t *testing.T) {
 	w := newWorld(t)
 	s, out, _ := streams(false)
-	if err := run(context.Background(), &enisOpts{cluster: "prod", output: outputJSON, io: s, loader: w.loader()}); err != nil {
+	if err := run(context.Background(), &enisOpts{cluster: "prod", env: w.env(s, outputJSON)}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "enis.golden.json", out.Bytes())
@@ -25,7 +25,7 @@ func TestEnisOfOneInstanceListsOnlyItsTasks(t *testing.T) {
 	for _, id := range []string{inventorytest.InstanceID(1), "00000000000000000000000000000001"} {
 		w := newWorld(t)
 		s, out, _ := streams(false)
-		if err := run(context.Background(), &enisOpts{cluster: "prod", instance: id, output: outputTable, io: s, loader: w.loader()}); err != nil {
+		if err := run(context.Background(), &enisOpts{cluster: "prod", instance: id, env: w.env(s, outputTable)}); err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -41,7 +41,7 @@ func TestEnisOfOneInstanceListsOnlyItsTasks(t *testing.T) {
 func TestEnisOfAnUnknownInstanceIsAnError(t *testing.T) {
 	w := newWorld(t)
 	s, _, _ := streams(false)
-	err := run(context.Background(), &enisOpts{cluster: "prod", instance: "i-nope", output: outputTable, io: s, loader: w.loader()})
+	err := run(context.Background(), &enisOpts{cluster: "prod", instance: "i-nope", env: w.env(s, outputTable)})
 	if ExitCodeOf(err) != ExitError || !strings.Contains(err.Error(), `no container instance "i-nope"`) {
 		t.Fatalf("err = %v", err)
 	}
@@ -51,7 +51,7 @@ func TestEnisWarnsAboutENIsEC2NoLongerKnows(t *testing.T) {
 	w := newWorld(t)
 	delete(w.cluster.ENIs, inventorytest.BranchID(2))
 	s, out, errOut := streams(false)
-	if err := run(context.Background(), &enisOpts{cluster: "prod", output: outputJSON, io: s, loader: w.loader()}); err != nil {
+	if err := run(context.Background(), &enisOpts{cluster: "prod", env: w.env(s, outputJSON)}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errOut.String(), "1 ENI(s) no longer exist in EC2") || !strings.Contains(out.String(), `"missingEnis": [

@@ -3,20 +3,19 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"github.com/trunkctl/trunkctl/internal/awserr"
 )
 
 // ExitCode is trunkctl's process exit status, a contract with scripts.
 type ExitCode int
 
 const (
-	// ExitOK: success, and everything checked is enabled and healthy.
+	// ExitOK is success, and everything checked is enabled and healthy.
 	ExitOK ExitCode = 0
-	// ExitError: an error (AWS call failed, no access, bad configuration).
+	// ExitError is an error (AWS call failed, no access, bad configuration).
 	ExitError ExitCode = 1
-	// ExitUsage: the command line is wrong.
+	// ExitUsage means the command line is wrong.
 	ExitUsage ExitCode = 2
-	// ExitUnhealthy: checked, and something is not enabled or not healthy.
+	// ExitUnhealthy means checked, and something is not enabled or not healthy.
 	ExitUnhealthy ExitCode = 3
 )
 
@@ -73,6 +72,3 @@ func silent(err error) bool {
 	var ee *exitError
 	return errors.As(err, &ee) && ee.err == nil
 }
-
-// isClusterNotFound reports ECS's ClusterNotFoundException.
-func isClusterNotFound(err error) bool { return awserr.Code(err) == "ClusterNotFoundException" }

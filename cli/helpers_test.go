@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/catalog"
-	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
 )
 
@@ -72,18 +72,21 @@ func (w *world) aws() *AWS {
 	return &AWS{
 		Region: "us-east-1", ECS: w.cluster.ECS(), EC2: w.cluster.EC2(), IAM: w.cluster.IAM(),
 		STS: w.acct.STSAs(w.caller), Settings: w.acct.ECSAs(w.caller), NewECS: w.acct.ECSFactory(),
+		AutoScaling: w.cluster.AutoScaling(), CloudTrail: w.cluster.CloudTrail(),
 	}
 }
 
-func (w *world) loader() *inventory.Loader {
-	return inventory.NewLoader(w.cluster.ECS(), w.cluster.EC2(), w.cluster.IAM(), 4)
+// env is what a command built by a test takes: the world's clients (four
+// calls in flight at most), the default catalog and a fixed clock.
+func (w *world) env(s *IOStreams, output string) env {
+	return env{io: s, output: output, catalog: catalog.Default(), now: testNow,
+		clients: func(context.Context) (*clients, error) { return connect(w.aws(), 4, 0), nil }}
 }
 
-func (w *world) resolver() accountsetting.Resolver {
-	return accountsetting.Resolver{
-		STS: w.acct.STSAs(w.caller), ECS: w.acct.ECSAs(w.caller),
-		Assumer: accountsetting.Assumer{STS: w.acct.STSAs(w.caller), NewECS: w.acct.ECSFactory(), SessionName: "trunkctl"},
-	}
+// isUsage reports whether err is a usage error.
+func isUsage(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.code == ExitUsage
 }
 
 func testNow() time.Time { return time.Date(2026, 3, 1, 14, 0, 0, 0, time.UTC) }
@@ -129,8 +132,8 @@ func runCmd(t *testing.T, w *world, terminal bool, args ...string) (ExitCode, st
 	return code, out.String(), errOut.String()
 }
 
-// accountsettingtest_newDenied is an account whose EcsInstanceRole trusts nobody.
-func accountsettingtest_newDenied() *accountsettingtest.Account {
+// deniedAccount is an account whose EcsInstanceRole trusts nobody.
+func deniedAccount() *accountsettingtest.Account {
 	a := accountsettingtest.New()
 	a.AddRole("EcsInstanceRole", accountsettingtest.RoleState{DenyAlways: true})
 	return a

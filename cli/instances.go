@@ -4,57 +4,55 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
-// clusterLister lists a cluster's container instances and tasks.
-type clusterLister interface {
-	ContainerInstances(ctx context.Context, cluster string) ([]inventory.ContainerInstance, []string, error)
-	Tasks(ctx context.Context, q inventory.TaskQuery) ([]inventory.Task, []string, error)
-}
-
 type instancesOpts struct {
 	cluster string
+	// noRoles skips reading the instance roles' settings: verdicts then do
+	// not say whether the role is enabled now.
 	noRoles bool
-	output  string
+	// wide prints every column (also -o wide).
+	wide bool
 
-	io      *IOStreams
-	lister  clusterLister
-	catalog *catalog.Catalog
-	// finder and resolver read the instance roles' settings; when nil
-	// (or --no-roles) verdicts do not say whether the role is enabled now.
-	finder   roleFinder
-	resolver roleResolver
-
+	env
 	rows []instanceRow
+	// clusterErrors are doctor's error findings not about one instance.
+	clusterErrors []doctor.Finding
+	unhealthy     bool
 }
 
 // instanceRow is one container instance in `instances` output (JSON contract).
 type instanceRow struct {
-	ContainerInstanceArn string            `json:"containerInstanceArn"`
-	ContainerInstanceID  string            `json:"containerInstanceId"`
-	EC2InstanceID        string            `json:"ec2InstanceId"`
-	InstanceType         string            `json:"instanceType"`
-	Status               string            `json:"status"`
-	StatusReason         string            `json:"statusReason,omitempty"`
-	AgentVersion         string            `json:"agentVersion"`
-	AgentConnected       bool              `json:"agentConnected"`
-	RegisteredAt         *time.Time        `json:"registeredAt,omitempty"`
-	TrunkENI             string            `json:"trunkEniId"`
-	RoleArn              string            `json:"roleArn,omitempty"`
-	RoleEffectiveValue   string            `json:"roleEffectiveValue,omitempty"`
-	AWSVPCTasks          int               `json:"awsvpcTasks"`
-	TaskLimit            int               `json:"taskLimit"`
-	Support              catalog.Support   `json:"support"`
-	Verdict              inventory.Verdict `json:"verdict"`
+	ContainerInstanceArn string          `json:"containerInstanceArn"`
+	ContainerInstanceID  string          `json:"containerInstanceId"`
+	EC2InstanceID        string          `json:"ec2InstanceId"`
+	InstanceType         string          `json:"instanceType"`
+	Status               string          `json:"status"`
+	StatusReason         string          `json:"statusReason,omitempty"`
+	AgentVersion         string          `json:"agentVersion"`
+	AgentConnected       bool            `json:"agentConnected"`
+	RegisteredAt         *time.Time      `json:"registeredAt,omitempty"`
+	TrunkENI             string          `json:"trunkEniId"`
+	RoleArn              string          `json:"roleArn,omitempty"`
+	RoleSource           string          `json:"roleSource,omitempty"`
+	RoleEffectiveValue   string          `json:"roleEffectiveValue,omitempty"`
+	AWSVPCTasks          int             `json:"awsvpcTasks"`
+	TaskLimit            int             `json:"taskLimit"`
+	Support              catalog.Support `json:"support"`
+	Verdict              verdictView     `json:"verdict"`
 }
+
+// verdictView is the judge's verdict as `instances` prints it (JSON contract).
+type verdictView = doctor.Verdict
 
 type instancesSummary struct {
 	Total     int            `json:"total"`
@@ -63,171 +61,110 @@ type instancesSummary struct {
 	ByVerdict map[string]int `json:"byVerdict"`
 }
 
-func newInstancesCmd(a *app) *cobra.Command {
+func newInstancesCmd(envOf func() env) *cobra.Command {
 	o := &instancesOpts{}
 	cmd := &cobra.Command{
 		Use:   "instances --cluster CLUSTER",
 		Short: "List container instances with their trunk ENI, task use and a verdict",
-		Long: `One row per container instance: EC2 instance, type, status, agent version, registration
-time, trunk ENI (the ecs.awsvpc-trunk-id attribute), awsvpc tasks in use against the
-catalog's limit (with trunking when the instance has a trunk, else without), and a
-verdict: ok; no trunk (registered while the role was not opted in, or before:
-replace it); type not supported; type not in the published table; agent too old;
-registration failed (with ECS's reason); registering; Windows.
+		Long: `One row per container instance: EC2 instance, type, status, the instance role, the
+trunk ENI (the ecs.awsvpc-trunk-id attribute), awsvpc tasks in use against the
+catalog's limit (with trunking when the instance has a trunk, else without), and the
+judge's verdict, the same one trunkctl doctor reports (ok, ok-limit-not-published,
+managed-instance, registered-before-opt-in, no-trunk, role-not-enabled,
+role-default-only, host-cannot-trunk, agent-too-old, agent-too-old-for-os,
+unsupported-type, dns-a-record, shared-subnet, registration-failed, registering,
+windows, ...). The default table fits 120 columns; --wide (or -o wide) adds the
+container instance, agent, registration time, remedy and the verdict's message.
 
-No API records when a role was opted in, so "registered before the opt-in" is an
-inference: an ACTIVE, supported, current instance without a trunk.
+"registered before the opt-in" is said only with evidence: CloudTrail's
+PutAccountSetting time after the instance's registeredAt, or a trunked instance of
+the same role registered later. Without it the verdict says what is known.
 
-Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
+Exit 0 when every instance is healthy and doctor finds no error, 3 otherwise
+(the same rule as doctor); 1 when the cluster does not exist or a read fails.`,
 		Example: `  trunkctl instances --cluster prod
   trunkctl instances --cluster prod --output json | jq '.instances[] | select(.verdict.healthy | not)'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.output, o.io, o.catalog = a.global.Output, a.streams(), a.catalog()
-			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
-				l := a.loader(c)
-				o.lister = l
-				if !o.noRoles {
-					o.finder, o.resolver = l, a.resolver(c)
-				}
-			})
+			o.env = envOf()
+			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.cluster, flagCluster, "", "cluster name or ARN (required)")
-	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "do not read the instance roles' settings (no EC2, IAM or STS calls)")
+	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "read ECS only: no roles, EC2, IAM, STS, capacity or CloudTrail reads (verdicts then know less than doctor's)")
+	cmd.Flags().BoolVar(&o.wide, flagWide, false, "print every column (same as -o wide)")
 	return cmd
 }
 
 func (o *instancesOpts) Validate() error {
-	if err := validateOutput(o.output); err != nil {
-		return err
-	}
 	if o.cluster == "" {
 		return usageErrorf("--%s is required", flagCluster)
 	}
 	return nil
 }
 
-// loadInstancesAndTasks lists container instances and tasks concurrently;
-// afterCIs, when set, runs as soon as the container instances are known,
-// alongside the rest of the task listing. The task listing gets the
-// instances too: their task counts let it list by service in parallel.
-func loadInstancesAndTasks(ctx context.Context, s *IOStreams, l clusterLister, q inventory.TaskQuery, afterCIs func(context.Context, []inventory.ContainerInstance)) ([]inventory.ContainerInstance, []inventory.Task, error) {
-	var (
-		cis   []inventory.ContainerInstance
-		tasks []inventory.Task
-		known = make(chan struct{})
-	)
-	q.Instances = func(ctx context.Context) ([]inventory.ContainerInstance, error) {
-		select {
-		case <-known:
-			return cis, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var ws []string
-		var err error
-		cis, ws, err = l.ContainerInstances(gctx, q.Cluster)
-		for _, w := range ws {
-			s.Warnf("%s", w)
-		}
-		if err != nil {
-			return err
-		}
-		close(known)
-		if afterCIs != nil {
-			afterCIs(gctx, cis)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		var err error
-		tasks, err = listTasks(gctx, s, l, q)
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, nil, clusterErr(err, q.Cluster)
-	}
-	return cis, tasks, nil
-}
-
-// listTasks lists and describes tasks, warning about those that stopped meanwhile.
-func listTasks(ctx context.Context, s *IOStreams, l clusterLister, q inventory.TaskQuery) ([]inventory.Task, error) {
-	tasks, ws, err := l.Tasks(ctx, q)
-	if len(ws) > 0 {
-		s.Warnf("%d task(s) stopped while being listed", len(ws))
-	}
-	return tasks, err
-}
-
 func (o *instancesOpts) Execute(ctx context.Context) error {
+	c, err := o.clients(ctx)
+	if err != nil {
+		return err
+	}
 	stop := o.io.StartProgress("reading container instances and tasks of " + o.cluster)
-	var roles instanceRoles
-	cis, tasks, err := loadInstancesAndTasks(ctx, o.io, o.lister, inventory.TaskQuery{Cluster: o.cluster},
-		func(ctx context.Context, cis []inventory.ContainerInstance) {
-			if o.finder != nil && o.resolver != nil {
-				roles = readInstanceRoles(ctx, o.finder, o.resolver, cis)
-			}
-		})
+	in, err := gatherJudgeInput(ctx, o.io, c, o.catalog, o.now(), judgeQuery{cluster: o.cluster, ecsOnly: o.noRoles, stuckAfter: defaultStuckAfter})
 	stop()
 	if err != nil {
 		return err
 	}
-	warnRoles(o.io, roles)
-	o.rows = instanceRows(cis, tasks, o.catalog, roles.byInstance)
+	if in.Snapshot.RolesErr != nil {
+		o.io.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", in.Snapshot.RolesErr)
+	}
+	for _, r := range in.Roles {
+		if r.Err != nil {
+			o.io.Warnf("could not read %s: %v", r.Arn, r.Err)
+		}
+	}
+	report := doctor.Judge(in)
+	o.rows = instanceRows(report.Instances, in)
+	for _, f := range report.Findings {
+		if f.Severity == doctor.Error && f.Check != doctor.CheckInstance {
+			o.clusterErrors = append(o.clusterErrors, f)
+		}
+	}
+	o.unhealthy = report.Unhealthy()
 	if len(o.rows) == 0 {
 		o.io.Warnf("cluster %s has no container instances", o.cluster)
 	}
 	if err := o.print(); err != nil {
 		return err
 	}
-	for _, r := range o.rows {
-		if !r.Verdict.Healthy {
-			return unhealthy()
-		}
+	if o.unhealthy {
+		return unhealthy()
 	}
 	return nil
 }
 
-// warnRoles says on stderr what kept verdicts from knowing the roles' settings.
-func warnRoles(s *IOStreams, r instanceRoles) {
-	if r.err != nil {
-		s.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", r.err)
+func instanceRows(reports []doctor.InstanceReport, in doctor.Input) []instanceRow {
+	source := map[string]string{}
+	for _, r := range in.Roles {
+		source[r.Arn] = r.Source
 	}
-	for _, st := range r.roles {
-		if st.Error != "" {
-			s.Warnf("could not read %s: %s", st.RoleArn, st.Error)
-		}
-	}
-}
-
-func instanceRows(cis []inventory.ContainerInstance, tasks []inventory.Task, cat *catalog.Catalog, roles map[string]*inventory.RoleOptIn) []instanceRow {
-	awsvpc := map[string]int{}
-	for _, t := range tasks {
-		if t.AWSVPC() {
-			awsvpc[t.ContainerInstanceArn]++
-		}
-	}
-	rows := make([]instanceRow, 0, len(cis))
-	for _, ci := range cis {
-		it := cat.Lookup(ci.InstanceType)
-		u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
+	rows := make([]instanceRow, 0, len(reports))
+	for _, r := range reports {
+		ci, u, v := r.ContainerInstance, r.Usage, r.Verdict
 		row := instanceRow{
 			ContainerInstanceArn: ci.Arn, ContainerInstanceID: ci.ID(), EC2InstanceID: ci.EC2InstanceID,
 			InstanceType: ci.InstanceType, Status: ci.Status, StatusReason: ci.StatusReason,
 			AgentVersion: ci.AgentVersion, AgentConnected: ci.AgentConnected, TrunkENI: ci.TrunkENI,
 			AWSVPCTasks: u.AWSVPCTasks, TaskLimit: u.Limit, Support: u.Support,
-			Verdict: inventory.JudgeWithRole(ci, it, roles[ci.EC2InstanceID]),
+			Verdict: v,
 		}
-		if r := roles[ci.EC2InstanceID]; r != nil {
-			r2 := accountsetting.Disabled
-			if r.Enabled {
-				r2 = accountsetting.Enabled
+		if r.Role != nil {
+			row.RoleArn, row.RoleEffectiveValue = r.Role.RoleArn, accountsetting.Disabled
+			if r.Role.Enabled {
+				row.RoleEffectiveValue = accountsetting.Enabled
 			}
-			row.RoleArn, row.RoleEffectiveValue = r.RoleArn, r2
+			row.RoleSource = source[r.Role.RoleArn]
+		} else if arns := in.Snapshot.InstanceRoles[ci.EC2InstanceID]; len(arns) > 0 {
+			row.RoleArn = arns[0]
 		}
 		if !ci.RegisteredAt.IsZero() {
 			t := ci.RegisteredAt
@@ -260,49 +197,145 @@ func (o *instancesOpts) print() error {
 			Summary   instancesSummary `json:"summary"`
 		}{o.cluster, o.rows, summarize(o.rows)})
 	}
-	t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "STATUS", "AGENT", "REGISTERED", "TRUNK", "TASKS", "VERDICT")
+	if o.wide || o.output == outputWide {
+		t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "STATUS", "AGENT", "REGISTERED", "ROLE", "TRUNK", "TASKS", "VERDICT", "REMEDY", "MESSAGE")
+		for _, r := range o.rows {
+			reg := ""
+			if r.RegisteredAt != nil {
+				reg = r.RegisteredAt.Format(time.RFC3339)
+			}
+			t.add(r.EC2InstanceID, r.ContainerInstanceID, r.InstanceType, r.Status, r.AgentVersion, reg, roleCell(r), r.TrunkENI,
+				tasksCell(r), o.io.color(verdictColor(r.Verdict), string(r.Verdict.Code)), string(r.Verdict.Remedy), r.Verdict.Message)
+		}
+		return t.render()
+	}
+	// Fits 120 columns: ids are 19-21 characters, the role's name is cut to
+	// 18 (its setting is in the verdict, and in --wide) and the verdict is
+	// its code (the message is in --wide and doctor).
+	t := newTable(o.io, "INSTANCE", "TYPE", "STATUS", "ROLE", "TRUNK", "TASKS", "VERDICT")
 	for _, r := range o.rows {
-		reg := ""
-		if r.RegisteredAt != nil {
-			reg = r.RegisteredAt.Format(time.RFC3339)
+		role := ""
+		if r.RoleArn != "" {
+			role = cut(inventory.ResourceID(r.RoleArn), 18)
 		}
-		limit := "?"
-		if r.TaskLimit > 0 {
-			limit = fmt.Sprint(r.TaskLimit)
-		}
-		t.add(r.EC2InstanceID, r.ContainerInstanceID, r.InstanceType, r.Status, r.AgentVersion, reg, r.TrunkENI,
-			fmt.Sprintf("%d/%s", r.AWSVPCTasks, limit), o.io.color(verdictColor(r.Verdict), r.Verdict.Message))
+		t.add(r.EC2InstanceID, r.InstanceType, shortStatus(r.Status), role, r.TrunkENI, tasksCell(r),
+			o.io.color(verdictColor(r.Verdict), string(r.Verdict.Code)))
 	}
 	return t.render()
 }
 
-func verdictColor(v inventory.Verdict) string {
+// roleCell is the role's name and how it is set: "EcsInstanceRole" when
+// enabled by its own setting, with "(default)" or "(off)" otherwise.
+func roleCell(r instanceRow) string {
+	if r.RoleArn == "" {
+		return ""
+	}
+	name := inventory.ResourceID(r.RoleArn)
 	switch {
-	case v.Code == inventory.VerdictOK:
+	case r.RoleEffectiveValue == accountsetting.Disabled:
+		return name + " (off)"
+	case r.RoleSource == "default":
+		return name + " (default)"
+	}
+	return name
+}
+
+func tasksCell(r instanceRow) string {
+	limit := "?"
+	if r.TaskLimit > 0 {
+		limit = fmt.Sprint(r.TaskLimit)
+	}
+	return fmt.Sprintf("%d/%s", r.AWSVPCTasks, limit)
+}
+
+// shortStatus keeps the table narrow: REGISTRATION_FAILED is the longest status.
+func shortStatus(s string) string {
+	if s == "REGISTRATION_FAILED" {
+		return "REG_FAILED"
+	}
+	return s
+}
+
+// cut shortens s to n runes, marking the cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func verdictColor(v verdictView) string {
+	switch {
+	case v.Code == doctor.VerdictOK || v.Code == doctor.VerdictLimitUnpublishedOK || (v.Code == doctor.VerdictManaged && v.Healthy):
 		return colorGreen
-	case v.Healthy || v.Code == inventory.VerdictUnknownType:
+	case v.Healthy || v.Severity == doctor.Warning:
 		return colorYellow
 	default:
 		return colorRed
 	}
 }
 
+// maxIDs bounds the ids a suggested command lists; the JSON has them all.
+const maxIDs = 10
+
 func (o *instancesOpts) RecommendActions() error {
-	codes := map[inventory.VerdictCode]int{}
+	byRemedy := map[doctor.Remedy][]instanceRow{}
+	roles := map[string]bool{}
 	for _, r := range o.rows {
-		codes[r.Verdict.Code]++
+		if r.Verdict.Healthy {
+			continue
+		}
+		byRemedy[r.Verdict.Remedy] = append(byRemedy[r.Verdict.Remedy], r)
+		if r.Verdict.Remedy == doctor.RemedyEnableThenReplace && r.RoleArn != "" {
+			roles[r.RoleArn] = true
+		}
 	}
-	keys := make([]string, 0, len(codes))
-	for k := range codes {
-		keys = append(keys, string(k))
+	if len(roles) > 0 {
+		arns := make([]string, 0, len(roles))
+		for a := range roles {
+			arns = append(arns, a)
+		}
+		sort.Strings(arns)
+		o.io.Infof("Enable the instance role first (its own setting):")
+		for _, a := range arns {
+			o.io.Infof("  trunkctl enable --role %s", a)
+		}
 	}
-	sort.Strings(keys)
-	if codes[inventory.VerdictNoTrunk] > 0 {
-		o.io.Infof("%d instance(s) have no trunk. Check the role is enabled (trunkctl status --cluster %s), then drain and replace them:", codes[inventory.VerdictNoTrunk], o.cluster)
-		o.io.Infof("  aws ecs update-container-instances-state --cluster %s --status DRAINING --container-instances ID...", o.cluster)
+	if replace := append(byRemedy[doctor.RemedyEnableThenReplace], byRemedy[doctor.RemedyReplace]...); len(replace) > 0 {
+		o.io.Infof("%d instance(s) get a trunk only by being replaced; drain them, then terminate them in their Auto Scaling group:", len(replace))
+		o.io.Infof("  aws ecs update-container-instances-state --cluster %s --status DRAINING --container-instances %s", o.cluster, idList(replace, func(r instanceRow) string { return r.ContainerInstanceID }))
+		o.io.Infof("  for id in %s; do aws autoscaling terminate-instance-in-auto-scaling-group --instance-id \"$id\" --no-should-decrement-desired-capacity; done", idList(replace, func(r instanceRow) string { return r.EC2InstanceID }))
+		if len(replace) > maxIDs {
+			o.io.Infof("  (the first %d of %d; all of them: trunkctl instances --cluster %s -o json | jq -r '.instances[] | select(.verdict.remedy==\"replace\" or .verdict.remedy==\"enable-then-replace\") | .ec2InstanceId')", maxIDs, len(replace), o.cluster)
+		}
 	}
-	if len(codes) > 0 && (len(codes) > 1 || codes[inventory.VerdictOK] == 0) {
-		o.io.Infof("Every check with its fix: trunkctl doctor --cluster %s", o.cluster)
+	for _, k := range []doctor.Remedy{doctor.RemedyFixHost, doctor.RemedyFixLaunch} {
+		if rs := byRemedy[k]; len(rs) > 0 {
+			what := "their host set-up (agent, ecs-init, ECS_ENABLE_TASK_ENI, Bottlerocket)"
+			if k == doctor.RemedyFixLaunch {
+				what = "how they are launched (launch template, type, subnet)"
+			}
+			o.io.Infof("%d instance(s) need %s fixed first; replacing them as they are would not help: %s", len(rs), what, idList(rs, func(r instanceRow) string { return r.EC2InstanceID }))
+		}
+	}
+	for _, f := range o.clusterErrors {
+		o.io.Infof("cluster: %s %s: %s", f.Check, f.Subject, f.Message)
+	}
+	if o.unhealthy {
+		o.io.Infof("Every finding with its exact fix: trunkctl doctor --cluster %s", o.cluster)
 	}
 	return nil
+}
+
+// idList joins the first maxIDs ids (the JSON output has them all).
+func idList(rs []instanceRow, id func(instanceRow) string) string {
+	ids := make([]string, 0, min(len(rs), maxIDs))
+	for i, r := range rs {
+		if i == maxIDs {
+			break
+		}
+		ids = append(ids, id(r))
+	}
+	return strings.Join(ids, " ")
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
@@ -117,7 +118,7 @@ func fixContainerNumbers(t *testing.T, target string) string {
 			return nil
 		}
 		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil {
 			return err
 		}
@@ -166,143 +167,164 @@ func TestAgainstMoto(t *testing.T) {
 	// A 500 from moto is a bug to see at once, not to retry for a minute.
 	t.Setenv("AWS_MAX_ATTEMPTS", "2")
 	t.Setenv("AWS_ENDPOINT_URL", fixContainerNumbers(t, m.URL))
-	ctx := context.Background()
-	real := func(t *testing.T) (*awsclient.Clients, motoCluster) {
-		t.Helper()
-		m.Reset(t)
-		cfg, err := awsclient.Load(ctx, awsclient.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := awsclient.New(cfg)
-		return c, setUpMotoCluster(t, c)
+	rig := &motoRig{m: m}
+
+	t.Run("status reads a role by assuming it, enable turns it on, disable off", rig.motoStatusEnableDisable)
+
+	t.Run("instances reads the trunk attribute and the role, and judges moto's old agent", rig.motoInstances)
+
+	t.Run("enis describes the trunk named by the attribute in EC2", rig.motoEnis)
+
+	t.Run("doctor reports the missing service-linked role and the role that is not opted in", rig.motoDoctor)
+
+	t.Run("the loader's reads work on the wire", rig.motoLoaderReads)
+
+	t.Run("--debug logs the SDK's requests to stderr", rig.motoDebug)
+}
+
+// motoRig runs trunkctl and the SDK clients against one moto_server.
+type motoRig struct{ m *moto.Server }
+
+// real resets moto and sets up the cluster the subtests read.
+func (rig *motoRig) real(t *testing.T) (*awsclient.Clients, motoCluster) {
+	t.Helper()
+	rig.m.Reset(t)
+	cfg, err := awsclient.Load(context.Background(), awsclient.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	trunkctl := func(t *testing.T, args ...string) (ExitCode, string, string) {
-		t.Helper()
-		out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-		deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, AWS: RealAWS, Catalog: catalog.Default()}
-		code := Run(ctx, args, deps)
-		return code, out.String(), errOut.String()
+	c := awsclient.New(cfg)
+	return c, setUpMotoCluster(t, c)
+}
+
+// trunkctl runs trunkctl with the real AWS clients.
+func (rig *motoRig) trunkctl(t *testing.T, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, AWS: RealAWS, Catalog: catalog.Default()}
+	code := Run(context.Background(), args, deps)
+	return code, out.String(), errOut.String()
+}
+
+func (rig *motoRig) motoStatusEnableDisable(t *testing.T) {
+	_, mc := rig.real(t)
+	code, out, stderr := rig.trunkctl(t, "status", "--role", "EcsInstanceRole", "-o", "json")
+	if code != ExitUnhealthy || !strings.Contains(out, `"roleArn": "`+mc.roleArn+`"`) || !strings.Contains(out, `"effectiveValue": "disabled"`) || !strings.Contains(out, `"via": "assume"`) {
+		t.Fatalf("before: exit %d\n%s\n%s", code, out, stderr)
 	}
+	if code, out, stderr := rig.trunkctl(t, "enable", "--role", mc.roleArn, "-o", "json"); code != ExitOK || !strings.Contains(out, `"effectiveValue": "enabled"`) {
+		t.Fatalf("enable: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if code, out, stderr := rig.trunkctl(t, "status", "--cluster", "prod"); code != ExitOK || !strings.HasPrefix(out, mc.roleArn+"\tawsvpcTrunking\tprincipal\tassume\tenabled") {
+		t.Fatalf("status --cluster: exit %d\n%q\n%s", code, out, stderr)
+	}
+	if code, out, stderr := rig.trunkctl(t, "disable", "--role", "EcsInstanceRole"); code != ExitOK || !strings.Contains(out, "disabled") {
+		t.Fatalf("disable: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
 
-	t.Run("status reads a role by assuming it, enable turns it on, disable off", func(t *testing.T) {
-		_, mc := real(t)
-		code, out, stderr := trunkctl(t, "status", "--role", "EcsInstanceRole", "-o", "json")
-		if code != ExitUnhealthy || !strings.Contains(out, `"roleArn": "`+mc.roleArn+`"`) || !strings.Contains(out, `"effectiveValue": "disabled"`) || !strings.Contains(out, `"via": "assume"`) {
-			t.Fatalf("before: exit %d\n%s\n%s", code, out, stderr)
-		}
-		if code, out, stderr := trunkctl(t, "enable", "--role", mc.roleArn, "-o", "json"); code != ExitOK || !strings.Contains(out, `"effectiveValue": "enabled"`) {
-			t.Fatalf("enable: exit %d\n%s\n%s", code, out, stderr)
-		}
-		if code, out, stderr := trunkctl(t, "status", "--cluster", "prod"); code != ExitOK || !strings.HasPrefix(out, mc.roleArn+"\tawsvpcTrunking\tprincipal\tassume\tenabled") {
-			t.Fatalf("status --cluster: exit %d\n%q\n%s", code, out, stderr)
-		}
-		if code, out, stderr := trunkctl(t, "disable", "--role", "EcsInstanceRole"); code != ExitOK || !strings.Contains(out, "disabled") {
-			t.Fatalf("disable: exit %d\n%s\n%s", code, out, stderr)
-		}
-	})
+func (rig *motoRig) motoInstances(t *testing.T) {
+	_, mc := rig.real(t)
+	code, out, stderr := rig.trunkctl(t, "instances", "--cluster", "prod", "-o", "json")
+	var got struct {
+		Instances []instanceRow `json:"instances"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Instances) != 1 {
+		t.Fatalf("exit %d, %v\n%s\n%s", code, err, out, stderr)
+	}
+	r := got.Instances[0]
+	if code != ExitUnhealthy || r.EC2InstanceID != mc.instanceID || r.TrunkENI != mc.trunkID || r.InstanceType != "c5.large" ||
+		r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != doctor.VerdictAgentTooOld ||
+		r.RoleArn != mc.roleArn || r.RoleEffectiveValue != "disabled" {
+		t.Fatalf("exit %d, row %+v", code, r)
+	}
+}
 
-	t.Run("instances reads the trunk attribute and the role, and judges moto's old agent", func(t *testing.T) {
-		_, mc := real(t)
-		code, out, stderr := trunkctl(t, "instances", "--cluster", "prod", "-o", "json")
-		var got struct {
-			Instances []instanceRow `json:"instances"`
-		}
-		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Instances) != 1 {
-			t.Fatalf("exit %d, %v\n%s\n%s", code, err, out, stderr)
-		}
-		r := got.Instances[0]
-		if code != ExitUnhealthy || r.EC2InstanceID != mc.instanceID || r.TrunkENI != mc.trunkID || r.InstanceType != "c5.large" ||
-			r.AWSVPCTasks != 0 || r.TaskLimit != 10 || r.Verdict.Code != inventory.VerdictAgentTooOld ||
-			r.RoleArn != mc.roleArn || r.RoleEffectiveValue != "disabled" {
-			t.Fatalf("exit %d, row %+v", code, r)
-		}
-	})
+func (rig *motoRig) motoEnis(t *testing.T) {
+	_, mc := rig.real(t)
+	code, out, stderr := rig.trunkctl(t, "enis", "--cluster", "prod", "--instance", mc.instanceID, "-o", "json")
+	var got struct {
+		Instances []eniInstance `json:"instances"`
+		Missing   []string      `json:"missingEnis"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != ExitOK || len(got.Instances) != 1 {
+		t.Fatalf("exit %d, %v\n%s\n%s", code, err, out, stderr)
+	}
+	r := got.Instances[0]
+	if r.Trunk == nil || r.Trunk.NetworkInterfaceID != mc.trunkID || r.Trunk.MACAddress == "" || r.Trunk.SubnetID == "" || len(r.TaskENIs) != 0 || len(got.Missing) != 0 {
+		t.Fatalf("row %+v", r)
+	}
+}
 
-	t.Run("enis describes the trunk named by the attribute in EC2", func(t *testing.T) {
-		_, mc := real(t)
-		code, out, stderr := trunkctl(t, "enis", "--cluster", "prod", "--instance", mc.instanceID, "-o", "json")
-		var got struct {
-			Instances []eniInstance `json:"instances"`
-			Missing   []string      `json:"missingEnis"`
-		}
-		if err := json.Unmarshal([]byte(out), &got); err != nil || code != ExitOK || len(got.Instances) != 1 {
-			t.Fatalf("exit %d, %v\n%s\n%s", code, err, out, stderr)
-		}
-		r := got.Instances[0]
-		if r.Trunk == nil || r.Trunk.NetworkInterfaceID != mc.trunkID || r.Trunk.MACAddress == "" || r.Trunk.SubnetID == "" || len(r.TaskENIs) != 0 || len(got.Missing) != 0 {
-			t.Fatalf("row %+v", r)
-		}
-	})
-
-	t.Run("doctor reports the missing service-linked role and the role that is not opted in", func(t *testing.T) {
-		_, _ = real(t)
-		code, out, stderr := trunkctl(t, "doctor", "--cluster", "prod", "-o", "json")
-		if code != ExitUnhealthy {
-			t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
-		}
-		for _, want := range []string{`"check": "service-linked-role",
+func (rig *motoRig) motoDoctor(t *testing.T) {
+	_, _ = rig.real(t)
+	code, out, stderr := rig.trunkctl(t, "doctor", "--cluster", "prod", "-o", "json")
+	if code != ExitUnhealthy {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{`"check": "service-linked-role",
       "severity": "error"`, `"check": "role-opt-in",
       "severity": "error"`, `"check": "instance",
       "severity": "error"`} {
-			if !strings.Contains(out, want) {
-				t.Fatalf("no %s in\n%s", want, out)
-			}
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %s in\n%s", want, out)
 		}
-		if code, _, stderr := trunkctl(t, "doctor", "--cluster", "nope"); code != ExitError || !strings.Contains(stderr, "not found") {
-			t.Fatalf("missing cluster: exit %d, %s", code, stderr)
-		}
-	})
+	}
+	if code, _, stderr := rig.trunkctl(t, "doctor", "--cluster", "nope"); code != ExitError || !strings.Contains(stderr, "not found") {
+		t.Fatalf("missing cluster: exit %d, %s", code, stderr)
+	}
+}
 
-	t.Run("the loader's reads work on the wire", func(t *testing.T) {
-		c, mc := real(t)
-		l := inventory.NewLoader(c.ECS, c.EC2, c.IAM, 4)
-		tasks, warnings, err := l.Tasks(ctx, inventory.TaskQuery{Cluster: "prod"})
-		if err != nil || len(tasks) != 2 || len(warnings) != 0 || tasks[0].Containers[0] != "app" || tasks[0].ContainerInstanceArn == "" {
-			t.Fatalf("tasks %+v warnings %v err %v", tasks, warnings, err)
-		}
-		// By service, proven by the instance's counts: moto 5.2.1 lists
-		// services but ignores ListTasks' serviceName and launchType filters
-		// (it returns every task), which the listing's dedupe absorbs.
-		byService, _, err := l.Tasks(ctx, inventory.TaskQuery{Cluster: "prod", Instances: func(ctx context.Context) ([]inventory.ContainerInstance, error) {
-			cis, _, err := l.ContainerInstances(ctx, "prod")
-			return cis, err
-		}})
-		if err != nil || len(byService) != 2 || byService[0].Arn != tasks[0].Arn || byService[1].Arn != tasks[1].Arn {
-			t.Fatalf("tasks by service %+v err %v", byService, err)
-		}
-		if _, err := l.Cluster(ctx, "prod"); err != nil {
-			t.Fatal(err)
-		}
-		if ok, err := l.RoleExists(ctx, "EcsInstanceRole"); !ok || err != nil {
-			t.Fatalf("RoleExists = %v, %v", ok, err)
-		}
-		if ok, err := l.RoleExists(ctx, "AWSServiceRoleForECS"); ok || err != nil {
-			t.Fatalf("RoleExists(missing) = %v, %v", ok, err)
-		}
-		enis, missing, err := l.NetworkInterfaces(ctx, []string{mc.trunkID, "eni-0123456789abcdef0"})
-		if err != nil || len(enis) != 1 || len(missing) != 1 {
-			t.Fatalf("enis %v missing %v err %v", enis, missing, err)
-		}
-		images, err := l.Images(ctx, []string{mc.amiID})
-		if err != nil || images[mc.amiID].ID != mc.amiID {
-			t.Fatalf("images %v err %v", images, err)
-		}
-		insts, err := l.Instances(ctx, []string{mc.instanceID})
-		if err != nil || !strings.HasSuffix(insts[mc.instanceID].InstanceProfileArn, "instance-profile/EcsInstanceProfile") {
-			t.Fatalf("instances %+v err %v", insts, err)
-		}
-		subnets, err := l.Subnets(ctx, []string{insts[mc.instanceID].SubnetID})
-		if err != nil || subnets[insts[mc.instanceID].SubnetID].OwnerID == "" {
-			t.Fatalf("subnets %+v err %v", subnets, err)
-		}
-	})
+func (rig *motoRig) motoLoaderReads(t *testing.T) {
+	c, mc := rig.real(t)
+	l := inventory.NewLoader(c.ECS, c.EC2, c.IAM, 4)
+	tasks, warnings, err := l.Tasks(context.Background(), inventory.TaskQuery{Cluster: "prod"})
+	if err != nil || len(tasks) != 2 || len(warnings) != 0 || tasks[0].Containers[0] != "app" || tasks[0].ContainerInstanceArn == "" {
+		t.Fatalf("tasks %+v warnings %v err %v", tasks, warnings, err)
+	}
+	// By service, proven by the instance's counts: moto 5.2.1 lists
+	// services but ignores ListTasks' serviceName and launchType filters
+	// (it returns every task), which the listing's dedupe absorbs.
+	byService, _, err := l.Tasks(context.Background(), inventory.TaskQuery{Cluster: "prod", Instances: func(ctx context.Context) ([]inventory.ContainerInstance, error) {
+		cis, _, err := l.ContainerInstances(ctx, "prod")
+		return cis, err
+	}})
+	if err != nil || len(byService) != 2 || byService[0].Arn != tasks[0].Arn || byService[1].Arn != tasks[1].Arn {
+		t.Fatalf("tasks by service %+v err %v", byService, err)
+	}
+	if _, err := l.Cluster(context.Background(), "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.RoleExists(context.Background(), "EcsInstanceRole"); !ok || err != nil {
+		t.Fatalf("RoleExists = %v, %v", ok, err)
+	}
+	if ok, err := l.RoleExists(context.Background(), "AWSServiceRoleForECS"); ok || err != nil {
+		t.Fatalf("RoleExists(missing) = %v, %v", ok, err)
+	}
+	b := l.NewENIBatcher(context.Background())
+	b.Add(mc.trunkID, "eni-0123456789abcdef0")
+	enis, missing, err := b.Flush()
+	if err != nil || len(enis) != 1 || len(missing) != 1 {
+		t.Fatalf("enis %v missing %v err %v", enis, missing, err)
+	}
+	images, err := l.Images(context.Background(), []string{mc.amiID})
+	if err != nil || images[mc.amiID].ID != mc.amiID {
+		t.Fatalf("images %v err %v", images, err)
+	}
+	insts, err := l.Instances(context.Background(), []string{mc.instanceID})
+	if err != nil || !strings.HasSuffix(insts[mc.instanceID].InstanceProfileArn, "instance-profile/EcsInstanceProfile") {
+		t.Fatalf("instances %+v err %v", insts, err)
+	}
+	subnets, err := l.Subnets(context.Background(), []string{insts[mc.instanceID].SubnetID})
+	if err != nil || subnets[insts[mc.instanceID].SubnetID].OwnerID == "" {
+		t.Fatalf("subnets %+v err %v", subnets, err)
+	}
+}
 
-	t.Run("--debug logs the SDK's requests to stderr", func(t *testing.T) {
-		_, _ = real(t)
-		_, _, stderr := trunkctl(t, "instances", "--cluster", "prod", "--debug")
-		if !strings.Contains(stderr, "ListContainerInstances") {
-			t.Fatalf("stderr has no request log:\n%.2000s", stderr)
-		}
-	})
+func (rig *motoRig) motoDebug(t *testing.T) {
+	_, _ = rig.real(t)
+	_, _, stderr := rig.trunkctl(t, "instances", "--cluster", "prod", "--debug")
+	if !strings.Contains(stderr, "ListContainerInstances") {
+		t.Fatalf("stderr has no request log:\n%.2000s", stderr)
+	}
 }

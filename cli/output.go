@@ -12,11 +12,14 @@ import (
 const (
 	outputTable = "table"
 	outputJSON  = "json"
+	// outputWide is the table with every column (instances); other
+	// commands print their table.
+	outputWide = "wide"
 )
 
 func validateOutput(o string) error {
-	if o != outputTable && o != outputJSON {
-		return usageErrorf("--%s must be %q or %q, not %q", flagOutput, outputTable, outputJSON, o)
+	if o != outputTable && o != outputJSON && o != outputWide {
+		return usageErrorf("--%s must be %q, %q or %q, not %q", flagOutput, outputTable, outputWide, outputJSON, o)
 	}
 	return nil
 }

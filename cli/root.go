@@ -5,12 +5,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/cobra"
 
@@ -36,7 +37,12 @@ const (
 	flagDryRun     = "dry-run"
 	flagStuckAfter = "stuck-after"
 	flagNoRoles    = "no-roles"
+	flagWide       = "wide"
 )
+
+// defaultStuckAfter is how long a task may be PROVISIONING before doctor
+// (and instances, which judge alike) call it stuck.
+const defaultStuckAfter = 5 * time.Minute
 
 // SettingsECS is the ECS client for account settings, including the
 // account default.
@@ -55,6 +61,11 @@ type AWS struct {
 	Settings SettingsECS
 	// NewECS builds a settings client with other credentials (after AssumeRole).
 	NewECS accountsetting.ECSFactory
+	// AutoScaling and CloudTrail are read by instances and doctor (the
+	// capacity behind the cluster, when roles were opted in); nil skips
+	// those reads with a warning finding.
+	AutoScaling inventory.AutoScalingAPI
+	CloudTrail  inventory.CloudTrailAPI
 }
 
 // GlobalOptions are the flags every command takes.
@@ -89,49 +100,68 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 	c := awsclient.New(cfg)
 	return &AWS{
 		Region: cfg.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
-		NewECS: accountsetting.NewECSFactory(cfg),
+		NewECS:      accountsetting.NewECSFactory(cfg),
+		AutoScaling: autoscaling.NewFromConfig(cfg), CloudTrail: cloudtrail.NewFromConfig(cfg),
 	}, nil
 }
 
-// app is the state shared by the commands of one run.
-type app struct {
-	deps   Deps
-	global GlobalOptions
+// clients are the AWS-backed services commands call, built in one place
+// (connect) from the AWS clients.
+type clients struct {
+	region   string
+	loader   *inventory.Loader
+	signals  *inventory.Signals
+	resolver roleResolver
+	defaults defaultSetter
 }
 
-func (a *app) streams() *IOStreams {
-	s := *a.deps.IO
-	s.NoColor = s.NoColor || a.global.NoColor
-	return &s
+// env is what every command takes from outside: its streams, the output
+// format, the catalog, the clock, and how to reach AWS. NewRootCmd builds it
+// once per run, after the global flags are parsed; tests build it directly.
+type env struct {
+	io      *IOStreams
+	output  string
+	catalog *catalog.Catalog
+	now     func() time.Time
+	// clients connects to AWS. Commands call it in Execute, after Validate,
+	// so a usage error needs no credentials.
+	clients func(ctx context.Context) (*clients, error)
 }
 
-func (a *app) aws(ctx context.Context) (*AWS, error) {
-	return a.deps.AWS(ctx, a.global, a.deps.IO.ErrOut)
-}
-
-func (a *app) loader(c *AWS) *inventory.Loader {
-	return inventory.NewLoader(c.ECS, c.EC2, c.IAM, a.deps.Concurrency)
-}
-
-func (a *app) resolver(c *AWS) accountsetting.Resolver {
-	return accountsetting.Resolver{
-		STS: c.STS, ECS: c.Settings,
-		Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: a.deps.AssumeWait},
+// newEnv builds the env of one run from the dependencies and global flags.
+func newEnv(deps Deps, g GlobalOptions) env {
+	s := *deps.IO
+	s.NoColor = s.NoColor || g.NoColor
+	e := env{io: &s, output: g.Output, catalog: deps.Catalog, now: deps.Now}
+	if e.catalog == nil {
+		e.catalog = catalog.Default()
 	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	e.clients = func(ctx context.Context) (*clients, error) {
+		c, err := deps.AWS(ctx, g, deps.IO.ErrOut)
+		if err != nil {
+			return nil, err
+		}
+		return connect(c, deps.Concurrency, deps.AssumeWait), nil
+	}
+	return e
 }
 
-func (a *app) now() time.Time {
-	if a.deps.Now != nil {
-		return a.deps.Now()
+// connect builds the services commands call from the AWS clients.
+func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
+	loader := inventory.NewLoader(c.ECS, c.EC2, c.IAM, concurrency)
+	return &clients{
+		region:  c.Region,
+		loader:  loader,
+		signals: loader.Signals(c.AutoScaling, c.CloudTrail),
+		resolver: accountsetting.Resolver{
+			STS: c.STS, ECS: c.Settings,
+			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait},
+		},
+		defaults: c.Settings,
 	}
-	return time.Now()
-}
-
-func (a *app) catalog() *catalog.Catalog {
-	if a.deps.Catalog != nil {
-		return a.deps.Catalog
-	}
-	return catalog.Default()
 }
 
 // command is the machine every subcommand is.
@@ -157,33 +187,10 @@ func run(ctx context.Context, c command) error {
 	return err
 }
 
-// runWithAWS runs o like run, building the AWS clients only after Validate
-// passes (a usage error needs no credentials) and handing them to wire.
-func (a *app) runWithAWS(ctx context.Context, o command, wire func(*AWS)) error {
-	return run(ctx, lazyCmd{validate: o.Validate, recommend: o.RecommendActions, execute: func(ctx context.Context) error {
-		c, err := a.aws(ctx)
-		if err != nil {
-			return err
-		}
-		wire(c)
-		return o.Execute(ctx)
-	}})
-}
-
-// lazyCmd adapts functions to the command interface.
-type lazyCmd struct {
-	validate  func() error
-	execute   func(context.Context) error
-	recommend func() error
-}
-
-func (l lazyCmd) Validate() error                   { return l.validate() }
-func (l lazyCmd) Execute(ctx context.Context) error { return l.execute(ctx) }
-func (l lazyCmd) RecommendActions() error           { return l.recommend() }
-
 // NewRootCmd builds the trunkctl command tree.
 func NewRootCmd(deps Deps) *cobra.Command {
-	a := &app{deps: deps}
+	var global GlobalOptions
+	envOf := func() env { return newEnv(deps, global) }
 	root := &cobra.Command{
 		Use:   "trunkctl",
 		Short: "Verify, enable and inspect ECS ENI trunking (awsvpcTrunking)",
@@ -201,26 +208,26 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return validateOutput(a.global.Output)
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return validateOutput(global.Output)
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.global.Profile, flagProfile, "", "AWS profile from the shared config (else AWS_PROFILE or default)")
-	pf.StringVar(&a.global.Region, flagRegion, "", "AWS Region (else AWS_REGION or the profile's region)")
-	pf.StringVarP(&a.global.Output, flagOutput, "o", outputTable, "output format: table or json")
-	pf.BoolVar(&a.global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
-	pf.BoolVar(&a.global.Debug, flagDebug, false, "log every AWS request and response to stderr")
-	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
+	pf.StringVar(&global.Profile, flagProfile, "", "AWS profile from the shared config (else AWS_PROFILE or default)")
+	pf.StringVar(&global.Region, flagRegion, "", "AWS Region (else AWS_REGION or the profile's region)")
+	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, wide (every column; instances) or json")
+	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
+	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr")
+	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputWide, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(
-		newStatusCmd(a),
-		newEnableCmd(a, accountsetting.Enabled),
-		newEnableCmd(a, accountsetting.Disabled),
-		newInstancesCmd(a),
-		newEnisCmd(a),
-		newCapacityCmd(a),
-		newDoctorCmd(a),
+		newStatusCmd(envOf),
+		newEnableCmd(envOf, accountsetting.Enabled),
+		newEnableCmd(envOf, accountsetting.Disabled),
+		newInstancesCmd(envOf),
+		newEnisCmd(envOf),
+		newCapacityCmd(envOf),
+		newDoctorCmd(envOf),
 	)
 	return root
 }
@@ -246,16 +253,10 @@ func Run(ctx context.Context, args []string, deps Deps) ExitCode {
 	}
 	code := ExitCodeOf(err)
 	if !silent(err) {
-		fmt.Fprintf(deps.IO.ErrOut, "Error: %s\n", err)
+		fmt.Fprintf(deps.IO.ErrOut, "Error: %s\n", withAdvice(err))
 		if code == ExitUsage && cmd != nil {
 			fmt.Fprintf(deps.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
 	return code
-}
-
-// isUsage reports whether err is a usage error, for tests.
-func isUsage(err error) bool {
-	var ee *exitError
-	return errors.As(err, &ee) && ee.code == ExitUsage
 }

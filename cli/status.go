@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -13,25 +12,15 @@ import (
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
-// clusterRoles finds the instance roles behind a cluster.
-type clusterRoles interface {
-	ContainerInstances(ctx context.Context, cluster string) ([]inventory.ContainerInstance, []string, error)
-	RolesBehind(ctx context.Context, cis []inventory.ContainerInstance) ([]string, []string, error)
-}
-
 type statusOpts struct {
 	roles   []string
 	cluster string
-	output  string
 
-	io       *IOStreams
-	resolver roleResolver
-	cluRoles clusterRoles
-
+	env
 	results []roleStatus
 }
 
-func newStatusCmd(a *app) *cobra.Command {
+func newStatusCmd(envOf func() env) *cobra.Command {
 	o := &statusOpts{}
 	cmd := &cobra.Command{
 		Use:   "status (--role ROLE... | --cluster CLUSTER)",
@@ -50,10 +39,8 @@ Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage er
   trunkctl status --cluster prod`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.output, o.io = a.global.Output, a.streams()
-			return a.runWithAWS(cmd.Context(), o, func(c *AWS) {
-				o.resolver, o.cluRoles = a.resolver(c), a.loader(c)
-			})
+			o.env = envOf()
+			return run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
@@ -62,9 +49,6 @@ Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage er
 }
 
 func (o *statusOpts) Validate() error {
-	if err := validateOutput(o.output); err != nil {
-		return err
-	}
 	if len(o.roles) == 0 && o.cluster == "" {
 		return usageErrorf("name at least one --%s, or --%s", flagRole, flagCluster)
 	}
@@ -72,9 +56,13 @@ func (o *statusOpts) Validate() error {
 }
 
 func (o *statusOpts) Execute(ctx context.Context) error {
+	c, err := o.clients(ctx)
+	if err != nil {
+		return err
+	}
 	stop := o.io.StartProgress("reading account settings")
 	defer stop()
-	caller, callerArn, err := o.resolver.Caller(ctx)
+	caller, callerArn, err := c.resolver.Caller(ctx)
 	if err != nil {
 		return err
 	}
@@ -83,14 +71,14 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 		return err
 	}
 	if o.cluster != "" {
-		found, err := rolesOfCluster(ctx, o.io, o.cluRoles, o.cluster)
+		found, err := rolesOfCluster(ctx, o.io, c.loader, o.cluster)
 		if err != nil {
 			return err
 		}
 		roles = append(roles, found...)
 	}
 	roles = dedupeRoles(roles)
-	o.results = readRoles(ctx, o.resolver, roles, caller, callerArn, accountsetting.AWSVPCTrunking)
+	o.results = readRoles(ctx, c.resolver, roles, caller, callerArn)
 	stop()
 	if err := o.print(); err != nil {
 		return err
@@ -99,26 +87,21 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 }
 
 // rolesOfCluster finds the instance roles behind the cluster's container instances.
-func rolesOfCluster(ctx context.Context, s *IOStreams, l clusterRoles, cluster string) ([]awsarn.Role, error) {
-	cis, warnings, err := l.ContainerInstances(ctx, cluster)
-	if err != nil {
-		return nil, clusterErr(err, cluster)
-	}
-	for _, w := range warnings {
-		s.Warnf("%s", w)
-	}
-	if len(cis) == 0 {
-		return nil, fmt.Errorf("cluster %s has no container instances to find roles from; name the instance role with --%s", cluster, flagRole)
-	}
-	arns, noProfile, err := l.RolesBehind(ctx, cis)
+func rolesOfCluster(ctx context.Context, s *IOStreams, l *inventory.Loader, cluster string) ([]awsarn.Role, error) {
+	snap, err := l.Snapshot(ctx, cluster, inventory.SnapshotOptions{Instances: true})
 	if err != nil {
 		return nil, err
 	}
-	if len(noProfile) > 0 {
-		s.Warnf("%d EC2 instance(s) have no instance profile: %v", len(noProfile), noProfile)
+	warnSnapshot(s, snap)
+	if len(snap.ContainerInstances) == 0 {
+		return nil, fmt.Errorf("cluster %s has no container instances to find roles from; name the instance role with --%s", cluster, flagRole)
 	}
+	if snap.RolesErr != nil {
+		return nil, snap.RolesErr
+	}
+	warnNoProfile(s, snap)
 	var roles []awsarn.Role
-	for _, a := range arns {
+	for _, a := range snap.RoleArns() {
 		r, err := awsarn.ParseRole(a)
 		if err != nil {
 			return nil, err
@@ -129,28 +112,6 @@ func rolesOfCluster(ctx context.Context, s *IOStreams, l clusterRoles, cluster s
 	return roles, nil
 }
 
-// statusExit turns role results into the exit contract: errors first (1),
-// then any role whose value is not want (3).
-func statusExit(s *IOStreams, rs []roleStatus, want string) error {
-	failed, off := 0, 0
-	for _, r := range rs {
-		switch {
-		case r.Error != "":
-			failed++
-			s.Warnf("%s: %s", r.RoleArn, r.Error)
-		case r.EffectiveValue != want:
-			off++
-		}
-	}
-	switch {
-	case failed > 0:
-		return &exitError{code: ExitError, err: fmt.Errorf("could not read %d of %d role(s)", failed, len(rs))}
-	case off > 0:
-		return unhealthy()
-	}
-	return nil
-}
-
 func (o *statusOpts) print() error {
 	if o.output == outputJSON {
 		return writeJSON(o.io.Out, struct {
@@ -158,23 +119,6 @@ func (o *statusOpts) print() error {
 		}{o.results})
 	}
 	return printRoles(o.io, o.results)
-}
-
-func printRoles(s *IOStreams, rs []roleStatus) error {
-	t := newTable(s, "ROLE", "SETTING", "SOURCE", "VIA", "VALUE")
-	for _, r := range rs {
-		value := r.EffectiveValue
-		switch {
-		case r.Error != "":
-			value = s.color(colorRed, "error")
-		case value == accountsetting.Enabled:
-			value = s.color(colorGreen, value)
-		default:
-			value = s.color(colorRed, value)
-		}
-		t.add(r.RoleArn, r.Setting, r.Source, r.Via, value)
-	}
-	return t.render()
 }
 
 func (o *statusOpts) RecommendActions() error {
@@ -198,24 +142,3 @@ func recommendForRoles(s *IOStreams, rs []roleStatus, cluster string) {
 		}
 	}
 }
-
-// clusterErr rewrites a missing-cluster error into advice, once.
-func clusterErr(err error, cluster string) error {
-	var nf *inventory.ClusterNotFoundError
-	var done *clusterNotFoundError
-	if errors.As(err, &done) || !(errors.As(err, &nf) || isClusterNotFound(err)) {
-		return err
-	}
-	return &clusterNotFoundError{cluster: cluster, err: err}
-}
-
-type clusterNotFoundError struct {
-	cluster string
-	err     error
-}
-
-func (e *clusterNotFoundError) Error() string {
-	return fmt.Sprintf("cluster %q not found in this account and Region; check --%s and the name (aws ecs list-clusters): %v", e.cluster, flagRegion, e.err)
-}
-
-func (e *clusterNotFoundError) Unwrap() error { return e.err }

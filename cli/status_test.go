@@ -36,7 +36,7 @@ func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
 			}
 			w.caller = tt.caller(w.acct)
 			s, out, errOut := streams(false)
-			o := &statusOpts{roles: []string{"EcsInstanceRole"}, output: outputJSON, io: s, resolver: w.resolver()}
+			o := &statusOpts{roles: []string{"EcsInstanceRole"}, env: w.env(s, outputJSON)}
 			err := run(context.Background(), o)
 			if got := ExitCodeOf(err); got != tt.wantCode {
 				t.Fatalf("exit = %d (%v), want %d; stderr %s", got, err, tt.wantCode, errOut)
@@ -55,23 +55,7 @@ func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("stdout = %s, want %s", out, want)
 			}
-			// The read is about the role: as root it names it, otherwise it is made as the role.
-			for _, c := range w.acct.Calls() {
-				if c.Op != "ecs:ListAccountSettings" {
-					continue
-				}
-				in := c.Input.(*ecs.ListAccountSettingsInput)
-				switch tt.wantVia {
-				case "root":
-					if aws.ToString(in.PrincipalArn) != roleArn {
-						t.Fatalf("root read without principalArn: %+v", in)
-					}
-				default:
-					if in.PrincipalArn != nil || !strings.Contains(c.Caller, "assumed-role/EcsInstanceRole/") {
-						t.Fatalf("read as %s with principalArn %v, want a session of the role without it", c.Caller, aws.ToString(in.PrincipalArn))
-					}
-				}
-			}
+			checkReadsAreAboutTheRole(t, w.acct, tt.wantVia)
 		})
 	}
 }
@@ -79,7 +63,7 @@ func TestStatusReadsTheRoleAsThePrincipalAllows(t *testing.T) {
 func TestStatusJSONIsTheDocumentedContract(t *testing.T) {
 	w := healthyWorld(t)
 	s, out, _ := streams(false)
-	o := &statusOpts{roles: []string{roleArn}, output: outputJSON, io: s, resolver: w.resolver()}
+	o := &statusOpts{roles: []string{roleArn}, env: w.env(s, outputJSON)}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +73,7 @@ func TestStatusJSONIsTheDocumentedContract(t *testing.T) {
 func TestStatusOfADisabledRoleExitsThreeAndSaysHowToEnable(t *testing.T) {
 	w := newWorld(t)
 	s, out, errOut := streams(false)
-	o := &statusOpts{roles: []string{"EcsInstanceRole"}, output: outputTable, io: s, resolver: w.resolver()}
+	o := &statusOpts{roles: []string{"EcsInstanceRole"}, env: w.env(s, outputTable)}
 	err := run(context.Background(), o)
 	if ExitCodeOf(err) != ExitUnhealthy {
 		t.Fatalf("exit = %d (%v), want 3", ExitCodeOf(err), err)
@@ -106,7 +90,7 @@ func TestStatusOfAClusterFindsTheRolesThroughInstanceProfiles(t *testing.T) {
 	w := newWorld(t)
 	w.acct.SetDefault(accountsetting.AWSVPCTrunking, accountsetting.Enabled)
 	s, out, _ := streams(false)
-	o := &statusOpts{cluster: "prod", output: outputJSON, io: s, resolver: w.resolver(), cluRoles: w.loader()}
+	o := &statusOpts{cluster: "prod", env: w.env(s, outputJSON)}
 	if err := run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +103,9 @@ func TestStatusOfAClusterFindsTheRolesThroughInstanceProfiles(t *testing.T) {
 func TestStatusValidatesRolesBeforeCallingAnything(t *testing.T) {
 	s, _, _ := streams(false)
 	for _, o := range []*statusOpts{
-		{output: outputTable, io: s},
-		{roles: []string{"arn:aws:iam::12:role/x"}, output: outputTable, io: s},
-		{roles: []string{"bad name!"}, output: outputTable, io: s},
-		{roles: []string{"r"}, output: "yaml", io: s},
+		{env: env{io: s, output: outputTable}},
+		{roles: []string{"arn:aws:iam::12:role/x"}, env: env{io: s, output: outputTable}},
+		{roles: []string{"bad name!"}, env: env{io: s, output: outputTable}},
 	} {
 		if err := run(context.Background(), o); !isUsage(err) {
 			t.Errorf("%+v: err = %v, want a usage error", o, err)
@@ -130,12 +113,50 @@ func TestStatusValidatesRolesBeforeCallingAnything(t *testing.T) {
 	}
 }
 
-func TestAMissingClusterIsExplainedOnce(t *testing.T) {
-	w := newWorld(t)
-	for _, cmd := range []string{"instances", "enis", "doctor", "status"} {
-		code, _, stderr := runCmd(t, w, false, cmd, "--cluster", "nope")
-		if code != ExitError || strings.Count(stderr, "not found in this account and Region") != 1 {
-			t.Fatalf("%s: exit %d, stderr %s", cmd, code, stderr)
+func TestAMissingClusterIsExplainedOnceWithItsAdviceOnce(t *testing.T) {
+	for _, args := range [][]string{
+		{"instances", "--cluster", "nope"},
+		{"instances", "--cluster", "nope", "--no-roles"},
+		{"enis", "--cluster", "nope"},
+		{"enis", "--cluster", "nope", "--instance", "i-1"},
+		{"doctor", "--cluster", "nope"},
+		{"status", "--cluster", "nope"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, stderr := runCmd(t, newWorld(t), false, args...)
+			if code != ExitError {
+				t.Fatalf("exit %d, stderr %s", code, stderr)
+			}
+			if n := strings.Count(stderr, adviceClusterNotFound); n != 1 {
+				t.Fatalf("advice %q appears %d times, want once:\n%s", adviceClusterNotFound, n, stderr)
+			}
+			if n := strings.Count(stderr, "list-clusters"); n != 1 {
+				t.Fatalf("list-clusters named %d times, want once:\n%s", n, stderr)
+			}
+			if n := strings.Count(stderr, `cluster "nope" not found`); n != 1 {
+				t.Fatalf("not-found said %d times, want once:\n%s", n, stderr)
+			}
+		})
+	}
+}
+
+// checkReadsAreAboutTheRole: as root a read names the role with
+// principalArn, otherwise it is made as the role, without it.
+func checkReadsAreAboutTheRole(t *testing.T, acct *accountsettingtest.Account, via string) {
+	t.Helper()
+	for _, c := range acct.Calls() {
+		if c.Op != "ecs:ListAccountSettings" {
+			continue
+		}
+		in := c.Input.(*ecs.ListAccountSettingsInput)
+		if via == "root" {
+			if aws.ToString(in.PrincipalArn) != roleArn {
+				t.Fatalf("root read without principalArn: %+v", in)
+			}
+			continue
+		}
+		if in.PrincipalArn != nil || !strings.Contains(c.Caller, "assumed-role/EcsInstanceRole/") {
+			t.Fatalf("read as %s with principalArn %v, want a session of the role without it", c.Caller, aws.ToString(in.PrincipalArn))
 		}
 	}
 }

@@ -66,14 +66,21 @@ func TestCommittedTemplatesMatchTheCode(t *testing.T) {
 			}
 		})
 	}
-	entries, err := os.ReadDir(committedDir)
+	err := filepath.WalkDir(committedDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		name, err := filepath.Rel(committedDir, path)
+		if err != nil {
+			return err
+		}
+		if gen[filepath.ToSlash(name)] == nil {
+			t.Errorf("templates/%s is no longer generated; delete it", name)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".yaml") && gen[e.Name()] == nil {
-			t.Errorf("templates/%s is no longer generated; delete it", e.Name())
-		}
 	}
 }
 
@@ -93,8 +100,15 @@ func TestTemplatesDeployWithoutTheCDK(t *testing.T) {
 		if err := yaml.Unmarshal(body, &tpl); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		codeParams := []string{stacks.ParamLambdaCodeBucket, stacks.ParamLambdaCodeKey}
+		switch name {
+		case cfntemplates.OrgMemberFile: // BUCKET_PREFIX-REGION
+			codeParams = []string{stacks.ParamBucketPrefix, stacks.ParamLambdaCodeKey}
+		case cfntemplates.OrgArtifactBucketFile: // holds the zip
+			codeParams = nil
+		}
 		t.Run(name+" takes the Lambda zip's bucket and key as parameters", func(t *testing.T) {
-			for _, p := range []string{stacks.ParamLambdaCodeBucket, stacks.ParamLambdaCodeKey} {
+			for _, p := range codeParams {
 				if tpl.Parameters[p].Type != "String" {
 					t.Errorf("parameter %s: %+v", p, tpl.Parameters[p])
 				}
@@ -166,9 +180,11 @@ func TestCfnLintFindsNothingInAnyTemplate(t *testing.T) {
 	}
 	lint := peer.LookPath(t, "cfn-lint", "pip install cfn-lint")
 	files, err := filepath.Glob(filepath.Join(committedDir, "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no templates in %s (%v)", committedDir, err)
+	org, orgErr := filepath.Glob(filepath.Join(committedDir, "org", "*.yaml"))
+	if err != nil || orgErr != nil || len(files) == 0 || len(org) == 0 {
+		t.Fatalf("no templates in %s or its org/ (%v, %v)", committedDir, err, orgErr)
 	}
+	files = append(files, org...)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// One run for all files. Errors and warnings both fail (a non-empty

@@ -51,39 +51,41 @@ func get(t *testing.T) *synthesized {
 
 func TestNag(t *testing.T) {
 	s := get(t)
-	for _, st := range []struct {
-		stack awscdk.Stack
-		tpl   *cdktest.Template
-	}{{s.eni, s.eniTpl}, {s.cluster, s.clusterTpl}} {
-		name := *st.stack.StackName()
-		t.Run(name+" has no unsuppressed AwsSolutions finding", func(t *testing.T) {
-			ann := assertions.Annotations_FromStack(st.stack)
-			nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
-			for _, m := range *ann.FindError(jsii.String("*"), nag) {
-				t.Errorf("error at %s: %v", *m.Id, m.Entry.Data)
-			}
-			for _, m := range *ann.FindWarning(jsii.String("*"), nag) {
-				t.Errorf("warning at %s: %v", *m.Id, m.Entry.Data)
-			}
-		})
-		t.Run(name+" gives a reason for every suppression", func(t *testing.T) {
-			n := 0
-			for id, r := range st.tpl.Resources {
-				nag, _ := r.Metadata["cdk_nag"].(map[string]interface{})
-				rules, _ := nag["rules_to_suppress"].([]interface{})
-				for _, rule := range rules {
-					n++
-					m := rule.(map[string]interface{})
-					if reason, _ := m["reason"].(string); len(reason) < 40 {
-						t.Errorf("%s: suppression of %v has no real reason: %q", id, m["id"], reason)
-					}
+	checkNag(t, s.eni, s.eniTpl)
+	checkNag(t, s.cluster, s.clusterTpl)
+}
+
+// checkNag fails on any unsuppressed AwsSolutions finding of a stack
+// synthesized with AddNagChecks, and on a suppression without a reason.
+func checkNag(t *testing.T, stack awscdk.Stack, tpl *cdktest.Template) {
+	name := *stack.StackName()
+	t.Run(name+" has no unsuppressed AwsSolutions finding", func(t *testing.T) {
+		ann := assertions.Annotations_FromStack(stack)
+		nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
+		for _, m := range *ann.FindError(jsii.String("*"), nag) {
+			t.Errorf("error at %s: %v", *m.Id, m.Entry.Data)
+		}
+		for _, m := range *ann.FindWarning(jsii.String("*"), nag) {
+			t.Errorf("warning at %s: %v", *m.Id, m.Entry.Data)
+		}
+	})
+	t.Run(name+" gives a reason for every suppression", func(t *testing.T) {
+		n := 0
+		for id, r := range tpl.Resources {
+			nag, _ := r.Metadata["cdk_nag"].(map[string]interface{})
+			rules, _ := nag["rules_to_suppress"].([]interface{})
+			for _, rule := range rules {
+				n++
+				m := rule.(map[string]interface{})
+				if reason, _ := m["reason"].(string); len(reason) < 40 {
+					t.Errorf("%s: suppression of %v has no real reason: %q", id, m["id"], reason)
 				}
 			}
-			if n == 0 {
-				t.Error("no suppressions found; the test would pass vacuously")
-			}
-		})
-	}
+		}
+		if n == 0 {
+			t.Error("no suppressions found; the test would pass vacuously")
+		}
+	})
 }
 
 func TestEniTrunkingStack(t *testing.T) {

@@ -69,11 +69,29 @@ type EniTrunkingProps struct {
 	// Environment adds variables to the function, e.g.
 	// PropagationWaitEnv: "60s".
 	Environment map[string]string
+	// PrincipalArnRoles are roles opted in without any edit to them (no
+	// trust statement, no policy): see PrincipalArnRole. With these and no
+	// Roles, no instance role is created.
+	PrincipalArnRoles []PrincipalArnRole
 	// FunctionRole is an existing role for the function (default: a new
 	// one). Use it with imported roles, whose trust policies must already
 	// name the function's role before the first deployment. It is given the
 	// same permissions a new role gets, and must trust lambda.amazonaws.com.
 	FunctionRole awsiam.IRole
+}
+
+// PrincipalArnRole is a role this app does not own (e.g. the
+// ecsInstanceRole of every account of an organization), given by ARN (a
+// token is fine). The function role may call ecs:PutAccountSetting for the
+// construct's Setting and ecs:ListAccountSettings, so the function can put
+// the role's setting with principalArn as itself; where ECS refuses that, the
+// function assumes the role, which then must already trust FunctionRole, or
+// the opt-in answers FAILED with the reason.
+type PrincipalArnRole struct {
+	// ID names the opt-in (construct id OptIn+ID); unique in the construct.
+	ID string
+	// RoleArn is the role's ARN.
+	RoleArn *string
 }
 
 // EniTrunking opts IAM roles into an ECS account setting (awsvpcTrunking by
@@ -94,6 +112,7 @@ type EniTrunking struct {
 	LogGroup awslogs.LogGroup
 
 	setting string
+	value   string
 	optIns  []OptIn
 }
 
@@ -102,7 +121,8 @@ type OptIn struct {
 	Role awsiam.IRole
 	// Resource is the custom resource; depend on it.
 	Resource awscdk.CustomResource
-	// Policy is the role's inline permission for the account-setting calls.
+	// Policy is the role's inline permission for the account-setting calls
+	// (nil for a PrincipalArnRole).
 	Policy awsiam.Policy
 }
 
@@ -134,7 +154,7 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		p.ServiceTimeout = awscdk.Duration_Minutes(jsii.Number(5))
 	}
 
-	t := &EniTrunking{setting: p.Setting}
+	t := &EniTrunking{setting: p.Setting, value: p.Value}
 	constructs.NewConstruct_Override(t, scope, &id)
 
 	t.FunctionRole = p.FunctionRole
@@ -174,7 +194,7 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		RetryAttempts: jsii.Number(0),
 	})
 
-	if len(p.Roles) == 0 {
+	if len(p.Roles) == 0 && len(p.PrincipalArnRoles) == 0 {
 		p.Roles = []awsiam.IRole{NewInstanceRole(t, "InstanceRole")}
 	}
 	seen := map[string]bool{}
@@ -185,6 +205,17 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		}
 		seen[name] = true
 		t.optIns = append(t.optIns, t.optIn(role, name, p))
+	}
+	if len(p.PrincipalArnRoles) > 0 {
+		t.grantPutForOtherPrincipals(p.Setting)
+	}
+	for _, r := range p.PrincipalArnRoles {
+		if seen[r.ID] || r.ID == "" || r.RoleArn == nil {
+			panic(fmt.Sprintf("EniTrunking %s: PrincipalArnRole %q needs a unique ID and a RoleArn", id, r.ID))
+		}
+		seen[r.ID] = true
+		role := awsiam.Role_FromRoleArn(t, jsii.String("Role"+r.ID), r.RoleArn, &awsiam.FromRoleArnOptions{Mutable: jsii.Bool(false)})
+		t.optIns = append(t.optIns, OptIn{Role: role, Resource: t.newOptInResource(r.ID, r.RoleArn, p)})
 	}
 	t.dependOnPolicyOnly()
 	t.suppressNagFindings()
@@ -242,21 +273,51 @@ func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) 
 			}),
 		},
 	})
-	cr := awscdk.NewCustomResource(t, jsii.String("OptIn"+name), &awscdk.CustomResourceProps{
+	cr := t.newOptInResource(name, role.RoleArn(), p)
+	// The role must hold its permission before the function acts as it.
+	cr.Node().AddDependency(policy)
+	return OptIn{Role: role, Resource: cr, Policy: policy}
+}
+
+// newOptInResource is the custom resource that opts roleArn in.
+func (t *EniTrunking) newOptInResource(name string, roleArn *string, p EniTrunkingProps) awscdk.CustomResource {
+	return awscdk.NewCustomResource(t, jsii.String("OptIn"+name), &awscdk.CustomResourceProps{
 		ServiceToken:   t.Function.FunctionArn(),
 		ResourceType:   jsii.String(ResourceType),
 		ServiceTimeout: p.ServiceTimeout,
 		Properties: &map[string]interface{}{
-			"RoleArn":  role.RoleArn(),
+			"RoleArn":  roleArn,
 			"Region":   awscdk.Stack_Of(t).Region(),
 			"Setting":  p.Setting,
 			"Value":    p.Value,
 			"OnDelete": string(p.OnDelete),
 		},
 	})
-	// The role must hold its permission before the function acts as it.
-	cr.Node().AddDependency(policy)
-	return OptIn{Role: role, Resource: cr, Policy: policy}
+}
+
+// grantPutForOtherPrincipals lets the function put setting for principals
+// other than itself (principalArn), and read settings back.
+func (t *EniTrunking) grantPutForOtherPrincipals(setting string) {
+	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("PutAccountSettingByPrincipalArn"),
+		Actions:    jsii.Strings("ecs:PutAccountSetting"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"ecs:account-setting": setting}},
+	}))
+	// ecs:ListAccountSettings supports no condition key: a condition on
+	// ecs:account-setting would never match and deny the read-back.
+	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadAccountSettingsByPrincipalArn"),
+		Actions:   jsii.Strings("ecs:ListAccountSettings"),
+		Resources: jsii.Strings("*"),
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(t.FunctionRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("ecs:PutAccountSetting and ecs:ListAccountSettings support no resource ARNs; PutAccountSetting " +
+			"is limited to one setting by the ecs:account-setting condition key, which is how the function opts in roles " +
+			"it may not edit (principalArn)"),
+		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+	}}, jsii.Bool(true))
 }
 
 // Roles returns the opted-in roles, in the order given.
@@ -290,6 +351,9 @@ func (t *EniTrunking) Setting() string { return t.setting }
 // findings that are inherent to what this construct does.
 func (t *EniTrunking) suppressNagFindings() {
 	for _, o := range t.optIns {
+		if o.Policy == nil { // a PrincipalArnRole: no policy on the role
+			continue
+		}
 		cdknag.NagSuppressions_AddResourceSuppressions(o.Policy, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("ecs:PutAccountSetting and ecs:ListAccountSettings support no resource ARNs; " +

@@ -225,8 +225,9 @@ func NewTrunkCapacity(scope constructs.Construct, id string, props *TrunkCapacit
 		NewInstancesProtectedFromScaleIn: jsii.Bool(true),
 	})
 	// The point of this construct: no instance registers before its role is
-	// opted in, because only instances registered afterwards get a trunk.
-	c.AutoScalingGroup.Node().AddDependency(optIn)
+	// opted in, because only instances registered afterwards get a trunk; and
+	// a new or changed opt-in replaces the instances (instance refresh).
+	p.Trunking.ApplyToAutoScalingGroup(c.AutoScalingGroup, &ApplyOptions{Role: role, UserData: userData})
 	c.AutoScalingGroup.Node().AddDependency(role)
 
 	c.CapacityProvider = awsecs.NewAsgCapacityProvider(c, jsii.String("CapacityProvider"), &awsecs.AsgCapacityProviderProps{
@@ -234,6 +235,9 @@ func NewTrunkCapacity(scope constructs.Construct, id string, props *TrunkCapacit
 		EnableManagedScaling:               jsii.Bool(true),
 		EnableManagedTerminationProtection: jsii.Bool(true),
 		TargetCapacityPercent:              jsii.Number(float64(p.TargetCapacityPercent)),
+		// Drains an instance's tasks before any termination, including the
+		// instance refresh of a new opt-in.
+		EnableManagedDraining: jsii.Bool(true),
 	})
 	p.Cluster.AddAsgCapacityProvider(c.CapacityProvider, nil)
 	c.suppressNagFindings(role)

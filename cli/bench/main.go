@@ -102,7 +102,8 @@ func run(c *inventorytest.Cluster, name string, concurrency int, noRoles bool) (
 		IO: &cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: os.Stderr},
 		AWS: func(context.Context, cli.GlobalOptions, io.Writer) (*cli.AWS, error) {
 			return &cli.AWS{Region: c.Region, ECS: c.ECS(), EC2: c.EC2(), IAM: c.IAM(),
-				STS: acct.STSAs(caller), Settings: acct.ECSAs(caller), NewECS: acct.ECSFactory()}, nil
+				STS: acct.STSAs(caller), Settings: acct.ECSAs(caller), NewECS: acct.ECSFactory(),
+				AutoScaling: c.AutoScaling(), CloudTrail: c.CloudTrail()}, nil
 		},
 		Concurrency: concurrency,
 	}

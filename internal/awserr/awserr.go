@@ -3,16 +3,13 @@
 package awserr
 
 import (
-	"context"
 	"errors"
-	"net"
 
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Code returns the AWS error code of err ("" when err is not an API error).
-func Code(err error) string {
+// code returns the AWS error code of err ("" when err is not an API error).
+func code(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
@@ -36,7 +33,7 @@ func Message(err error) string {
 }
 
 func codeIn(err error, codes ...string) bool {
-	c := Code(err)
+	c := code(err)
 	if c == "" {
 		return false
 	}
@@ -54,13 +51,6 @@ func IsAccessDenied(err error) bool {
 		"AuthorizationError", "UnauthorizedException", "NotAuthorized")
 }
 
-// IsThrottle reports throttling, which the SDK's retryer normally absorbs.
-func IsThrottle(err error) bool {
-	return codeIn(err, "Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
-		"Client.RequestLimitExceeded", "SlowDown")
-}
-
 // IsNotFound reports that the named thing does not exist.
 func IsNotFound(err error) bool {
 	return codeIn(err, "NoSuchEntity", "NoSuchEntityException", "ClusterNotFoundException",
@@ -68,33 +58,5 @@ func IsNotFound(err error) bool {
 		"InvalidNetworkInterfaceID.NotFound", "InvalidSubnetID.NotFound", "InvalidAMIID.NotFound")
 }
 
-// IsInvalidParameter reports a request ECS or EC2 refused as malformed.
-func IsInvalidParameter(err error) bool {
-	return codeIn(err, "InvalidParameterException", "InvalidParameterValue", "ValidationError",
-		"ValidationException", "ClientException", "InvalidParameterCombination")
-}
-
-// IsExpiredCredentials reports credentials that are missing, invalid or expired.
-func IsExpiredCredentials(err error) bool {
-	return codeIn(err, "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-		"UnrecognizedClientException", "InvalidToken", "AuthFailure", "SignatureDoesNotMatch")
-}
-
-// IsServerError reports a 5xx answer from the service.
-func IsServerError(err error) bool {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
-		return true
-	}
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultServer
-}
-
-// IsTimeout reports a cancelled or timed-out call.
-func IsTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
+// IsClusterNotFound reports ECS's ClusterNotFoundException.
+func IsClusterNotFound(err error) bool { return codeIn(err, "ClusterNotFoundException") }

@@ -1,14 +1,11 @@
 package awserr
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 func apiErr(code string) error {
@@ -27,16 +24,11 @@ func TestClassify(t *testing.T) {
 		{"an EC2 UnauthorizedOperation is access denied", apiErr("UnauthorizedOperation"), IsAccessDenied, true},
 		{"a throttle is not access denied", apiErr("ThrottlingException"), IsAccessDenied, false},
 		{"a plain error is not access denied", errors.New("AccessDenied"), IsAccessDenied, false},
-		{"ECS throttling is a throttle", apiErr("ThrottlingException"), IsThrottle, true},
-		{"EC2 RequestLimitExceeded is a throttle", apiErr("RequestLimitExceeded"), IsThrottle, true},
 		{"NoSuchEntity is not found", apiErr("NoSuchEntity"), IsNotFound, true},
 		{"ClusterNotFoundException is not found", apiErr("ClusterNotFoundException"), IsNotFound, true},
-		{"InvalidParameterException is invalid", apiErr("InvalidParameterException"), IsInvalidParameter, true},
-		{"ExpiredToken is expired credentials", apiErr("ExpiredToken"), IsExpiredCredentials, true},
-		{"a wrapped deadline is a timeout", fmt.Errorf("x: %w", context.DeadlineExceeded), IsTimeout, true},
-		{"a 503 response is a server error", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("x")}, IsServerError, true},
-		{"a server-fault API error is a server error", &smithy.GenericAPIError{Code: "ServerException", Fault: smithy.FaultServer}, IsServerError, true},
-		{"a 400 response is not a server error", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}}, Err: errors.New("x")}, IsServerError, false},
+		{"ClusterNotFoundException is a missing cluster", apiErr("ClusterNotFoundException"), IsClusterNotFound, true},
+		{"a missing role is not a missing cluster", apiErr("NoSuchEntity"), IsClusterNotFound, false},
+		{"a message naming the exception is not a missing cluster", errors.New("ClusterNotFoundException"), IsClusterNotFound, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +37,7 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
-	if Code(apiErr("X")) != "X" || Message(apiErr("X")) != "msg X" || Message(errors.New("e")) != "e" || Code(nil) != "" {
-		t.Fatal("Code/Message do not unwrap")
+	if code(apiErr("X")) != "X" || Message(apiErr("X")) != "msg X" || Message(errors.New("e")) != "e" || code(nil) != "" {
+		t.Fatal("code/Message do not unwrap")
 	}
 }

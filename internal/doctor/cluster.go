@@ -2,37 +2,33 @@ package doctor
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
-// roleFacts is what Input knows of the role of one EC2 instance.
+// roleFacts is what Input knows of the role of one EC2 instance: nil when
+// the instance has no role or its setting could not be read.
 func (in Input) roleFacts(ec2ID string) *RoleFacts {
-	r := in.InstanceRoles[ec2ID]
-	if r == nil {
+	arns := in.Snapshot.InstanceRoles[ec2ID]
+	if len(arns) == 0 {
 		return nil
 	}
 	for _, st := range in.Roles {
-		if st.Arn == r.RoleArn {
+		if st.Arn == arns[0] {
 			if st.Err != nil {
 				return nil
 			}
 			return &RoleFacts{Arn: st.Arn, Value: st.EffectiveValue, Source: st.Source}
 		}
 	}
-	v := "disabled"
-	if r.Enabled {
-		v = "enabled"
-	}
-	return &RoleFacts{Arn: r.RoleArn, Value: v}
+	return nil
 }
 
 // Facts gathers, for each container instance in order, what the judge
 // looks at.
 func (in Input) Facts() []InstanceFacts {
 	awsvpc := map[string]int{}
-	for _, t := range in.Tasks {
+	for _, t := range in.Snapshot.Tasks {
 		if t.AWSVPC() {
 			awsvpc[t.ContainerInstanceArn]++
 		}
@@ -45,19 +41,19 @@ func (in Input) Facts() []InstanceFacts {
 			groupOf[id] = g
 		}
 	}
-	out := make([]InstanceFacts, 0, len(in.ContainerInstances))
-	for _, ci := range in.ContainerInstances {
+	out := make([]InstanceFacts, 0, len(in.Snapshot.ContainerInstances))
+	for _, ci := range in.Snapshot.ContainerInstances {
 		f := InstanceFacts{
-			Cluster: in.Cluster, AccountID: in.AccountID, CI: ci, Host: ci.Host,
+			Cluster: in.Snapshot.Cluster, AccountID: in.AccountID, CI: ci, Host: ci.Host,
 			Type: in.Catalog.Lookup(ci.InstanceType), AWSVPCTasks: awsvpc[ci.Arn],
 			Role: in.roleFacts(ci.EC2InstanceID),
 		}
-		if inst, ok := in.Instances[ci.EC2InstanceID]; ok {
+		if inst, ok := in.Snapshot.Instances[ci.EC2InstanceID]; ok {
 			inst := inst
 			f.Instance = &inst
 			f.Operator = inst.Operator
 			f.SubnetID = inst.SubnetID
-			if s, ok := in.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
+			if s, ok := in.Snapshot.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
 				f.SubnetOwner = s.OwnerID
 			}
 		}
@@ -105,74 +101,64 @@ func (in Input) Facts() []InstanceFacts {
 
 func boolPtr(b bool) *bool { return &b }
 
-// Verdicts judges every container instance, in the order of
-// in.ContainerInstances: `instances` and `doctor` both show these.
-func Verdicts(in Input) []InstanceVerdict {
-	fs := in.Facts()
-	out := make([]InstanceVerdict, len(fs))
-	for i, f := range fs {
-		out[i] = JudgeInstance(f)
-	}
-	return out
-}
-
 // NeedsOptInRecord says whether CloudTrail's opt-in events could change a
-// verdict: some instance without a trunk whose role is enabled by its own
-// setting (only then does "when" matter).
-func NeedsOptInRecord(cis []inventory.ContainerInstance, roleOf func(ec2ID string) (arn, value, source string, ok bool)) bool {
-	for _, ci := range cis {
+// verdict: some ACTIVE instance without a trunk whose role is enabled by its
+// own setting (only then does "when" matter). The caller reads them only
+// then (Signals.OptInEvents).
+func NeedsOptInRecord(in Input) bool {
+	for _, ci := range in.Snapshot.ContainerInstances {
 		if ci.TrunkENI != "" || ci.Status != "ACTIVE" {
 			continue
 		}
-		if _, v, src, ok := roleOf(ci.EC2InstanceID); ok && v == "enabled" && src == "principal" {
+		if r := in.roleFacts(ci.EC2InstanceID); r != nil && r.Value == "enabled" && r.Source == "principal" {
 			return true
 		}
 	}
 	return false
 }
 
-// Unhealthy reports whether the findings call for action: any error, or
-// any instance whose verdict is unhealthy. `doctor` and `instances` exit 3
-// on it alike.
-func Unhealthy(fs []Finding) bool {
-	for _, f := range fs {
-		if f.Severity == Error || (f.Verdict != nil && !f.Verdict.Healthy) {
+// Unhealthy reports whether the report calls for action: any error
+// finding, or any instance whose verdict is unhealthy. `doctor` and
+// `instances` exit 3 on it alike.
+func (r Report) Unhealthy() bool {
+	for _, f := range r.Findings {
+		if f.Severity == Error {
+			return true
+		}
+	}
+	for _, i := range r.Instances {
+		if !i.Verdict.Healthy {
 			return true
 		}
 	}
 	return false
 }
 
-// instanceFindings turns the unhealthy (and managed) verdicts into findings.
-func instanceFindings(in Input, vs []InstanceVerdict, add func(Finding)) {
-	for i, v := range vs {
-		ci := in.ContainerInstances[i]
+// instanceFindings turns the verdicts that need a look into findings.
+func instanceFindings(reports []InstanceReport, add func(Finding)) {
+	for _, r := range reports {
+		v, ci := r.Verdict, r.ContainerInstance
+		if v.Healthy && v.Severity == Info {
+			continue
+		}
 		subject := ci.EC2InstanceID
 		if subject == "" {
 			subject = ci.Arn
 		}
-		if v.Healthy && v.Severity == Info {
-			continue
-		}
-		v := v
-		msg := v.Message
-		if len(v.Evidence) > 0 {
-			msg += " [" + strings.Join(v.Evidence, "; ") + "]"
-		}
-		add(Finding{Check: CheckInstance, Severity: v.Severity, Subject: subject, Message: msg, Fix: v.Fix, Verdict: &v})
+		add(Finding{Check: CheckInstance, Severity: v.Severity, Subject: subject, Message: v.Message, Fix: v.Fix, Verdict: &v})
 	}
 }
 
-// rolesWithoutTrunks returns, per role ARN, the EC2 instances of that role
-// without a trunk (ACTIVE ones).
+// rolesWithoutTrunks returns, per role ARN, the ACTIVE EC2 instances of
+// that role without a trunk.
 func rolesWithoutTrunks(in Input) map[string][]string {
 	out := map[string][]string{}
-	for _, ci := range in.ContainerInstances {
+	for _, ci := range in.Snapshot.ContainerInstances {
 		if ci.TrunkENI != "" || ci.Status != "ACTIVE" {
 			continue
 		}
-		if r := in.InstanceRoles[ci.EC2InstanceID]; r != nil {
-			out[r.RoleArn] = append(out[r.RoleArn], ci.EC2InstanceID)
+		if arns := in.Snapshot.InstanceRoles[ci.EC2InstanceID]; len(arns) > 0 {
+			out[arns[0]] = append(out[arns[0]], ci.EC2InstanceID)
 		}
 	}
 	for k := range out {

@@ -1,6 +1,9 @@
-// Package doctor turns what trunkctl gathered about a cluster into findings:
-// each with a severity, the thing it is about, and the exact fix (a command
-// or a setting). It calls nothing; the CLI gathers the Input.
+// Package doctor is trunkctl's judge: it turns what inventory read of a
+// cluster (and what the account settings say) into a verdict per container
+// instance and findings about the cluster, each with a severity, the thing it
+// is about, and the exact fix (a command or a setting). It calls nothing:
+// the instances and doctor commands (and rollout, next) gather an Input and
+// call Judge.
 package doctor
 
 import (
@@ -17,9 +20,12 @@ import (
 type Severity string
 
 const (
-	Error   Severity = "error"
+	// Error needs fixing before trunking works (exit 3).
+	Error Severity = "error"
+	// Warning could not be judged, or will hurt soon.
 	Warning Severity = "warning"
-	Info    Severity = "info"
+	// Info is for the record.
+	Info Severity = "info"
 )
 
 // Check names, stable for scripts.
@@ -45,7 +51,7 @@ type Finding struct {
 	Fix      string   `json:"fix,omitempty"`
 	// Verdict is the instance verdict an "instance" finding reports, with
 	// its evidence and remedy (for trunkctl rollout).
-	Verdict *InstanceVerdict `json:"verdict,omitempty"`
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 // Role is what is known of one instance role's setting.
@@ -57,51 +63,73 @@ type Role struct {
 	Err error
 }
 
-// Input is everything the checks look at.
+// Input is everything the judge looks at: what inventory read, what the
+// account settings say, and what the caller knows. A new signal is a new
+// field; a zero field means "not read", and the checks that need it say so
+// or stay silent.
 type Input struct {
-	Cluster            string
-	AccountID          string
-	Region             string
-	Now                time.Time
-	StuckAfter         time.Duration
-	Catalog            *catalog.Catalog
-	ContainerInstances []inventory.ContainerInstance
-	Tasks              []inventory.Task
-	Instances          map[string]inventory.Instance
-	Subnets            map[string]inventory.Subnet
-	Images             map[string]inventory.Image
-	Roles              []Role
+	// Snapshot is the cluster as inventory read it.
+	Snapshot inventory.Snapshot
+	// Roles are the settings of the instance roles in Snapshot.InstanceRoles.
+	Roles     []Role
+	Catalog   *catalog.Catalog
+	Now       time.Time
+	AccountID string
+	Region    string
+	// StuckAfter is how long a task may be PROVISIONING (0: not checked).
+	StuckAfter time.Duration
 	// ServiceLinkedRole: whether AWSServiceRoleForECS exists; nil when it
-	// could not be checked (ServiceLinkedErr says why).
+	// was not checked (ServiceLinkedErr says why, when it failed).
 	ServiceLinkedRole *bool
 	ServiceLinkedErr  error
-	// InstanceRoles: each EC2 instance's role setting, where it could be read.
-	InstanceRoles map[string]*inventory.RoleOptIn
-	// RolesErr: the roles behind the cluster could not be found.
-	RolesErr error
-	// SubnetsErr, ImagesErr: those reads failed, so their checks were skipped.
-	SubnetsErr error
-	ImagesErr  error
-	// Signals: capacity providers, groups, launch templates, services'
-	// events, stopped tasks, CloudTrail (see signals.go).
-	Signals Signals
+	// Images are the AMIs ImagesToDescribe named; ImagesErr says why they
+	// could not be described.
+	Images    map[string]inventory.Image
+	ImagesErr error
+	// Signals are the capacity providers, their groups and launch
+	// templates, services' events, stopped tasks and CloudTrail's opt-in
+	// events (inventory.ReadSignals); each part has its own error.
+	Signals inventory.SignalSet
 }
 
-// Run runs every check and returns findings sorted by severity, check, subject.
-func Run(in Input) []Finding {
-	var fs []Finding
-	add := func(f Finding) { fs = append(fs, f) }
+// InstanceReport is the judgement on one container instance.
+type InstanceReport struct {
+	ContainerInstance inventory.ContainerInstance
+	Type              catalog.InstanceType
+	Usage             Usage
+	// Role is the instance role's current setting, nil when not known.
+	Role    *RoleOptIn
+	Verdict Verdict
+}
+
+// Report is what the judge decided: a verdict per container instance (in
+// Snapshot order) and findings, sorted by severity, check and subject.
+type Report struct {
+	Instances []InstanceReport
+	Findings  []Finding
+}
+
+// Judge decides every verdict and finding. It calls nothing.
+func Judge(in Input) Report {
+	var r Report
+	add := func(f Finding) { r.Findings = append(r.Findings, f) }
+	roles := roleOptIns(in)
+	for _, f := range in.Facts() {
+		ci := f.CI
+		r.Instances = append(r.Instances, InstanceReport{ContainerInstance: ci, Type: f.Type, Usage: UsageOf(ci, f.Type, f.AWSVPCTasks),
+			Role: roles[ci.EC2InstanceID], Verdict: JudgeInstance(f)})
+	}
 	checkServiceLinkedRole(in, add)
 	checkRoles(in, add)
-	checkInstances(in, Verdicts(in), add)
+	checkInstances(in, r.Instances, add)
 	checkProvisioning(in, add)
 	checkNextInstance(in, add)
 	checkServiceEvents(in, add)
 	checkStoppedTasks(in, add)
 	checkOptInRecord(in, add)
 	checkTrunkENILimits(in, add)
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
+	sort.SliceStable(r.Findings, func(i, j int) bool {
+		a, b := r.Findings[i], r.Findings[j]
 		if rank(a.Severity) != rank(b.Severity) {
 			return rank(a.Severity) < rank(b.Severity)
 		}
@@ -110,7 +138,35 @@ func Run(in Input) []Finding {
 		}
 		return a.Subject < b.Subject
 	})
-	return fs
+	return r
+}
+
+// ImagesToDescribe are the AMIs whose OS the judge needs: those of agents
+// new enough on Amazon Linux but not elsewhere.
+func ImagesToDescribe(s inventory.Snapshot) []string {
+	var amis []string
+	for _, ci := range s.ContainerInstances {
+		if ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgent) >= 0 &&
+			CompareVersions(ci.AgentVersion, MinAgentNonAmzn) < 0 && ci.AMI != "" {
+			amis = append(amis, ci.AMI)
+		}
+	}
+	return amis
+}
+
+// roleOptIns maps each EC2 instance to its role's setting, where it was read.
+func roleOptIns(in Input) map[string]*RoleOptIn {
+	byArn := map[string]Role{}
+	for _, r := range in.Roles {
+		byArn[r.Arn] = r
+	}
+	out := map[string]*RoleOptIn{}
+	for id, arns := range in.Snapshot.InstanceRoles {
+		if r, ok := byArn[arns[0]]; ok && r.Err == nil {
+			out[id] = &RoleOptIn{RoleArn: r.Arn, Enabled: r.EffectiveValue == "enabled"}
+		}
+	}
+	return out
 }
 
 func rank(s Severity) int {
@@ -143,12 +199,12 @@ func checkServiceLinkedRole(in Input, add func(Finding)) {
 }
 
 func checkRoles(in Input, add func(Finding)) {
-	if in.RolesErr != nil {
-		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Cluster, Message: "could not find the instance roles behind the cluster: " + in.RolesErr.Error(), Fix: "allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
+	if in.Snapshot.RolesErr != nil {
+		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not find the instance roles behind the cluster: " + in.Snapshot.RolesErr.Error(), Fix: "allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
 		return
 	}
-	if len(in.Roles) == 0 && len(in.ContainerInstances) > 0 {
-		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Cluster, Message: "found no instance role behind the container instances (no instance profiles?)", Fix: "launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
+	if len(in.Roles) == 0 && len(in.Snapshot.ContainerInstances) > 0 {
+		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "found no instance role behind the container instances (no instance profiles?)", Fix: "launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
 	}
 	untrunked := rolesWithoutTrunks(in)
 	for _, r := range in.Roles {
@@ -163,7 +219,7 @@ func checkRoles(in Input, add func(Finding)) {
 			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from), Fix: "trunkctl enable --role " + r.Arn})
 		case r.Source == "default" && len(untrunked[r.Arn]) > 0:
 			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is enabled only through the account default, and %d of the role's instances have no trunk (%s)", len(untrunked[r.Arn]), strings.Join(firstN(untrunked[r.Arn], 5), ", ")),
-				Fix: "trunkctl enable --role " + r.Arn + " first (the role's own setting), then replace those instances: trunkctl rollout --cluster " + in.Cluster})
+				Fix: "trunkctl enable --role " + r.Arn + " first (the role's own setting), then replace those instances: trunkctl rollout --cluster " + in.Snapshot.Cluster})
 		case r.Source == "default":
 			add(Finding{Check: CheckRoleOptIn, Severity: Info, Subject: r.Arn, Message: "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
 				Fix: "trunkctl enable --role " + r.Arn})
@@ -171,23 +227,16 @@ func checkRoles(in Input, add func(Finding)) {
 	}
 }
 
-func checkInstances(in Input, vs []InstanceVerdict, add func(Finding)) {
-	awsvpc := map[string]int{}
-	for _, t := range in.Tasks {
-		if t.AWSVPC() {
-			awsvpc[t.ContainerInstanceArn]++
-		}
-	}
-	if len(in.ContainerInstances) == 0 {
-		add(Finding{Check: CheckCluster, Severity: Warning, Subject: in.Cluster, Message: "the cluster has no container instances",
-			Fix: "launch instances with ECS_CLUSTER=" + in.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
+func checkInstances(in Input, reports []InstanceReport, add func(Finding)) {
+	if len(reports) == 0 {
+		add(Finding{Check: CheckCluster, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "the cluster has no container instances",
+			Fix: "launch instances with ECS_CLUSTER=" + in.Snapshot.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
 		return
 	}
-	instanceFindings(in, vs, add)
+	instanceFindings(reports, add)
 	trunked, tasks := 0, 0
-	for i, ci := range in.ContainerInstances {
-		v := vs[i]
-		it := in.Catalog.Lookup(ci.InstanceType)
+	for _, r := range reports {
+		ci, v, u := r.ContainerInstance, r.Verdict, r.Usage
 		subject := ci.EC2InstanceID
 		if subject == "" {
 			subject = ci.Arn
@@ -195,28 +244,35 @@ func checkInstances(in Input, vs []InstanceVerdict, add func(Finding)) {
 		if ci.TrunkENI != "" {
 			trunked++
 		}
-		tasks += awsvpc[ci.Arn]
+		tasks += u.AWSVPCTasks
 		if v.Code != VerdictAgentTooOldForOS && v.Code != VerdictManaged && v.Code != VerdictHostCannotTrunk {
 			checkAgentOS(in, ci, subject, add)
 		}
-		inst, described := in.Instances[ci.EC2InstanceID]
-		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord && ci.TrunkENI != "" {
-			// Without a trunk the instance verdict says it; with one, instances
-			// launched the same way may still get none.
-			add(Finding{Check: CheckDNSARecord, Severity: Warning, Subject: subject, Message: "resource-based IPv4 DNS A records are on (this instance has a trunk, but instances launched the same way may not)",
+		inst, described := in.Snapshot.Instances[ci.EC2InstanceID]
+		// The verdict names the first thing that keeps the instance from a
+		// trunk; these say the other launch problems it has too.
+		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord && v.Code != VerdictDNSARecord {
+			sev, msg := Error, "resource-based IPv4 DNS A records are on; ECS gives such instances no trunk"
+			if ci.TrunkENI != "" {
+				sev, msg = Warning, "resource-based IPv4 DNS A records are on (this instance has a trunk, but instances launched the same way may not)"
+			}
+			add(Finding{Check: CheckDNSARecord, Severity: sev, Subject: subject, Message: msg,
 				Fix: "set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
 		}
-		u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
+		if s, ok := in.Snapshot.Subnets[inst.SubnetID]; described && ok && v.Code != VerdictSharedSubnet && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
+			add(Finding{Check: CheckSharedSubnet, Severity: Error, Subject: subject, Message: fmt.Sprintf("subnet %s is shared from account %s; ENI trunking does not support shared (RAM) subnets", s.ID, s.OwnerID),
+				Fix: "launch container instances in a subnet owned by account " + in.AccountID})
+		}
 		if u.Limit > 0 && u.AWSVPCTasks >= u.Limit {
 			add(Finding{Check: CheckCapacity, Severity: Warning, Subject: subject, Message: fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
-				Fix: "add container instances, or use a type with more tasks: trunkctl capacity --family " + it.Family})
+				Fix: "add container instances, or use a type with more tasks: trunkctl capacity --family " + r.Type.Family})
 		}
 	}
-	if in.SubnetsErr != nil {
-		add(Finding{Check: CheckSharedSubnet, Severity: Warning, Subject: in.Cluster, Message: "could not describe the instances' subnets, so shared subnets were not checked: " + in.SubnetsErr.Error(),
+	if in.Snapshot.SubnetsErr != nil {
+		add(Finding{Check: CheckSharedSubnet, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not describe the instances' subnets, so shared subnets were not checked: " + in.Snapshot.SubnetsErr.Error(),
 			Fix: "allow ec2:DescribeSubnets"})
 	}
-	add(Finding{Check: CheckSummary, Severity: Info, Subject: in.Cluster, Message: fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(in.ContainerInstances), trunked, tasks)})
+	add(Finding{Check: CheckSummary, Severity: Info, Subject: in.Snapshot.Cluster, Message: fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(reports), trunked, tasks)})
 }
 
 func firstN(s []string, n int) []string {
@@ -230,8 +286,8 @@ func firstN(s []string, n int) []string {
 // and others) they need 1.29.1. The OS comes from the instance's AMI name.
 func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add func(Finding)) {
 	if ci.AgentVersion == "" || strings.EqualFold(ci.OSType, "windows") ||
-		inventory.CompareVersions(ci.AgentVersion, inventory.MinAgent) < 0 ||
-		inventory.CompareVersions(ci.AgentVersion, inventory.MinAgentNonAmzn) >= 0 {
+		CompareVersions(ci.AgentVersion, MinAgent) < 0 ||
+		CompareVersions(ci.AgentVersion, MinAgentNonAmzn) >= 0 {
 		return
 	}
 	im, ok := in.Images[ci.AMI]
@@ -241,8 +297,8 @@ func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add 
 		if in.ImagesErr != nil {
 			why = "could not be described (" + in.ImagesErr.Error() + ")"
 		}
-		add(Finding{Check: CheckAgentOS, Severity: Warning, Subject: subject, Message: fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, inventory.MinAgentNonAmzn, ci.AMI, why), Fix: fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Cluster, ci.ID())})
+		add(Finding{Check: CheckAgentOS, Severity: Warning, Subject: subject, Message: fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, MinAgentNonAmzn, ci.AMI, why), Fix: fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Snapshot.Cluster, ci.ID())})
 	case !im.IsAmazonLinux():
-		add(Finding{Check: CheckAgentOS, Severity: Error, Subject: subject, Message: fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, inventory.MinAgentNonAmzn), Fix: fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", inventory.MinAgentNonAmzn)})
+		add(Finding{Check: CheckAgentOS, Severity: Error, Subject: subject, Message: fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, MinAgentNonAmzn), Fix: fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", MinAgentNonAmzn)})
 	}
 }

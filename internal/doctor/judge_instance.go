@@ -37,32 +37,19 @@ const (
 
 // Verdict codes beyond those of inventory.
 const (
-	VerdictManaged            inventory.VerdictCode = "managed-instance"
-	VerdictHostCannotTrunk    inventory.VerdictCode = "host-cannot-trunk"
-	VerdictRoleNotEnabled     inventory.VerdictCode = "role-not-enabled"
-	VerdictRoleDefaultOnly    inventory.VerdictCode = "role-default-only"
-	VerdictRegisteredBefore   inventory.VerdictCode = "registered-before-opt-in"
-	VerdictNoTrunkAfterOptIn  inventory.VerdictCode = "no-trunk-after-opt-in"
-	VerdictDNSARecord         inventory.VerdictCode = "dns-a-record"
-	VerdictSharedSubnet       inventory.VerdictCode = "shared-subnet"
-	VerdictLimitUnpublishedOK inventory.VerdictCode = "ok-limit-not-published"
-	VerdictManagedNoTrunkType inventory.VerdictCode = "managed-type-cannot-trunk"
-	VerdictRoleUnknownNoTrunk inventory.VerdictCode = "no-trunk-role-unknown"
-	VerdictAgentTooOldForOS   inventory.VerdictCode = "agent-too-old-for-os"
+	VerdictManaged            VerdictCode = "managed-instance"
+	VerdictHostCannotTrunk    VerdictCode = "host-cannot-trunk"
+	VerdictRoleNotEnabled     VerdictCode = "role-not-enabled"
+	VerdictRoleDefaultOnly    VerdictCode = "role-default-only"
+	VerdictRegisteredBefore   VerdictCode = "registered-before-opt-in"
+	VerdictNoTrunkAfterOptIn  VerdictCode = "no-trunk-after-opt-in"
+	VerdictDNSARecord         VerdictCode = "dns-a-record"
+	VerdictSharedSubnet       VerdictCode = "shared-subnet"
+	VerdictLimitUnpublishedOK VerdictCode = "ok-limit-not-published"
+	VerdictManagedNoTrunkType VerdictCode = "managed-type-cannot-trunk"
+	VerdictRoleUnknownNoTrunk VerdictCode = "no-trunk-role-unknown"
+	VerdictAgentTooOldForOS   VerdictCode = "agent-too-old-for-os"
 )
-
-// InstanceVerdict is the judgement on one container instance: what is true,
-// how bad, the evidence (ids and the values the APIs returned), the exact
-// fix with real ids, and what a replacement would do.
-type InstanceVerdict struct {
-	Code     inventory.VerdictCode `json:"code"`
-	Severity Severity              `json:"severity"`
-	Healthy  bool                  `json:"healthy"`
-	Message  string                `json:"message"`
-	Evidence []string              `json:"evidence,omitempty"`
-	Fix      string                `json:"fix,omitempty"`
-	Remedy   Remedy                `json:"remedy"`
-}
 
 // RoleFacts is what is known of an instance's role setting.
 type RoleFacts struct {
@@ -134,7 +121,7 @@ func Drain(cluster string, ci inventory.ContainerInstance) string {
 // JudgeInstance decides the verdict on one container instance. It is the
 // one place that does: `instances` shows it, `doctor` reports it, and
 // `rollout` acts on its Remedy.
-func JudgeInstance(f InstanceFacts) InstanceVerdict {
+func JudgeInstance(f InstanceFacts) Verdict {
 	ci, it := f.CI, f.Type
 	ev := []string{fmt.Sprintf("container instance %s, status %s", ci.ID(), ci.Status)}
 	if ci.TrunkENI != "" {
@@ -142,8 +129,8 @@ func JudgeInstance(f InstanceFacts) InstanceVerdict {
 	} else {
 		ev = append(ev, "no "+inventory.AttrTrunkID+" attribute")
 	}
-	v := func(code inventory.VerdictCode, sev Severity, healthy bool, remedy Remedy, msg, fix string, more ...string) InstanceVerdict {
-		return InstanceVerdict{Code: code, Severity: sev, Healthy: healthy, Message: msg, Evidence: append(ev, more...), Fix: fix, Remedy: remedy}
+	v := func(code VerdictCode, sev Severity, healthy bool, remedy Remedy, msg, fix string, more ...string) Verdict {
+		return Verdict{Code: code, Severity: sev, Healthy: healthy, Message: msg, Evidence: append(ev, more...), Fix: fix, Remedy: remedy}
 	}
 	registered := ""
 	if !ci.RegisteredAt.IsZero() {
@@ -161,7 +148,7 @@ func JudgeInstance(f InstanceFacts) InstanceVerdict {
 		if f.SubnetOwner != "" || strings.Contains(strings.ToLower(reason), "network interface") {
 			fix = fmt.Sprintf("ECS could not create the trunk ENI: launch in a subnet owned by account %s (not shared through RAM), with free addresses, and check the service-linked role (aws iam get-role --role-name AWSServiceRoleForECS); then: %s", f.AccountID, Drain(f.Cluster, ci))
 		}
-		return v(inventory.VerdictRegistrationFailed, Error, false, RemedyFixLaunch, "registration failed: "+reason, fix, "statusReason="+reason)
+		return v(VerdictRegistrationFailed, Error, false, RemedyFixLaunch, "registration failed: "+reason, fix, "statusReason="+reason)
 	case f.managed():
 		who := "ECS Managed Instances"
 		var more []string
@@ -187,21 +174,22 @@ func JudgeInstance(f InstanceFacts) InstanceVerdict {
 				"ECS attaches the trunk of Managed Instances itself: opting in or replacing does not apply; if new instances also lack one, ask AWS Support with container instance "+ci.ID(), more...)
 		}
 	case strings.EqualFold(f.Host.OSType, "windows") || strings.EqualFold(ci.OSType, "windows"):
-		return v(inventory.VerdictWindows, Error, false, RemedyNotApplicable, "Windows: ENI trunking is Linux only",
+		return v(VerdictWindows, Error, false, RemedyNotApplicable, "Windows: ENI trunking is Linux only",
 			"run awsvpc tasks that need trunking on Linux container instances", "ecs.os-type=windows")
 	case ci.TrunkENI == "" && ci.Status == "REGISTERING":
-		return v(inventory.VerdictRegistering, Info, true, RemedyWait, "registering: the trunk may still be provisioning", "")
+		return v(VerdictRegistering, Info, true, RemedyWait, "registering: the trunk may still be provisioning", "")
 	case ci.TrunkENI == "" && !f.Host.CanTrunk():
 		return v(VerdictHostCannotTrunk, Error, false, RemedyFixHost,
 			fmt.Sprintf("the agent cannot trunk: it does not report %s; opting in or replacing from the same set-up does not help", strings.Join(f.Host.Missing(), ", ")),
 			hostFix(f), "missing attributes: "+strings.Join(f.Host.Missing(), ", "))
-	case ci.TrunkENI == "" && ci.AgentVersion != "" && inventory.CompareVersions(ci.AgentVersion, inventory.MinAgent) < 0:
-		return v(inventory.VerdictAgentTooOld, Error, false, RemedyFixHost,
-			fmt.Sprintf("agent %s too old: trunking needs >= %s (>= %s off Amazon Linux)", ci.AgentVersion, inventory.MinAgent, inventory.MinAgentNonAmzn),
+	case ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgent) < 0:
+		// Even with a trunk attribute: an agent this old cannot use it.
+		return v(VerdictAgentTooOld, Error, false, RemedyFixHost,
+			fmt.Sprintf("agent %s too old: trunking needs >= %s (>= %s off Amazon Linux)", ci.AgentVersion, MinAgent, MinAgentNonAmzn),
 			agentFix(f), "versionInfo.agentVersion="+ci.AgentVersion)
-	case ci.TrunkENI == "" && f.AmazonLinux != nil && !*f.AmazonLinux && ci.AgentVersion != "" && inventory.CompareVersions(ci.AgentVersion, inventory.MinAgentNonAmzn) < 0:
+	case ci.TrunkENI == "" && f.AmazonLinux != nil && !*f.AmazonLinux && ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgentNonAmzn) < 0:
 		return v(VerdictAgentTooOldForOS, Error, false, RemedyFixHost,
-			fmt.Sprintf("agent %s is too old off Amazon Linux: trunking needs >= %s there", ci.AgentVersion, inventory.MinAgentNonAmzn),
+			fmt.Sprintf("agent %s is too old off Amazon Linux: trunking needs >= %s there", ci.AgentVersion, MinAgentNonAmzn),
 			agentFix(f), "versionInfo.agentVersion="+ci.AgentVersion, osEvidence(f))
 	case ci.TrunkENI != "":
 		switch it.Support {
@@ -209,12 +197,12 @@ func JudgeInstance(f InstanceFacts) InstanceVerdict {
 			return v(VerdictLimitUnpublishedOK, Info, true, RemedyNone,
 				fmt.Sprintf("trunk %s; type %s supported, limit not published; %d awsvpc task(s) seen here", ci.TrunkENI, ci.InstanceType, f.AWSVPCTasks), "")
 		case catalog.Supported:
-			return v(inventory.VerdictOK, Info, true, RemedyNone, "trunk "+ci.TrunkENI, "")
+			return v(VerdictOK, Info, true, RemedyNone, "trunk "+ci.TrunkENI, "")
 		default:
-			return v(inventory.VerdictOK, Info, true, RemedyNone, fmt.Sprintf("trunk %s; type %s: %s; %d awsvpc task(s) seen here", ci.TrunkENI, ci.InstanceType, it.Reason, f.AWSVPCTasks), "")
+			return v(VerdictOK, Info, true, RemedyNone, fmt.Sprintf("trunk %s; type %s: %s; %d awsvpc task(s) seen here", ci.TrunkENI, ci.InstanceType, it.Reason, f.AWSVPCTasks), "")
 		}
 	case it.Support == catalog.Unsupported:
-		return v(inventory.VerdictUnsupportedType, Error, false, RemedyFixLaunch,
+		return v(VerdictUnsupportedType, Error, false, RemedyFixLaunch,
 			fmt.Sprintf("type %s not supported: %s", ci.InstanceType, it.Reason),
 			fmt.Sprintf("use a type that trunks in %s (trunkctl capacity --family %s lists sizes), then: %s", launchName(f), it.Family, Drain(f.Cluster, ci)), "ecs.instance-type="+ci.InstanceType)
 	case f.Instance != nil && f.Instance.ResourceNameDNSARecord != nil && *f.Instance.ResourceNameDNSARecord:
@@ -228,7 +216,7 @@ func JudgeInstance(f InstanceFacts) InstanceVerdict {
 			fmt.Sprintf("launch container instances in subnets account %s owns (change %s), then: %s", f.AccountID, launchName(f), Drain(f.Cluster, ci)),
 			fmt.Sprintf("subnet %s OwnerId=%s", f.SubnetID, f.SubnetOwner))
 	case it.Support == catalog.Unknown:
-		return v(inventory.VerdictUnknownType, Warning, false, RemedyFixLaunch,
+		return v(VerdictUnknownType, Warning, false, RemedyFixLaunch,
 			fmt.Sprintf("no trunk; type %s: %s", ci.InstanceType, it.Reason),
 			fmt.Sprintf("use a type ECS lists as supported in %s (trunkctl capacity --family %s), then: %s", launchName(f), it.Family, Drain(f.Cluster, ci)), "ecs.instance-type="+ci.InstanceType)
 	}
@@ -237,7 +225,7 @@ func JudgeInstance(f InstanceFacts) InstanceVerdict {
 
 // judgeRole decides for a trunk-capable, well set-up instance without a
 // trunk: the role's setting, and when it was enabled, explain why.
-func judgeRole(f InstanceFacts, v func(inventory.VerdictCode, Severity, bool, Remedy, string, string, ...string) InstanceVerdict, registered string) InstanceVerdict {
+func judgeRole(f InstanceFacts, v func(VerdictCode, Severity, bool, Remedy, string, string, ...string) Verdict, registered string) Verdict {
 	ci, r := f.CI, f.Role
 	drain := Drain(f.Cluster, ci)
 	if r == nil {
@@ -245,7 +233,7 @@ func judgeRole(f InstanceFacts, v func(inventory.VerdictCode, Severity, bool, Re
 			"no trunk; the instance role's setting could not be read, so why is not known",
 			fmt.Sprintf("check the role: trunkctl status --cluster %s; enable it (trunkctl enable --role ROLE_ARN), then: %s", f.Cluster, drain))
 	}
-	name := lastSegment(r.Arn)
+	name := inventory.ResourceID(r.Arn)
 	roleEv := fmt.Sprintf("role %s awsvpcTrunking=%s (source %s)", r.Arn, r.Value, r.Source)
 	switch {
 	case r.Value != "enabled":
@@ -276,7 +264,7 @@ func judgeRole(f InstanceFacts, v func(inventory.VerdictCode, Severity, bool, Re
 			fmt.Sprintf("check the service-linked role (aws iam get-role --role-name AWSServiceRoleForECS), free addresses in subnet %s and the agent log (/var/log/ecs/ecs-agent.log) on %s; replace it only once the cause is fixed: %s", f.SubnetID, ci.EC2InstanceID, drain),
 			append([]string{roleEv}, when...)...)
 	}
-	return v(inventory.VerdictNoTrunk, Error, false, RemedyReplace,
+	return v(VerdictNoTrunk, Error, false, RemedyReplace,
 		fmt.Sprintf("no trunk; role %s is enabled now (its own setting), and no record says when (no CloudTrail event in 90 days, no later trunked instance of the role): it most likely registered before the opt-in", name),
 		drain, roleEv)
 }
@@ -291,7 +279,7 @@ func hostFix(f InstanceFacts) string {
 
 func agentFix(f InstanceFacts) string {
 	ci := f.CI
-	return fmt.Sprintf("update the agent: aws ecs update-container-agent --cluster %s --container-instance %s (ECS-optimized AMIs), or install ecs-init >= %s on the host (hostbootstrap installs it); a replacement from the same AMI gets the same agent", f.Cluster, ci.ID(), inventory.MinAgentNonAmzn)
+	return fmt.Sprintf("update the agent: aws ecs update-container-agent --cluster %s --container-instance %s (ECS-optimized AMIs), or install ecs-init >= %s on the host (hostbootstrap installs it); a replacement from the same AMI gets the same agent", f.Cluster, ci.ID(), MinAgentNonAmzn)
 }
 
 func osEvidence(f InstanceFacts) string {
@@ -314,8 +302,6 @@ func launchName(f InstanceFacts) string {
 	}
 	return "the launch template of " + f.CI.EC2InstanceID + "'s Auto Scaling group"
 }
-
-func lastSegment(s string) string { return s[strings.LastIndex(s, "/")+1:] }
 
 // LatestOptIn returns, of the CloudTrail events, the last one that enabled
 // the role (its own setting, set by ARN or by the role itself) at or before

@@ -38,7 +38,7 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 	tests := []struct {
 		name    string
 		f       doctor.InstanceFacts
-		code    inventory.VerdictCode
+		code    doctor.VerdictCode
 		healthy bool
 		remedy  doctor.Remedy
 		// fix and msg must contain these (the real ids and commands).
@@ -47,7 +47,7 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 		notFix []string
 	}{
 		{"a trunked instance is ok", facts(func(f *doctor.InstanceFacts) { f.CI.TrunkENI = "eni-0t" }),
-			inventory.VerdictOK, true, doctor.RemedyNone, nil, []string{"eni-0t"}, nil},
+			doctor.VerdictOK, true, doctor.RemedyNone, nil, []string{"eni-0t"}, nil},
 		{"an agent without the task ENI capability is a host problem, never replace",
 			facts(func(f *doctor.InstanceFacts) { f.Host.TaskENI = false }),
 			doctor.VerdictHostCannotTrunk, false, doctor.RemedyFixHost, []string{"ECS_ENABLE_TASK_ENI=true", "ecs-init", "i-0abc", "hostbootstrap"}, []string{inventory.AttrTaskENI}, []string{"trunkctl enable"}},
@@ -56,7 +56,7 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			doctor.VerdictHostCannotTrunk, false, doctor.RemedyFixHost, []string{"apiclient update", "aws-ecs-1"}, []string{inventory.AttrBranchCNI}, []string{"trunkctl enable"}},
 		{"an agent older than 1.28.1 is updated in place",
 			facts(func(f *doctor.InstanceFacts) { f.CI.AgentVersion = "1.27.0" }),
-			inventory.VerdictAgentTooOld, false, doctor.RemedyFixHost, []string{"aws ecs update-container-agent --cluster prod --container-instance 0123456789abcdef0123456789abcdef"}, []string{"1.27.0"}, nil},
+			doctor.VerdictAgentTooOld, false, doctor.RemedyFixHost, []string{"aws ecs update-container-agent --cluster prod --container-instance 0123456789abcdef0123456789abcdef"}, []string{"1.27.0"}, nil},
 		{"agent 1.28.1 on Bottlerocket needs 1.29.1",
 			facts(func(f *doctor.InstanceFacts) {
 				f.CI.AgentVersion = "1.28.1"
@@ -99,7 +99,7 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			doctor.VerdictNoTrunkAfterOptIn, false, doctor.RemedyNotApplicable, []string{"AWSServiceRoleForECS", "subnet-0a"}, []string{"after the opt-in"}, nil},
 		{"without evidence it says what is known and does not claim the opt-in time",
 			facts(nil),
-			inventory.VerdictNoTrunk, false, doctor.RemedyReplace, []string{"i-0abc"}, []string{"no record says when"}, nil},
+			doctor.VerdictNoTrunk, false, doctor.RemedyReplace, []string{"i-0abc"}, []string{"no record says when"}, nil},
 		{"a trunked newer family is healthy with its limit unpublished",
 			facts(func(f *doctor.InstanceFacts) {
 				f.CI.TrunkENI, f.CI.InstanceType, f.Type, f.AWSVPCTasks = "eni-0t", "c7i.large", catalog.Default().Lookup("c7i.large"), 7
@@ -115,7 +115,7 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			facts(func(f *doctor.InstanceFacts) {
 				f.CI.InstanceType, f.Type = "t3.large", catalog.Default().Lookup("t3.large")
 			}),
-			inventory.VerdictUnsupportedType, false, doctor.RemedyFixLaunch, []string{"trunkctl capacity --family t3"}, []string{"t3.large"}, nil},
+			doctor.VerdictUnsupportedType, false, doctor.RemedyFixLaunch, []string{"trunkctl capacity --family t3"}, []string{"t3.large"}, nil},
 		{"resource-name DNS A records on is fixed in the launch template",
 			facts(func(f *doctor.InstanceFacts) {
 				f.Instance.ResourceNameDNSARecord = aws.Bool(true)
@@ -129,13 +129,13 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 			facts(func(f *doctor.InstanceFacts) {
 				f.CI.Status, f.CI.StatusReason = "REGISTRATION_FAILED", "Unexpected EC2 error while attempting to Create Network Interface"
 			}),
-			inventory.VerdictRegistrationFailed, false, doctor.RemedyFixLaunch, []string{"not shared through RAM"}, []string{"Create Network Interface"}, nil},
+			doctor.VerdictRegistrationFailed, false, doctor.RemedyFixLaunch, []string{"not shared through RAM"}, []string{"Create Network Interface"}, nil},
 		{"a registering instance is waited for",
 			facts(func(f *doctor.InstanceFacts) { f.CI.Status = "REGISTERING" }),
-			inventory.VerdictRegistering, true, doctor.RemedyWait, nil, nil, nil},
+			doctor.VerdictRegistering, true, doctor.RemedyWait, nil, nil, nil},
 		{"Windows is not applicable",
 			facts(func(f *doctor.InstanceFacts) { f.CI.OSType, f.Host.OSType = "windows", "windows" }),
-			inventory.VerdictWindows, false, doctor.RemedyNotApplicable, []string{"Linux"}, nil, nil},
+			doctor.VerdictWindows, false, doctor.RemedyNotApplicable, []string{"Linux"}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

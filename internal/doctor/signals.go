@@ -37,7 +37,7 @@ type Signals = inventory.SignalSet
 func checkNextInstance(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.ProvidersErr != nil {
-		add(Finding{Check: CheckNextInstance, Severity: Warning, Subject: in.Cluster, Message: "could not describe the cluster's capacity providers, so what new instances get was not checked: " + s.ProvidersErr.Error(), Fix: "allow ecs:DescribeCapacityProviders"})
+		add(Finding{Check: CheckNextInstance, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not describe the cluster's capacity providers, so what new instances get was not checked: " + s.ProvidersErr.Error(), Fix: "allow ecs:DescribeCapacityProviders"})
 		return
 	}
 	names := make([]string, 0, len(s.Providers))
@@ -130,11 +130,11 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 func checkServiceEvents(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.ServiceEventErr != nil {
-		add(Finding{Check: CheckServiceEvents, Severity: Warning, Subject: in.Cluster, Message: "could not read the services' events: " + s.ServiceEventErr.Error(), Fix: "allow ecs:DescribeServices"})
+		add(Finding{Check: CheckServiceEvents, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not read the services' events: " + s.ServiceEventErr.Error(), Fix: "allow ecs:DescribeServices"})
 		return
 	}
 	byID := map[string]inventory.ContainerInstance{}
-	for _, ci := range in.ContainerInstances {
+	for _, ci := range in.Snapshot.ContainerInstances {
 		byID[ci.ID()] = ci
 	}
 	seen := map[string]bool{}
@@ -159,10 +159,10 @@ func checkServiceEvents(in Input, add func(Finding)) {
 		if len(named) > 0 {
 			msg += "; closest instance: " + strings.Join(named, ", ")
 		}
-		fix := fmt.Sprintf("add trunked capacity to cluster %s, or use types with more tasks (trunkctl capacity --family FAMILY)", in.Cluster)
+		fix := fmt.Sprintf("add trunked capacity to cluster %s, or use types with more tasks (trunkctl capacity --family FAMILY)", in.Snapshot.Cluster)
 		if len(untrunked) > 0 {
 			msg += " (no trunk)"
-			fix = fmt.Sprintf("%s has no trunk: see its verdict (trunkctl instances --cluster %s) and apply its fix; then the service's tasks fit", strings.Join(untrunked, ", "), in.Cluster)
+			fix = fmt.Sprintf("%s has no trunk: see its verdict (trunkctl instances --cluster %s) and apply its fix; then the service's tasks fit", strings.Join(untrunked, ", "), in.Snapshot.Cluster)
 		}
 		add(Finding{Check: CheckServiceEvents, Severity: Warning, Subject: e.Service, Message: msg, Fix: fix})
 	}
@@ -177,11 +177,11 @@ var eniStopReasons = []string{"AssociationLimitExceeded", "branch interface", "t
 func checkStoppedTasks(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.StoppedErr != nil {
-		add(Finding{Check: CheckStoppedTasks, Severity: Warning, Subject: in.Cluster, Message: "could not read stopped tasks: " + s.StoppedErr.Error(), Fix: "allow ecs:ListTasks and ecs:DescribeTasks"})
+		add(Finding{Check: CheckStoppedTasks, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not read stopped tasks: " + s.StoppedErr.Error(), Fix: "allow ecs:ListTasks and ecs:DescribeTasks"})
 		return
 	}
 	ec2Of := map[string]inventory.ContainerInstance{}
-	for _, ci := range in.ContainerInstances {
+	for _, ci := range in.Snapshot.ContainerInstances {
 		ec2Of[ci.Arn] = ci
 	}
 	type group struct {
@@ -215,9 +215,9 @@ func checkStoppedTasks(in Input, add func(Finding)) {
 	sort.Strings(subjects)
 	for _, subj := range subjects {
 		g := by[subj]
-		fix := fmt.Sprintf("the instance's branch ENIs are used up: add trunked capacity or spread the service's tasks (trunkctl instances --cluster %s shows use against the limit)", in.Cluster)
+		fix := fmt.Sprintf("the instance's branch ENIs are used up: add trunked capacity or spread the service's tasks (trunkctl instances --cluster %s shows use against the limit)", in.Snapshot.Cluster)
 		if !strings.Contains(g.reason, "AssociationLimitExceeded") {
-			fix = fmt.Sprintf("check the instance's trunk and its subnet's free addresses: trunkctl enis --cluster %s", in.Cluster)
+			fix = fmt.Sprintf("check the instance's trunk and its subnet's free addresses: trunkctl enis --cluster %s", in.Snapshot.Cluster)
 		}
 		add(Finding{Check: CheckStoppedTasks, Severity: Warning, Subject: subj, Message: fmt.Sprintf("%d task(s) stopped because their ENI could not be attached (e.g. task %s: %q)", len(g.tasks), g.tasks[0], g.reason), Fix: fix})
 	}
@@ -230,16 +230,16 @@ func checkProvisioning(in Input, add func(Finding)) {
 		return
 	}
 	byArn := map[string]inventory.ContainerInstance{}
-	for _, ci := range in.ContainerInstances {
+	for _, ci := range in.Snapshot.ContainerInstances {
 		byArn[ci.Arn] = ci
 	}
 	awsvpc := map[string]int{}
-	for _, t := range in.Tasks {
+	for _, t := range in.Snapshot.Tasks {
 		if t.AWSVPC() {
 			awsvpc[t.ContainerInstanceArn]++
 		}
 	}
-	for _, t := range in.Tasks {
+	for _, t := range in.Snapshot.Tasks {
 		if t.LastStatus != "PROVISIONING" || t.CreatedAt.IsZero() {
 			continue
 		}
@@ -255,14 +255,14 @@ func checkProvisioning(in Input, add func(Finding)) {
 		if len(att) > 0 {
 			msg += " (" + strings.Join(att, ", ") + ")"
 		}
-		fix := fmt.Sprintf("add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Cluster, t.ID())
+		fix := fmt.Sprintf("add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Snapshot.Cluster, t.ID())
 		if ci, ok := byArn[t.ContainerInstanceArn]; ok {
 			it := in.Catalog.Lookup(ci.InstanceType)
-			u := inventory.UsageOf(ci, it, awsvpc[ci.Arn])
+			u := UsageOf(ci, it, awsvpc[ci.Arn])
 			switch {
 			case ci.TrunkENI == "":
 				msg += fmt.Sprintf("; on %s, which has no trunk (%d of %d ENIs in use)", ci.EC2InstanceID, u.AWSVPCTasks, u.Limit)
-				fix = fmt.Sprintf("%s has no trunk: apply its verdict's fix (trunkctl instances --cluster %s); or stop the task: aws ecs stop-task --cluster %s --task %s", ci.EC2InstanceID, in.Cluster, in.Cluster, t.ID())
+				fix = fmt.Sprintf("%s has no trunk: apply its verdict's fix (trunkctl instances --cluster %s); or stop the task: aws ecs stop-task --cluster %s --task %s", ci.EC2InstanceID, in.Snapshot.Cluster, in.Snapshot.Cluster, t.ID())
 			case u.Limit > 0:
 				msg += fmt.Sprintf("; on %s, trunk %s, %d of %d branch ENIs in use", ci.EC2InstanceID, ci.TrunkENI, u.AWSVPCTasks, u.Limit)
 			default:
@@ -276,7 +276,7 @@ func checkProvisioning(in Input, add func(Finding)) {
 // checkTrunkENILimits says once what cannot be fixed about trunk ENIs.
 func checkTrunkENILimits(in Input, add func(Finding)) {
 	var trunks []string
-	for _, ci := range in.ContainerInstances {
+	for _, ci := range in.Snapshot.ContainerInstances {
 		if ci.TrunkENI != "" {
 			trunks = append(trunks, ci.TrunkENI)
 		}
@@ -285,7 +285,7 @@ func checkTrunkENILimits(in Input, add func(Finding)) {
 		return
 	}
 	example := trunks[0]
-	add(Finding{Check: CheckTrunkENIFixed, Severity: Info, Subject: in.Cluster, Message: fmt.Sprintf("the %d trunk ENI(s) (e.g. %s) carry the VPC's default security group and none of the launch template's tags; task traffic uses the branch ENIs' security groups. Neither can be changed today (%s, %s)", len(trunks), example, RoadmapTrunkSecurityGroup, RoadmapTrunkTags), Fix: ""})
+	add(Finding{Check: CheckTrunkENIFixed, Severity: Info, Subject: in.Snapshot.Cluster, Message: fmt.Sprintf("the %d trunk ENI(s) (e.g. %s) carry the VPC's default security group and none of the launch template's tags; task traffic uses the branch ENIs' security groups. Neither can be changed today (%s, %s)", len(trunks), example, RoadmapTrunkSecurityGroup, RoadmapTrunkTags), Fix: ""})
 }
 
 // checkOptInRecord says when CloudTrail could not be read, since "registered
@@ -293,6 +293,6 @@ func checkTrunkENILimits(in Input, add func(Finding)) {
 func checkOptInRecord(in Input, add func(Finding)) {
 	s := in.Signals
 	if s.OptInRead && s.OptInErr != nil {
-		add(Finding{Check: CheckOptInRecord, Severity: Warning, Subject: in.Cluster, Message: "could not read CloudTrail for when the roles were opted in: " + s.OptInErr.Error() + "; verdicts say only what else is known", Fix: "allow cloudtrail:LookupEvents"})
+		add(Finding{Check: CheckOptInRecord, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not read CloudTrail for when the roles were opted in: " + s.OptInErr.Error() + "; verdicts say only what else is known", Fix: "allow cloudtrail:LookupEvents"})
 	}
 }

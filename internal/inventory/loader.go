@@ -55,12 +55,21 @@ func (l *Loader) call(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// ClusterNotFoundError says the cluster does not exist in this account and Region.
-type ClusterNotFoundError struct{ Cluster, Reason string }
+// ClusterNotFoundError says ECS does not know the cluster in this account and Region.
+type ClusterNotFoundError struct {
+	Cluster string
+	// Reason is ECS's: a DescribeClusters failure reason (MISSING) or the
+	// ClusterNotFoundException's message.
+	Reason string
+	// Err is the API error, when there was one.
+	Err error
+}
 
 func (e *ClusterNotFoundError) Error() string {
-	return fmt.Sprintf("cluster %q not found (%s); check --region and the cluster name (aws ecs list-clusters)", e.Cluster, e.Reason)
+	return fmt.Sprintf("cluster %q not found (%s)", e.Cluster, e.Reason)
 }
+
+func (e *ClusterNotFoundError) Unwrap() error { return e.Err }
 
 // Cluster describes the cluster, failing with *ClusterNotFoundError when ECS does not know it.
 func (l *Loader) Cluster(ctx context.Context, name string) (ecstypes.Cluster, error) {
@@ -70,7 +79,7 @@ func (l *Loader) Cluster(ctx context.Context, name string) (ecstypes.Cluster, er
 		return err
 	})
 	if err != nil {
-		return ecstypes.Cluster{}, fmt.Errorf("describe cluster %s: %w", name, err)
+		return ecstypes.Cluster{}, clusterError(name, fmt.Errorf("describe cluster %s: %w", name, err))
 	}
 	for _, c := range out.Clusters {
 		if aws.ToString(c.Status) != "INACTIVE" {
@@ -300,13 +309,6 @@ func (b *ENIBatcher) Flush() (map[string]ENI, []string, error) {
 	}
 	sort.Strings(b.miss)
 	return b.out, b.miss, nil
-}
-
-// NetworkInterfaces describes ENIs by id, MaxEC2IDs per call, concurrently.
-func (l *Loader) NetworkInterfaces(ctx context.Context, ids []string) (map[string]ENI, []string, error) {
-	b := l.NewENIBatcher(ctx)
-	b.Add(ids...)
-	return b.Flush()
 }
 
 // describeENIs describes one batch. EC2 fails the whole call when one id is
@@ -547,42 +549,6 @@ func uniq(s []string) []string {
 	return slices.Compact(out)
 }
 
-// RolesBehind returns the distinct instance role ARNs behind the container
-// instances, found from their EC2 instances' instance profiles, sorted, and
-// the EC2 instances that have no instance profile.
-func (l *Loader) RolesBehind(ctx context.Context, cis []ContainerInstance) ([]string, []string, error) {
-	ids := make([]string, 0, len(cis))
-	for _, c := range cis {
-		ids = append(ids, c.EC2InstanceID)
-	}
-	insts, err := l.Instances(ctx, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	return l.rolesOf(ctx, insts)
-}
-
-func (l *Loader) rolesOf(ctx context.Context, insts map[string]Instance) ([]string, []string, error) {
-	var profiles, noProfile []string
-	for id, i := range insts {
-		if i.InstanceProfileArn == "" {
-			noProfile = append(noProfile, id)
-			continue
-		}
-		profiles = append(profiles, i.InstanceProfileArn)
-	}
-	byProfile, err := l.InstanceProfileRoles(ctx, profiles)
-	if err != nil {
-		return nil, nil, err
-	}
-	var roles []string
-	for _, rs := range byProfile {
-		roles = append(roles, rs...)
-	}
-	sort.Strings(noProfile)
-	return uniq(roles), noProfile, nil
-}
-
 // RolesByInstance maps each described EC2 instance to the role ARNs of its
 // instance profile (an instance profile holds at most one role). Instances
 // without a profile are absent.
@@ -602,11 +568,6 @@ func (l *Loader) RolesByInstance(ctx context.Context, insts map[string]Instance)
 		}
 	}
 	return out, nil
-}
-
-// RolesOfInstances is RolesBehind for instances already described.
-func (l *Loader) RolesOfInstances(ctx context.Context, insts map[string]Instance) ([]string, []string, error) {
-	return l.rolesOf(ctx, insts)
 }
 
 // IsAmazonLinux guesses from an AMI's name and description whether it is

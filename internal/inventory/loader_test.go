@@ -117,7 +117,9 @@ func TestCallsInFlightNeverExceedTheBound(t *testing.T) {
 func TestENIsEC2NoLongerKnowsAreReportedMissingNotFatal(t *testing.T) {
 	c := inventorytest.New()
 	c.AddInstance(inventorytest.InstanceSpec{N: 1, Trunk: true})
-	enis, missing, err := loader(c, 2).NetworkInterfaces(context.Background(), []string{inventorytest.TrunkID(1), "eni-0gone", inventorytest.TrunkID(1), ""})
+	b := loader(c, 2).NewENIBatcher(context.Background())
+	b.Add(inventorytest.TrunkID(1), "eni-0gone", inventorytest.TrunkID(1), "")
+	enis, missing, err := b.Flush()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,28 +157,71 @@ func TestAMissingClusterIsAClusterNotFoundError(t *testing.T) {
 	}
 }
 
-func TestRolesBehindAClusterComeFromInstanceProfiles(t *testing.T) {
+func TestASnapshotFindsTheRolesBehindAClusterFromInstanceProfiles(t *testing.T) {
 	c := inventorytest.New()
 	c.AddRole("EcsInstanceProfile", "EcsInstanceRole")
 	c.AddRole("GpuProfile", "GpuRole")
 	c.AddInstance(inventorytest.InstanceSpec{N: 1})
 	c.AddInstance(inventorytest.InstanceSpec{N: 2})
 	c.AddInstance(inventorytest.InstanceSpec{N: 3, Profile: "GpuProfile"})
-	l := loader(c, 4)
-	cis, _, err := l.ContainerInstances(context.Background(), "prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles, noProfile, err := l.RolesBehind(context.Background(), cis)
+	s, err := loader(c, 4).Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Instances: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"arn:aws:iam::123456789012:role/EcsInstanceRole", "arn:aws:iam::123456789012:role/GpuRole"}
-	if strings.Join(roles, ",") != strings.Join(want, ",") || len(noProfile) != 0 {
-		t.Fatalf("roles = %v, noProfile = %v", roles, noProfile)
+	if roles := s.RoleArns(); strings.Join(roles, ",") != strings.Join(want, ",") || len(s.NoProfile) != 0 || s.RolesErr != nil {
+		t.Fatalf("roles = %v, noProfile = %v, err = %v", roles, s.NoProfile, s.RolesErr)
+	}
+	if got := s.InstanceRoles[inventorytest.InstanceID(3)]; len(got) != 1 || got[0] != want[1] {
+		t.Fatalf("role of instance 3 = %v", got)
 	}
 	if got := c.Calls()["iam:GetInstanceProfile"]; got != 2 {
 		t.Fatalf("GetInstanceProfile calls = %d, want one per distinct profile", got)
+	}
+	if c.Calls()["ecs:ListTasks"] != 0 {
+		t.Fatalf("tasks listed though not asked for: %s", c.SortedOps())
+	}
+}
+
+func TestASnapshotReadsTasksAndTheirENIsTogether(t *testing.T) {
+	c := inventorytest.New()
+	c.AddInstance(inventorytest.InstanceSpec{N: 1, Trunk: true})
+	c.AddInstance(inventorytest.InstanceSpec{N: 2})
+	c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 1, AWSVPC: true})
+	c.AddTask(inventorytest.TaskSpec{N: 2, Instance: 2, AWSVPC: true})
+	s, err := loader(c, 4).Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Tasks: true, ENIs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ContainerInstances) != 2 || len(s.Tasks) != 2 || len(s.ENIs) != 3 || len(s.MissingENIs) != 0 {
+		t.Fatalf("snapshot = %d instances, %d tasks, ENIs %v, missing %v", len(s.ContainerInstances), len(s.Tasks), s.ENIs, s.MissingENIs)
+	}
+	if _, ok := s.ENIs[inventorytest.TrunkID(1)]; !ok {
+		t.Fatalf("trunk not described: %v", s.ENIs)
+	}
+	if c.Calls()["ec2:DescribeInstances"] != 0 {
+		t.Fatalf("EC2 instances described though not asked for: %s", c.SortedOps())
+	}
+	one, err := loader(c, 4).Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Tasks: true, Instance: inventorytest.InstanceID(2)})
+	if err != nil || len(one.ContainerInstances) != 1 || len(one.Tasks) != 1 || one.Tasks[0].ContainerInstanceArn != one.ContainerInstances[0].Arn {
+		t.Fatalf("one instance: %+v, %v", one, err)
+	}
+	_, err = loader(c, 4).Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Instance: "i-nope"})
+	var inf *inventory.InstanceNotFoundError
+	if !errors.As(err, &inf) || inf.Instance != "i-nope" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestASnapshotOfAMissingClusterIsAClusterNotFoundErrorWithoutAdvice(t *testing.T) {
+	c := inventorytest.New()
+	_, err := loader(c, 2).Snapshot(context.Background(), "nope", inventory.SnapshotOptions{Tasks: true})
+	var nf *inventory.ClusterNotFoundError
+	if !errors.As(err, &nf) || nf.Cluster != "nope" {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "--region") || strings.Contains(err.Error(), "list-clusters") {
+		t.Fatalf("inventory's error carries advice: %v", err)
 	}
 }
 

@@ -170,7 +170,7 @@ type StoppedTask struct {
 }
 
 // ID is the task id.
-func (t StoppedTask) ID() string { return lastSegment(t.Arn) }
+func (t StoppedTask) ID() string { return ResourceID(t.Arn) }
 
 // AutoScalingGroup is what Auto Scaling says of a group behind a capacity provider.
 type AutoScalingGroup struct {
@@ -324,7 +324,7 @@ func (s *Signals) ServiceEvents(ctx context.Context, cluster string, services []
 	g, gctx := errgroup.WithContext(ctx)
 	names := make([]string, 0, len(services))
 	for _, svc := range services {
-		names = append(names, lastSegment(svc))
+		names = append(names, ResourceID(svc))
 	}
 	for _, batch := range chunk(uniq(names), MaxDescribeServices) {
 		g.Go(func() error {

@@ -12,6 +12,9 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// DefaultOptInPages bounds the CloudTrail pages (of 50) read per event name.
+const DefaultOptInPages = 4
+
 // SignalQuery says which extra signals to read and bounds them.
 type SignalQuery struct {
 	Cluster string
@@ -70,7 +73,7 @@ func (s *Signals) ReadSignals(ctx context.Context, q SignalQuery) (SignalSet, er
 		q.StoppedPages = 1
 	}
 	if q.OptInPages <= 0 {
-		q.OptInPages = 4
+		q.OptInPages = DefaultOptInPages
 	}
 	var out SignalSet
 	var mu sync.Mutex
@@ -158,7 +161,7 @@ func (s *Signals) serviceNames(ctx context.Context, cluster string, known []stri
 			return nil, fmt.Errorf("list services in %s: %w", cluster, err)
 		}
 		for _, arn := range page.ServiceArns {
-			names = append(names, lastSegment(arn))
+			names = append(names, ResourceID(arn))
 		}
 	}
 	return uniq(names), nil

@@ -42,6 +42,12 @@ const countSkew = time.Minute
 // Tasks lists and describes tasks, each once, sorted by ARN. DescribeTasks
 // failures (tasks that stopped in between) come back as warnings.
 func (l *Loader) Tasks(ctx context.Context, q TaskQuery) ([]Task, []string, error) {
+	tasks, warnings, _, err := l.tasks(ctx, q)
+	return tasks, warnings, err
+}
+
+// tasks is Tasks that also returns the services listed on the way, sorted.
+func (l *Loader) tasks(ctx context.Context, q TaskQuery) ([]Task, []string, []string, error) {
 	gate := make(chan struct{})
 	c := newTaskCollector(ctx, l, q, gate)
 	defer c.cancel()
@@ -63,11 +69,12 @@ func (l *Loader) Tasks(ctx context.Context, q TaskQuery) ([]Task, []string, erro
 		err = serr
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sort.Slice(c.out, func(i, j int) bool { return c.out[i].Arn < c.out[j].Arn })
 	sort.Strings(c.warnings)
-	return c.out, c.warnings, nil
+	sort.Strings(c.services)
+	return c.out, c.warnings, c.services, nil
 }
 
 // listPartitioned lists the cluster's tasks in partitions whose pages run
@@ -137,8 +144,9 @@ func (l *Loader) listPartitioned(ctx context.Context, q TaskQuery, c *taskCollec
 			if err != nil {
 				return fmt.Errorf("list services in %s: %w", q.Cluster, err)
 			}
+			c.addServices(page.ServiceArns)
 			for _, arn := range page.ServiceArns {
-				g.Go(list(&ecs.ListTasksInput{Cluster: cluster, ServiceName: aws.String(lastSegment(arn)), MaxResults: aws.Int32(MaxECSListPage)}))
+				g.Go(list(&ecs.ListTasksInput{Cluster: cluster, ServiceName: aws.String(ResourceID(arn)), MaxResults: aws.Int32(MaxECSListPage)}))
 			}
 		}
 		return nil
@@ -215,6 +223,14 @@ type taskCollector struct {
 	arns     idBatch
 	out      []Task
 	warnings []string
+	services []string
+}
+
+// addServices records service ARNs listed on the way to the tasks.
+func (c *taskCollector) addServices(arns []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.services = append(c.services, arns...)
 }
 
 func newTaskCollector(ctx context.Context, l *Loader, q TaskQuery, gate <-chan struct{}) *taskCollector {

@@ -106,11 +106,7 @@ func TestTasksAreListedByServiceAndProvenComplete(t *testing.T) {
 			c := inventorytest.New()
 			tc.build(c)
 			if tc.change != nil {
-				c.OnCall = func(op string, n int) {
-					if op == tc.op && n == tc.n {
-						c.Change(func() { tc.change(c) })
-					}
-				}
+				changeOnCall(c, tc.op, tc.n, tc.change)
 			}
 			l := loader(c, 4)
 			q := inventory.TaskQuery{Cluster: "prod", Instances: instancesFrom(l)}
@@ -125,13 +121,7 @@ func TestTasksAreListedByServiceAndProvenComplete(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen := map[string]bool{}
-			for _, tk := range tasks {
-				if seen[tk.Arn] {
-					t.Fatalf("task %s twice", tk.Arn)
-				}
-				seen[tk.Arn] = true
-			}
+			checkEachTaskOnce(t, tasks)
 			if len(tasks) != tc.want {
 				t.Fatalf("got %d tasks, want %d; calls %s, ListTasks %v", len(tasks), tc.want, c.SortedOps(), c.ListTasksBy())
 			}
@@ -268,5 +258,26 @@ func TestATaskStoppingBeforeTheCountIsReadDoesNotHideAStandaloneTask(t *testing.
 	}
 	if len(tasks) != 3 || tasks[2].Arn != c.TaskArn(3) {
 		t.Fatalf("tasks = %+v; want 1, 2 (stopped) and 3; ListTasks %v", tasks, c.ListTasksBy())
+	}
+}
+
+// changeOnCall runs change once, when the n-th call of op arrives.
+func changeOnCall(c *inventorytest.Cluster, op string, n int, change func(*inventorytest.Cluster)) {
+	c.OnCall = func(gotOp string, gotN int) {
+		if gotOp == op && gotN == n {
+			c.Change(func() { change(c) })
+		}
+	}
+}
+
+// checkEachTaskOnce fails when a task is listed twice.
+func checkEachTaskOnce(t *testing.T, tasks []inventory.Task) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, tk := range tasks {
+		if seen[tk.Arn] {
+			t.Fatalf("task %s twice", tk.Arn)
+		}
+		seen[tk.Arn] = true
 	}
 }

@@ -45,7 +45,7 @@ type ContainerInstance struct {
 }
 
 // ID is the container instance id, the last segment of its ARN.
-func (c ContainerInstance) ID() string { return lastSegment(c.Arn) }
+func (c ContainerInstance) ID() string { return ResourceID(c.Arn) }
 
 // Task is one task with the ENIs ECS attached for it.
 type Task struct {
@@ -62,7 +62,7 @@ type Task struct {
 }
 
 // ID is the task id, the last segment of its ARN.
-func (t Task) ID() string { return lastSegment(t.Arn) }
+func (t Task) ID() string { return ResourceID(t.Arn) }
 
 // TaskENI is an ElasticNetworkInterface attachment of a task.
 type TaskENI struct {
@@ -123,7 +123,9 @@ type Image struct {
 	Platform    string
 }
 
-func lastSegment(arn string) string {
+// ResourceID is the last segment of an ARN's resource, after its last "/":
+// the id of a container instance or task, the name of a service or role.
+func ResourceID(arn string) string {
 	for i := len(arn) - 1; i >= 0; i-- {
 		if arn[i] == '/' {
 			return arn[i+1:]

@@ -44,6 +44,9 @@ func run(out string) error {
 	sort.Strings(names)
 	for _, name := range names {
 		path := filepath.Join(out, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(path, files[name], 0o644); err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ type InstanceSpec struct {
 	DNSARecord bool
 }
 
-// IDs of an instance numbered n.
+// InstanceID is the EC2 instance id of the instance numbered n.
 func InstanceID(n int) string { return fmt.Sprintf("i-%017x", n) }
 
 // ContainerInstanceArn of an instance numbered n.

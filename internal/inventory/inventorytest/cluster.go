@@ -8,6 +8,7 @@ package inventorytest
 import (
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -257,6 +258,7 @@ type ECS struct {
 	c *Cluster
 }
 
+// DescribeClusters is the fake ecs:DescribeClusters.
 func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, _ ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
 	leave, err := e.c.enter(ctx, "ecs:DescribeClusters")
 	if err != nil {
@@ -276,6 +278,7 @@ func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInpu
 	return out, nil
 }
 
+// ListContainerInstances is the fake ecs:ListContainerInstances.
 func (e *ECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, _ ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
 	leave, err := e.c.enter(ctx, "ecs:ListContainerInstances")
 	if err != nil {
@@ -298,6 +301,7 @@ func (e *ECS) ListContainerInstances(ctx context.Context, in *ecs.ListContainerI
 	return &ecs.ListContainerInstancesOutput{ContainerInstanceArns: p, NextToken: next}, nil
 }
 
+// DescribeContainerInstances is the fake ecs:DescribeContainerInstances.
 func (e *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, _ ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
 	leave, err := e.c.enter(ctx, "ecs:DescribeContainerInstances")
 	if err != nil {
@@ -322,6 +326,7 @@ func (e *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 	return out, nil
 }
 
+// ListTasks is the fake ecs:ListTasks.
 func (e *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
 	leave, err := e.c.enter(ctx, "ecs:ListTasks")
 	if err != nil {
@@ -344,7 +349,7 @@ func (e *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*
 		if ci := aws.ToString(in.ContainerInstance); ci != "" && ci != aws.ToString(t.ContainerInstanceArn) && !strings.HasSuffix(aws.ToString(t.ContainerInstanceArn), "/"+ci) {
 			continue
 		}
-		if svc := aws.ToString(in.ServiceName); svc != "" && aws.ToString(t.Group) != "service:"+lastSegment(svc) {
+		if svc := aws.ToString(in.ServiceName); svc != "" && aws.ToString(t.Group) != "service:"+path.Base(svc) {
 			continue
 		}
 		if in.LaunchType != "" && in.LaunchType != t.LaunchType {
@@ -430,10 +435,7 @@ func (e *ECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...
 	return &ecs.ListServicesOutput{ServiceArns: p, NextToken: next}, nil
 }
 
-func lastSegment(arn string) string {
-	return arn[strings.LastIndex(arn, "/")+1:]
-}
-
+// DescribeTasks is the fake ecs:DescribeTasks.
 func (e *ECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
 	leave, err := e.c.enter(ctx, "ecs:DescribeTasks")
 	if err != nil {
@@ -498,6 +500,7 @@ func describeByID[T any](direct []string, filters []ec2types.Filter, filterName 
 	return out, nil
 }
 
+// DescribeInstances is the fake ec2:DescribeInstances.
 func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	leave, err := e.c.enter(ctx, "ec2:DescribeInstances")
 	if err != nil {
@@ -513,6 +516,7 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: instances}}}, nil
 }
 
+// DescribeNetworkInterfaces is the fake ec2:DescribeNetworkInterfaces.
 func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
 	leave, err := e.c.enter(ctx, "ec2:DescribeNetworkInterfaces")
 	if err != nil {
@@ -528,6 +532,7 @@ func (e *EC2) DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNet
 	return &ec2.DescribeNetworkInterfacesOutput{NetworkInterfaces: enis}, nil
 }
 
+// DescribeSubnets is the fake ec2:DescribeSubnets.
 func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	leave, err := e.c.enter(ctx, "ec2:DescribeSubnets")
 	if err != nil {
@@ -543,6 +548,7 @@ func (e *EC2) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput,
 	return &ec2.DescribeSubnetsOutput{Subnets: subnets}, nil
 }
 
+// DescribeImages is the fake ec2:DescribeImages.
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	leave, err := e.c.enter(ctx, "ec2:DescribeImages")
 	if err != nil {
@@ -564,6 +570,7 @@ type IAM struct {
 	c *Cluster
 }
 
+// GetInstanceProfile is the fake iam:GetInstanceProfile.
 func (i *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, _ ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error) {
 	leave, err := i.c.enter(ctx, "iam:GetInstanceProfile")
 	if err != nil {
@@ -577,6 +584,7 @@ func (i *IAM) GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfile
 	return &iam.GetInstanceProfileOutput{InstanceProfile: &p}, nil
 }
 
+// GetRole is the fake iam:GetRole.
 func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	leave, err := i.c.enter(ctx, "iam:GetRole")
 	if err != nil {

@@ -265,7 +265,7 @@ func (e *ECS) DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCap
 	}
 	out := &ecs.DescribeCapacityProvidersOutput{}
 	for _, n := range in.CapacityProviders {
-		if cp, ok := e.c.Extra.CapacityProviders[lastSegment(n)]; ok {
+		if cp, ok := e.c.Extra.CapacityProviders[inventory.ResourceID(n)]; ok {
 			out.CapacityProviders = append(out.CapacityProviders, cp)
 		} else {
 			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(n), Reason: aws.String("MISSING")})
@@ -298,7 +298,7 @@ func (e *ECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInpu
 	}
 	out := &ecs.DescribeServicesOutput{}
 	for _, s := range in.Services {
-		name := lastSegment(s)
+		name := inventory.ResourceID(s)
 		if !exists[name] {
 			out.Failures = append(out.Failures, ecstypes.Failure{Arn: aws.String(s), Reason: aws.String("MISSING")})
 			continue
