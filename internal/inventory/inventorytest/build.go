@@ -178,8 +178,13 @@ func (c *Cluster) AddTask(s TaskSpec) string {
 			},
 		}}
 		if s.Status != "PROVISIONING" {
+			// A branch ENI on a trunked instance; a whole ENI otherwise.
+			typ := ec2types.NetworkInterfaceTypeInterface
+			if _, trunked := c.ENIs[TrunkID(s.Instance)]; trunked {
+				typ = ec2types.NetworkInterfaceType("branch")
+			}
 			c.ENIs[id] = ec2types.NetworkInterface{
-				NetworkInterfaceId: aws.String(id), InterfaceType: ec2types.NetworkInterfaceType("branch"),
+				NetworkInterfaceId: aws.String(id), InterfaceType: typ,
 				Status: ec2types.NetworkInterfaceStatusInUse, MacAddress: aws.String(mac(0xb0, s.N)),
 				PrivateIpAddress: aws.String(ip(20, s.N)), SubnetId: aws.String(s.Subnet), VpcId: aws.String("vpc-0a"),
 				OwnerId: aws.String(c.AccountID), Groups: []ec2types.GroupIdentifier{{GroupId: aws.String("sg-0web")}},
