@@ -48,6 +48,9 @@ func (in Input) Facts() []InstanceFacts {
 			Type: in.Catalog.Lookup(ci.InstanceType), AWSVPCTasks: awsvpc[ci.Arn],
 			Role: in.roleFacts(ci.EC2InstanceID),
 		}
+		if arns := in.Snapshot.InstanceRoles[ci.EC2InstanceID]; f.Role == nil && len(arns) > 0 {
+			f.UnreadRole = arns[0]
+		}
 		if inst, ok := in.Snapshot.Instances[ci.EC2InstanceID]; ok {
 			inst := inst
 			f.Instance = &inst

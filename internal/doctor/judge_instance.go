@@ -87,7 +87,10 @@ type InstanceFacts struct {
 	// Provider is the capacity provider that launched it (nil: none or not known).
 	Provider *inventory.CapacityProvider
 	Role     *RoleFacts
-	OptIn    OptIn
+	// UnreadRole is the instance's role ARN when its setting could not be
+	// read (Role is nil then).
+	UnreadRole string
+	OptIn      OptIn
 	// TrunkedLater is a sibling with the same role that registered later and got a trunk.
 	TrunkedLater *Sibling
 	// SubnetOwner is the owner of the instance's subnet when it is not AccountID.
@@ -167,7 +170,7 @@ func JudgeInstance(f InstanceFacts) Verdict {
 		case !it.Support.Trunks():
 			return v(VerdictManagedNoTrunkType, Warning, false, RemedyNotApplicable,
 				fmt.Sprintf("managed by %s; type %s does not trunk (%s), so its tasks get one ENI each", who, ci.InstanceType, it.Support),
-				fmt.Sprintf("choose trunk-capable types in the capacity provider's instance requirements (aws ecs describe-capacity-providers --capacity-providers %s); do not opt in or replace it: ECS manages it", providerName(f.Provider)), more...)
+				fmt.Sprintf("choose trunk-capable types in the capacity provider's instance requirements (%s); do not opt in or replace it: ECS manages it", providerCommand(f)), more...)
 		default:
 			return v(VerdictManaged, Warning, false, RemedyNotApplicable,
 				fmt.Sprintf("managed by %s; type %s can trunk but ECS attached no trunk", who, ci.InstanceType),
@@ -229,9 +232,15 @@ func judgeRole(f InstanceFacts, v func(VerdictCode, Severity, bool, Remedy, stri
 	ci, r := f.CI, f.Role
 	drain := Drain(f.Cluster, ci)
 	if r == nil {
+		if f.UnreadRole != "" {
+			return v(VerdictRoleUnknownNoTrunk, Error, false, RemedyEnableThenReplace,
+				fmt.Sprintf("no trunk; the setting of role %s could not be read, so why is not known", inventory.ResourceID(f.UnreadRole)),
+				fmt.Sprintf("read it as a principal allowed to (the account root, the role, or one its trust policy allows): trunkctl status --role %s; if it is not enabled: trunkctl enable --role %s; then: %s", f.UnreadRole, f.UnreadRole, drain),
+				"role "+f.UnreadRole+": setting not read")
+		}
 		return v(VerdictRoleUnknownNoTrunk, Error, false, RemedyEnableThenReplace,
-			"no trunk; the instance role's setting could not be read, so why is not known",
-			fmt.Sprintf("check the role: trunkctl status --cluster %s; enable it (trunkctl enable --role ROLE_ARN), then: %s", f.Cluster, drain))
+			"no trunk; the instance's role could not be found (no instance profile, or EC2/IAM could not be read), so why is not known",
+			fmt.Sprintf("find the instance profile of %s (aws ec2 describe-instances --instance-ids %s --query 'Reservations[].Instances[].IamInstanceProfile'), make sure its role is enabled (trunkctl enable --role ARN), then: %s", ci.EC2InstanceID, ci.EC2InstanceID, drain))
 	}
 	name := inventory.ResourceID(r.Arn)
 	roleEv := fmt.Sprintf("role %s awsvpcTrunking=%s (source %s)", r.Arn, r.Value, r.Source)
@@ -289,11 +298,12 @@ func osEvidence(f InstanceFacts) string {
 	return "AMI " + f.CI.AMI + " is not Amazon Linux"
 }
 
-func providerName(p *inventory.CapacityProvider) string {
-	if p == nil {
-		return "PROVIDER"
+// providerCommand shows the managed capacity provider's configuration.
+func providerCommand(f InstanceFacts) string {
+	if f.Provider == nil {
+		return "aws ecs describe-clusters --clusters " + f.Cluster + " --query 'clusters[].capacityProviders' lists the providers"
 	}
-	return p.Name
+	return "aws ecs describe-capacity-providers --capacity-providers " + f.Provider.Name
 }
 
 func launchName(f InstanceFacts) string {

@@ -130,6 +130,9 @@ func TestJudgeInstanceGivesTheVerdictTheEvidenceAndTheFixThatWorks(t *testing.T)
 				f.CI.Status, f.CI.StatusReason = "REGISTRATION_FAILED", "Unexpected EC2 error while attempting to Create Network Interface"
 			}),
 			doctor.VerdictRegistrationFailed, false, doctor.RemedyFixLaunch, []string{"not shared through RAM"}, []string{"Create Network Interface"}, nil},
+		{"an unreadable role setting names the role and how to read it",
+			facts(func(f *doctor.InstanceFacts) { f.Role, f.UnreadRole = nil, roleArn }),
+			doctor.VerdictRoleUnknownNoTrunk, false, doctor.RemedyEnableThenReplace, []string{"trunkctl status --role " + roleArn, "trunkctl enable --role " + roleArn}, []string{"EcsInstanceRole"}, []string{"ROLE_ARN"}},
 		{"a registering instance is waited for",
 			facts(func(f *doctor.InstanceFacts) { f.CI.Status = "REGISTERING" }),
 			doctor.VerdictRegistering, true, doctor.RemedyWait, nil, nil, nil},
