@@ -43,17 +43,22 @@ func main() {
 	// enis adds DescribeNetworkInterfaces for trunk and task ENIs.
 	ecsMin := 2*ceil(*instances, inventory.MaxECSListPage) + 2*ceil(*tasks, inventory.MaxECSListPage)
 	minInstances := ecsMin
+	// instances and doctor judge the same reads: besides the walk and the
+	// roles, DescribeClusters, the service-linked role (GetRole), the
+	// instances' subnets (DescribeSubnets), and the signals' own floor: one
+	// DescribeCapacityProviders, DescribeAutoScalingGroups and
+	// DescribeLaunchTemplateVersions for the one group, DescribeServices for
+	// 10 services a call, and one page of stopped tasks.
+	signalsMin := 3 + 3 + ceil(*services, inventory.MaxDescribeServices) + 1
 	if !*noRoles {
-		minInstances += ceil(*instances, inventory.MaxEC2IDs) + 4
+		minInstances += ceil(*instances, inventory.MaxEC2IDs) + 4 + signalsMin
 	}
 	minEnis := ecsMin + ceil(*instances+*tasks, inventory.MaxEC2IDs)
-	// doctor reads what instances reads, plus the service-linked role
-	// (GetRole) and the instances' subnets (DescribeSubnets).
-	minDoctor := minInstances + 2
+	minDoctor := minInstances
 	fmt.Printf("simulated cluster: %d container instances, %d awsvpc tasks in %d services (some standalone, per scenario), %s per call, at most %d calls in flight\n",
 		*instances, *tasks, *services, *latency, *concurrency)
-	fmt.Printf("minimum = the unfiltered walk's: 2 x ceil(instances/100) + 2 x ceil(tasks/100) = %d; instances adds ceil(instances/200) + 4 role reads = %d; enis adds ceil((instances+tasks)/200) ENI describes = %d\n",
-		ecsMin, minInstances, minEnis)
+	fmt.Printf("minimum = the unfiltered walk's: 2 x ceil(instances/100) + 2 x ceil(tasks/100) = %d; instances and doctor add ceil(instances/200) + 4 role reads + %d for the cluster, service-linked role, subnets and signals = %d; enis adds ceil((instances+tasks)/200) ENI describes = %d\n",
+		ecsMin, signalsMin, minInstances, minEnis)
 	fmt.Printf("%-10s %-10s %7s %7s %6s %9s %8s  %-30s %-70s %s\n", "standalone", "command", "calls", "minimum", "ratio", "wall", "inflight", "targets (<=1.1x, <=2s)", "ListTasks by filter", "calls by operation")
 	failed := false
 	for _, field := range strings.Split(*standalone, ",") {
