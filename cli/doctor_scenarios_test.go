@@ -148,7 +148,14 @@ func TestDoctorScenarios(t *testing.T) {
 				w.withGroup("prod-asg", "lt-0prod", []string{"c5.large", "t3.large"}, []string{"subnet-0a"}, 1)
 			},
 			check: "next-instance", severity: "warning", exit: ExitOK,
-			fix: []string{"remove t3.large from group prod-asg"}},
+			fix: []string{`remove t3.large from group prod-asg's instance types: aws autoscaling update-auto-scaling-group --auto-scaling-group-name prod-asg --mixed-instances-policy '{"LaunchTemplate":{"LaunchTemplateSpecification":{"LaunchTemplateId":"lt-0prod"},"Overrides":[{"InstanceType":"c5.large"}]}}'`}},
+		{name: "a group whose launch template names an unsupported type is told a similar size that trunks",
+			build: func(w *world) {
+				w.withGroup("prod-asg", "lt-0prod", nil, []string{"subnet-0a"}, 1)
+				w.cluster.AddLaunchTemplate("lt-0prod", "prod", inventorytest.TemplateVersion{InstanceType: "t3.xlarge", DNSARecord: aws.Bool(false), Default: true})
+			},
+			check: "next-instance", severity: "error", exit: ExitUnhealthy,
+			fix: []string{`--launch-template-id lt-0prod --source-version 1 --launch-template-data '{"InstanceType":"m5.xlarge"}'`}},
 		{name: "a Windows instance is not applicable",
 			build:    func(w *world) { w.cluster.AddInstance(inventorytest.InstanceSpec{N: 3, OSType: "windows"}) },
 			instance: ec2ID(3), code: "windows", remedy: "not-applicable", check: "instance", severity: "error", exit: ExitUnhealthy,

@@ -40,7 +40,7 @@ func TestInstancesStillJudgeWhenTheRolesCannotBeFound(t *testing.T) {
 	w.cluster.Fail["ec2:DescribeInstances"] = inventorytest.APIError("UnauthorizedOperation", "no")
 	s, out, errOut := streams(false)
 	err := run(context.Background(), instancesOptsFor(w, s, outputJSON))
-	if ExitCodeOf(err) != ExitUnhealthy || !strings.Contains(errOut.String(), "could not find the instance roles") || !strings.Contains(out.String(), "the instance role's setting could not be read") {
+	if ExitCodeOf(err) != ExitUnhealthy || !strings.Contains(errOut.String(), "could not find the instance roles") || !strings.Contains(out.String(), "the instance's role could not be found") {
 		t.Fatalf("err %v\nstderr %s\nstdout %s", err, errOut, out)
 	}
 }

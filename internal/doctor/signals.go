@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,9 +110,11 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 		if len(bad) < len(types) {
 			sev, what = Warning, "the instances of those types it launches"
 		}
-		fix := fmt.Sprintf("remove %s from group %s's instance types (aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --mixed-instances-policy ...), keeping trunk-capable ones (trunkctl capacity TYPE...)", strings.Join(bad, ", "), g.Name, g.Name)
+		fix := overridesFix(g, ref, bad)
 		if len(g.OverrideTypes) == 0 {
-			fix = fmt.Sprintf("set a trunk-capable type in launch template %s (aws ec2 create-launch-template-version --launch-template-id %s --source-version %d --launch-template-data '{\"InstanceType\":\"c5.large\"}'), then use that version in group %s", lt.ID, lt.ID, lt.Version, g.Name)
+			alt := trunkingAlternative(in.Catalog, lt.InstanceType)
+			fix = fmt.Sprintf("set a type that trunks (%s is a similar size) in launch template %s: aws ec2 create-launch-template-version --launch-template-id %s --source-version %d --launch-template-data '{\"InstanceType\":\"%s\"}', then use that version in group %s (aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --launch-template LaunchTemplateId=%s,Version='$Latest')",
+				alt, lt.ID, lt.ID, lt.Version, alt, g.Name, g.Name, lt.ID)
 		}
 		add(Finding{Check: CheckNextInstance, Severity: sev, Subject: g.Name, Message: fmt.Sprintf("group %s launches %s, which ENI trunking does not support: %s get no trunk", g.Name, strings.Join(bad, ", "), what), Fix: fix})
 	}
@@ -295,4 +298,35 @@ func checkOptInRecord(in Input, add func(Finding)) {
 	if s.OptInRead && s.OptInErr != nil {
 		add(Finding{Check: CheckOptInRecord, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not read CloudTrail for when the roles were opted in: " + s.OptInErr.Error() + "; verdicts say only what else is known", Fix: "allow cloudtrail:LookupEvents"})
 	}
+}
+
+// overridesFix is the update that keeps only the overrides that trunk.
+func overridesFix(g inventory.AutoScalingGroup, ref inventory.LaunchTemplateRef, bad []string) string {
+	var keep []string
+	for _, t := range g.OverrideTypes {
+		if !slices.Contains(bad, t) {
+			keep = append(keep, fmt.Sprintf(`{"InstanceType":%q}`, t))
+		}
+	}
+	spec := fmt.Sprintf(`"LaunchTemplateId":%q`, ref.ID)
+	if ref.ID == "" {
+		spec = fmt.Sprintf(`"LaunchTemplateName":%q`, ref.Name)
+	}
+	if ref.Version != "" {
+		spec += fmt.Sprintf(`,"Version":%q`, ref.Version)
+	}
+	return fmt.Sprintf(`remove %s from group %s's instance types: aws autoscaling update-auto-scaling-group --auto-scaling-group-name %s --mixed-instances-policy '{"LaunchTemplate":{"LaunchTemplateSpecification":{%s},"Overrides":[%s]}}'`,
+		strings.Join(bad, ", "), g.Name, g.Name, spec, strings.Join(keep, ","))
+}
+
+// trunkingAlternative suggests a supported type of the same size as t:
+// m5 first, then c5 (both in ECS's table at every common size).
+func trunkingAlternative(cat *catalog.Catalog, t string) string {
+	_, size, _ := strings.Cut(t, ".")
+	for _, f := range []string{"m5", "c5"} {
+		if it := cat.Lookup(f + "." + size); it.Support == catalog.Supported {
+			return it.Name
+		}
+	}
+	return "m5.large"
 }
