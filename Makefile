@@ -30,9 +30,11 @@ test: $(TEST_DEPS)
 test-short:
 	$(GO) test -short -count=1 ./...
 
+# gofmt, go vet and golangci-lint (.golangci.yml), built into bin/ from tools/.
 lint: vet $(LINT_DEPS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(BIN)/golangci-lint run ./...
 
 vet:
 	$(GO) vet ./...

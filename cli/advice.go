@@ -26,5 +26,8 @@ func withAdvice(err error) error {
 	case errors.As(err, &inf):
 		return fmt.Errorf("%w; "+adviceInstanceNotFound, err, inf.Cluster)
 	}
+	if next := rolloutAdvice(err); next != "" {
+		return fmt.Errorf("%w; %s", err, next)
+	}
 	return err
 }

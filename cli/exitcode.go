@@ -17,6 +17,8 @@ const (
 	ExitUsage ExitCode = 2
 	// ExitUnhealthy means checked, and something is not enabled or not healthy.
 	ExitUnhealthy ExitCode = 3
+	// ExitInterrupted means stopped by SIGINT or SIGTERM (128 + SIGINT, as shells do).
+	ExitInterrupted ExitCode = 130
 )
 
 // exitError carries an exit code; a nil err means the command already said

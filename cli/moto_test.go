@@ -5,12 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -101,56 +95,6 @@ func setUpMotoCluster(t *testing.T, c *awsclient.Clients) motoCluster {
 	return mc
 }
 
-// fixContainerNumbers puts a loopback proxy in front of moto that rewrites
-// one known moto 5.2.1 deviation: task containers' cpu and memory come back
-// as JSON numbers where the ECS API (and so the Go SDK's deserializer) has
-// strings. Everything else passes through untouched.
-func fixContainerNumbers(t *testing.T, target string) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := httputil.NewSingleHostReverseProxy(u)
-	p.ModifyResponse = func(resp *http.Response) error {
-		op := resp.Request.Header.Get("X-Amz-Target")
-		if !strings.HasSuffix(op, ".DescribeTasks") && !strings.HasSuffix(op, ".RunTask") {
-			return nil
-		}
-		body, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		var doc map[string]any
-		if json.Unmarshal(body, &doc) == nil {
-			tasks, _ := doc["tasks"].([]any)
-			for _, tk := range tasks {
-				tm, _ := tk.(map[string]any)
-				cs, _ := tm["containers"].([]any)
-				for _, c := range cs {
-					cm, _ := c.(map[string]any)
-					for _, k := range []string{"cpu", "memory"} {
-						if n, ok := cm[k].(float64); ok {
-							cm[k] = strconv.FormatFloat(n, 'f', -1, 64)
-						}
-					}
-				}
-			}
-			if fixed, err := json.Marshal(doc); err == nil {
-				body = fixed
-			}
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-		return nil
-	}
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // TestAgainstMoto runs trunkctl's real SDK clients against one moto_server,
 // reset between subtests, for every call moto implements: STS
 // GetCallerIdentity and AssumeRole; ECS DescribeClusters, List/Describe
@@ -166,7 +110,7 @@ func TestAgainstMoto(t *testing.T) {
 	m.Env(t)
 	// A 500 from moto is a bug to see at once, not to retry for a minute.
 	t.Setenv("AWS_MAX_ATTEMPTS", "2")
-	t.Setenv("AWS_ENDPOINT_URL", fixContainerNumbers(t, m.URL))
+	t.Setenv("AWS_ENDPOINT_URL", moto.Proxy(t, m.URL, moto.ContainerNumbersAsStrings))
 	rig := &motoRig{m: m}
 
 	t.Run("status reads a role by assuming it, enable turns it on, disable off", rig.motoStatusEnableDisable)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/cobra"
@@ -19,6 +18,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
 // Flag names.
@@ -66,6 +66,16 @@ type AWS struct {
 	// those reads with a warning finding.
 	AutoScaling inventory.AutoScalingAPI
 	CloudTrail  inventory.CloudTrailAPI
+	// Rollout are the ECS and Auto Scaling clients of trunkctl rollout.
+	Rollout RolloutClients
+}
+
+// RolloutClients are what trunkctl rollout changes the cluster with.
+type RolloutClients struct {
+	ECS rollout.ECSAPI
+	ASG rollout.AutoScalingAPI
+	// Clock is what it waits on (the wall clock when nil).
+	Clock rollout.Clock
 }
 
 // GlobalOptions are the flags every command takes.
@@ -101,7 +111,8 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 	return &AWS{
 		Region: cfg.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
 		NewECS:      accountsetting.NewECSFactory(cfg),
-		AutoScaling: autoscaling.NewFromConfig(cfg), CloudTrail: cloudtrail.NewFromConfig(cfg),
+		AutoScaling: c.AutoScaling, CloudTrail: cloudtrail.NewFromConfig(cfg),
+		Rollout: RolloutClients{ECS: c.ECS, ASG: c.AutoScaling},
 	}, nil
 }
 
@@ -113,6 +124,7 @@ type clients struct {
 	signals  *inventory.Signals
 	resolver roleResolver
 	defaults defaultSetter
+	rollout  RolloutClients
 }
 
 // env is what every command takes from outside: its streams, the output
@@ -161,6 +173,7 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait},
 		},
 		defaults: c.Settings,
+		rollout:  c.Rollout,
 	}
 }
 
@@ -228,6 +241,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy.`,
 		newEnisCmd(envOf),
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
+		newRolloutCmd(envOf),
 	)
 	return root
 }

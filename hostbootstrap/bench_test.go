@@ -43,10 +43,16 @@ func BenchmarkStartToConfigWritten(b *testing.B) {
 	}
 	root := b.TempDir()
 	unit := filepath.Join(root, "usr/lib/systemd/system/ecs.service")
-	os.MkdirAll(filepath.Dir(unit), 0o755)
-	os.WriteFile(unit, []byte("[Unit]\n"), 0o644)
+	if err := os.MkdirAll(filepath.Dir(unit), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(unit, []byte("[Unit]\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
 	cfg := filepath.Join(root, "etc/ecs/ecs.config")
-	os.MkdirAll(filepath.Dir(cfg), 0o755)
+	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
+		b.Fatal(err)
+	}
 	env := append(os.Environ(), "PATH="+systemctlDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	for k, v := range m.EnvVars() {
 		env = append(env, k+"="+v)
@@ -107,7 +113,7 @@ func runOnce(b *testing.B, bin string, env []string, root string) (toConfig, toE
 	return toConfig, toExit
 }
 
-func stats(ds []time.Duration) (median, p90, max time.Duration) {
+func stats(ds []time.Duration) (median, p90, slowest time.Duration) {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	n := len(s)

@@ -106,8 +106,12 @@ func TestAPackageNotSignedByAmazonExits4AndRunsNothing(t *testing.T) {
 	m.Env(t)
 	systemctlLog := fakeSystemctl(t)
 	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
-	os.WriteFile(filepath.Join(root, "etc/os-release"), []byte("ID=\"amzn\"\nVERSION_ID=\"2023\"\n"), 0o644)
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/os-release"), []byte("ID=\"amzn\"\nVERSION_ID=\"2023\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	key := pkgverifytest.NewKey(t, "Not Amazon")
 	pkg := []byte("an rpm")
 	files := map[string][]byte{
@@ -116,7 +120,7 @@ func TestAPackageNotSignedByAmazonExits4AndRunsNothing(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if b, ok := files[r.URL.Path]; ok {
-			w.Write(b)
+			_, _ = w.Write(b)
 			return
 		}
 		http.NotFound(w, r)

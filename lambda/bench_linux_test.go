@@ -88,8 +88,8 @@ func coldStart(b *testing.B, bin string, env []string) (time.Duration, int64) {
 		b.Fatal(err)
 	}
 	rt.Close() // the next poll fails and the process exits
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -172,7 +172,7 @@ func BenchmarkColdStart(b *testing.B) {
 	})
 	b.Run("moto", func(b *testing.B) {
 		m := moto.Start(b)
-		motoEffective(b, m, roleARN) // moto loads STS and ECS on first use; not our cost
+		motoEffective(b, m) // moto loads STS and ECS on first use; not our cost
 		measure(b, "moto_server (includes moto's per-request time)", aws(m.URL))
 		// The same four requests the function makes (moto omits principalArn,
 		// so the read-back lists twice), from a warm in-process client: moto's share.

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/contract"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
 
@@ -155,12 +156,12 @@ func (p *faultProxy) env(m *moto.Server, propagationWait string) []string {
 	for k, v := range m.EnvVars() {
 		env = append(env, k+"="+v)
 	}
-	return append(env, "AWS_ENDPOINT_URL_STS="+p.srv.URL, "AWS_ENDPOINT_URL_ECS="+p.srv.URL, PropagationWaitEnv+"="+propagationWait)
+	return append(env, "AWS_ENDPOINT_URL_STS="+p.srv.URL, "AWS_ENDPOINT_URL_ECS="+p.srv.URL, contract.PropagationWaitEnv+"="+propagationWait)
 }
 
-// motoEffective reads the role's effective setting from moto, as the role.
-func motoEffective(t testing.TB, m *moto.Server, role string) string {
-	return motoCalls(t, m, role, false)
+// motoEffective reads roleARN's effective setting from moto, as the role.
+func motoEffective(t testing.TB, m *moto.Server) string {
+	return motoCalls(t, m, roleARN, false)
 }
 
 // motoPutAndList makes the calls the function makes: assume, put, list twice.
@@ -204,7 +205,7 @@ func TestEndToEnd(t *testing.T) {
 	m := moto.Start(t)
 	// moto loads each service on first use (about a second); do it now so the
 	// deadline-bound cases measure the function, not moto's start-up.
-	motoEffective(t, m, roleARN)
+	motoEffective(t, m)
 	lambdaBinary(t)
 
 	// answer runs one event through a fresh function process and returns the
@@ -264,7 +265,7 @@ func TestEndToEnd(t *testing.T) {
 		if a.Status != "SUCCESS" || a.PhysicalResourceID != ourID || a.Data["EffectiveValue"] != "enabled" || a.Data["PrincipalArn"] != roleARN {
 			t.Fatalf("create: %s %q %v %s", a.Status, a.PhysicalResourceID, a.Data, a.Reason)
 		}
-		if v := motoEffective(t, m, roleARN); v != "enabled" {
+		if v := motoEffective(t, m); v != "enabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role after create, want enabled", v)
 		}
 
@@ -279,7 +280,7 @@ func TestEndToEnd(t *testing.T) {
 		if a := run(t, f, b, del, 10*time.Second); a.Status != "SUCCESS" {
 			t.Fatalf("delete: %s %s", a.Status, a.Reason)
 		}
-		if v := motoEffective(t, m, roleARN); v != "disabled" {
+		if v := motoEffective(t, m); v != "disabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role after delete, want disabled", v)
 		}
 		if n := count(p.Ops(), "AssumeRole"); n != 3 {

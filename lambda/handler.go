@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awserr"
+	"github.com/trunkctl/trunkctl/internal/contract"
 	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
@@ -49,7 +51,7 @@ type outcome struct {
 	physicalID string
 	reason     string
 	data       map[string]any
-	action     string // created, updated, disabled, retained, skipped, left-unchanged, failed
+	action     contract.Action
 	role       string
 }
 
@@ -121,7 +123,7 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (err error) {
 	var out outcome
 	select {
 	case out = <-results:
-		if workCtx.Err() != nil && (out.action == "failed" || out.action == "left-unchanged") {
+		if workCtx.Err() != nil && (out.action == contract.ActionFailed || out.action == contract.ActionLeftUnchanged) {
 			// The error is the cancellation; say what was cut short instead.
 			out = h.timedOut(ev, prog.get(), time.Since(start), reserve, out)
 		}
@@ -146,7 +148,7 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (err error) {
 	switch {
 	case serr != nil || out.status == cfn.StatusFailed:
 		level = slog.LevelError
-	case out.action == "left-unchanged":
+	case out.action == contract.ActionLeftUnchanged:
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
@@ -157,7 +159,7 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (err error) {
 		slog.String("RoleArn", out.role),
 		slog.String("PhysicalResourceId", out.physicalID),
 		slog.String("result", string(out.status)),
-		slog.String("action", out.action),
+		slog.String("action", string(out.action)),
 		slog.String("reason", out.reason),
 		slog.Float64("duration_ms", ms(time.Since(start))),
 		slog.Float64("work_ms", ms(workDur)),
@@ -257,7 +259,7 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 	case err != nil && awserr.IsAccessDenied(err):
 		// The put was accepted; the role only lacks ecs:ListAccountSettings
 		// (the seed template's role has just ecs:PutAccountSetting).
-		effective = unverified
+		effective = contract.Unverified
 		h.Log.Warn("cannot read the setting back: the role lacks ecs:ListAccountSettings", "RequestId", ev.RequestID, "RoleArn", role, "error", awserr.Message(err))
 	case err != nil:
 		return h.failed(ev, err, role)
@@ -266,18 +268,15 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 	default:
 		effective = got.Value
 	}
-	action := "created"
+	action := contract.ActionCreated
 	if ev.RequestType == cfn.RequestUpdate {
-		action = "updated"
+		action = contract.ActionUpdated
 	}
 	return outcome{
 		status: cfn.StatusSuccess, physicalID: props.physicalID(), action: action, role: role,
-		data: map[string]any{"PrincipalArn": role, "Setting": props.Setting, "Value": props.Value, "EffectiveValue": effective},
+		data: map[string]any{contract.AttrPrincipalArn: role, contract.AttrSetting: props.Setting, contract.AttrValue: props.Value, contract.AttrEffectiveValue: effective},
 	}
 }
-
-// unverified is EffectiveValue when the role may put but not list settings.
-const unverified = "unverified"
 
 // delete handles Delete. It always answers SUCCESS: a Delete must never be
 // why a stack cannot be deleted. It makes calls only for a resource this
@@ -285,7 +284,7 @@ const unverified = "unverified"
 func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outcome {
 	id := ev.PhysicalResourceID
 	skip := func(reason, role string) outcome {
-		return outcome{status: cfn.StatusSuccess, physicalID: cmp.Or(id, createFailedID(ev.ResourceProperties)), action: "skipped", reason: reason, role: role}
+		return outcome{status: cfn.StatusSuccess, physicalID: cmp.Or(id, createFailedID(ev.ResourceProperties)), action: contract.ActionSkipped, reason: reason, role: role}
 	}
 	if isCreateFailedID(id) {
 		return skip("nothing to delete: the Create of this resource failed, so no setting was changed", rawRole(ev.ResourceProperties))
@@ -299,14 +298,14 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 	if id != props.physicalID() {
 		return skip(fmt.Sprintf("nothing to delete: physical id %q is not the one this function gives these properties (%q)", clip(id), props.physicalID()), role)
 	}
-	if props.OnDelete == onDeleteRetain {
+	if props.OnDelete == contract.OnDeleteRetain {
 		out := skip(fmt.Sprintf("OnDelete is retain: %s stays as it is for %s", props.Setting, role), role)
-		out.action = "retained"
+		out.action = contract.ActionRetained
 		return out
 	}
 	leave := func(err error) outcome {
 		out := skip(fmt.Sprintf("OnDelete is disable, but %s was left unchanged for %s so the stack can still be deleted: %v", props.Setting, role, err), role)
-		out.action = "left-unchanged"
+		out.action = contract.ActionLeftUnchanged
 		return out
 	}
 	region := cmp.Or(props.Region, h.DefaultRegion)
@@ -330,7 +329,7 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 		return leave(err)
 	}
 	out := skip("", role)
-	out.action = "disabled"
+	out.action = contract.ActionDisabled
 	return out
 }
 
@@ -338,10 +337,10 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 // Delete that could not do its work.
 func (h *Handler) failed(ev cfn.Event, err error, role string) outcome {
 	if ev.RequestType == cfn.RequestDelete {
-		return outcome{status: cfn.StatusSuccess, physicalID: failurePhysicalID(ev), action: "left-unchanged", role: role,
+		return outcome{status: cfn.StatusSuccess, physicalID: failurePhysicalID(ev), action: contract.ActionLeftUnchanged, role: role,
 			reason: "left the setting unchanged so the stack can still be deleted: " + err.Error()}
 	}
-	return outcome{status: cfn.StatusFailed, physicalID: failurePhysicalID(ev), action: "failed", reason: err.Error(), role: role}
+	return outcome{status: cfn.StatusFailed, physicalID: failurePhysicalID(ev), action: contract.ActionFailed, reason: err.Error(), role: role}
 }
 
 // timedOut is the outcome when the work did not finish before the reserve.
@@ -381,15 +380,17 @@ func (h *Handler) propagationWait(ctx context.Context) time.Duration {
 func sessionName(ev cfn.Event) string {
 	stack := ev.StackID
 	// arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
-	if _, rest, ok := strings.Cut(stack, ":stack/"); ok {
-		stack, _, _ = strings.Cut(rest, "/")
+	if a, err := arn.Parse(stack); err == nil {
+		if rest, ok := strings.CutPrefix(a.Resource, "stack/"); ok {
+			stack, _, _ = strings.Cut(rest, "/")
+		}
 	}
 	return accountsetting.SessionName("trunkctl." + stack + "." + ev.LogicalResourceID)
 }
 
 // rawRole is the role as given, for logs when it did not parse.
 func rawRole(raw map[string]any) string {
-	for _, k := range []string{propRoleArn, propEC2Role} {
+	for _, k := range []string{contract.PropRoleArn, contract.PropEC2Role} {
 		if s, ok := raw[k].(string); ok && s != "" {
 			return clip(s)
 		}

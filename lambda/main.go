@@ -14,11 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-)
 
-// PropagationWaitEnv overrides how long AccessDenied from AssumeRole is
-// retried (a Go duration such as "90s"); tests make it short.
-const PropagationWaitEnv = "TRUNKCTL_PROPAGATION_WAIT"
+	"github.com/trunkctl/trunkctl/internal/contract"
+)
 
 const defaultPropagationWait = 90 * time.Second
 
@@ -27,7 +25,7 @@ func main() {
 	wait, err := propagationWaitFromEnv(os.Getenv)
 	if err != nil {
 		// A bad setting must not stop the function from answering.
-		log.Warn("ignoring invalid "+PropagationWaitEnv, "error", err.Error(), "default", wait.String())
+		log.Warn("ignoring invalid "+contract.PropagationWaitEnv, "error", err.Error(), "default", wait.String())
 	}
 	clients := &awsClients{}
 	h := &Handler{
@@ -40,16 +38,16 @@ func main() {
 	lambda.Start(h.Handle)
 }
 
-// propagationWaitFromEnv reads PropagationWaitEnv, returning the default
+// propagationWaitFromEnv reads contract.PropagationWaitEnv, returning the default
 // (and an error to log) when it is not a non-negative duration.
 func propagationWaitFromEnv(getenv func(string) string) (time.Duration, error) {
-	s := getenv(PropagationWaitEnv)
+	s := getenv(contract.PropagationWaitEnv)
 	if s == "" {
 		return defaultPropagationWait, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return defaultPropagationWait, fmt.Errorf("%s=%q is not a non-negative Go duration such as 90s", PropagationWaitEnv, s)
+		return defaultPropagationWait, fmt.Errorf("%s=%q is not a non-negative Go duration such as 90s", contract.PropagationWaitEnv, s)
 	}
 	return d, nil
 }

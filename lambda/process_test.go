@@ -31,7 +31,7 @@ var (
 			"-ldflags=-s -w -buildid=", "-o", out, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build ./lambda: %v\n%s", err, b)
+			return "", fmt.Errorf("go build ./lambda: %w\n%s", err, b)
 		}
 		return out, nil
 	})
@@ -70,10 +70,16 @@ type function struct {
 // environment, and stops it when the test ends.
 func startFunction(tb testing.TB, env ...string) *function {
 	tb.Helper()
-	bin := lambdaBinary(tb)
+	return startFunctionCommand(tb, []string{lambdaBinary(tb)}, env...)
+}
+
+// startFunctionCommand is startFunction for a command line that runs a
+// function binary (e.g. under an emulator).
+func startFunctionCommand(tb testing.TB, argv []string, env ...string) *function {
+	tb.Helper()
 	rt := lambdaruntime.Start(tb)
 	f := &function{rt: rt, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
-	f.cmd = exec.Command(bin)
+	f.cmd = exec.Command(argv[0], argv[1:]...)
 	f.cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}, rt.Env()...), env...)
 	f.cmd.Stdout, f.cmd.Stderr = f.stderr, f.stderr
 	if err := f.cmd.Start(); err != nil {

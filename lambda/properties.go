@@ -1,40 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"regexp"
+	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsarn"
+	"github.com/trunkctl/trunkctl/internal/contract"
 )
-
-// Property names, as they appear in the template.
-const (
-	propRoleArn        = "RoleArn"
-	propEC2Role        = "EC2Role" // alias of RoleArn, so the widely copied seed template works unchanged
-	propRegion         = "Region"
-	propSetting        = "Setting"
-	propValue          = "Value"
-	propOnDelete       = "OnDelete"
-	propServiceToken   = "ServiceToken"   // always sent by CloudFormation; ignored
-	propServiceTimeout = "ServiceTimeout" // a CloudFormation property of every custom resource; ignored
-)
-
-// OnDelete values.
-const (
-	onDeleteRetain  = "retain"
-	onDeleteDisable = "disable"
-)
-
-var knownProps = []string{propRoleArn, propEC2Role, propRegion, propSetting, propValue, propOnDelete, propServiceToken, propServiceTimeout}
-
-// regionRe accepts Region names such as us-east-1, eu-central-2, us-gov-west-1, cn-north-1.
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 
 // Properties are a custom resource's validated ResourceProperties.
 type Properties struct {
@@ -42,7 +22,22 @@ type Properties struct {
 	Region   string // "" means the function's own Region
 	Setting  string
 	Value    string
-	OnDelete string
+	OnDelete contract.OnDelete
+}
+
+// rawProperties is ResourceProperties as CloudFormation sends them: every
+// scalar a string, a missing or null property nil. Its json tags are the
+// complete list of properties the function accepts.
+type rawProperties struct {
+	RoleArn  *string `json:"RoleArn"`
+	EC2Role  *string `json:"EC2Role"`
+	Region   *string `json:"Region"`
+	Setting  *string `json:"Setting"`
+	Value    *string `json:"Value"`
+	OnDelete *string `json:"OnDelete"`
+	// Sent by CloudFormation, of whatever shape; ignored.
+	ServiceToken   any `json:"ServiceToken"`
+	ServiceTimeout any `json:"ServiceTimeout"`
 }
 
 // PropertyError names the property that is wrong.
@@ -58,103 +53,109 @@ func (e *PropertyError) Error() string {
 	return fmt.Sprintf("invalid property %s: %s", e.Property, e.Reason)
 }
 
-// parseProperties validates ResourceProperties as CloudFormation sends them
-// (every scalar a string) before anything calls AWS. Unknown properties are
-// refused: a misspelt OnDelete silently meaning "retain" is worse than a
-// failed Create that names the typo.
-func parseProperties(raw map[string]any) (Properties, error) {
+// knownProperties are the json names of rawProperties' fields.
+func knownProperties() []string {
+	t := reflect.TypeFor[rawProperties]()
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	}
+	return names
+}
+
+// decodeProperties decodes raw into rawProperties. Unknown properties are
+// refused (compared exactly: encoding/json alone would take "Ondelete" for
+// OnDelete), and so is any value but a string or null.
+func decodeProperties(raw map[string]any) (rawProperties, error) {
+	known := knownProperties()
 	var unknown []string
 	for k := range raw {
-		if !slices.Contains(knownProps, k) {
+		if !slices.Contains(known, k) {
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return Properties{}, &PropertyError{Property: unknown[0], Reason: fmt.Sprintf(
+		slices.Sort(unknown)
+		return rawProperties{}, &PropertyError{Property: unknown[0], Reason: fmt.Sprintf(
 			"unknown propert%s %s (known: RoleArn or its alias EC2Role, Region, Setting, Value, OnDelete)",
 			plural(len(unknown), "y", "ies"), quoteAll(unknown))}
 	}
-	str := func(name string) (string, bool, error) {
-		v, ok := raw[name]
-		if !ok || v == nil {
-			return "", false, nil
-		}
-		s, isStr := v.(string)
-		if !isStr {
-			return "", true, &PropertyError{Property: name, Reason: fmt.Sprintf("must be a string, got %s", jsonKind(v))}
-		}
-		return s, true, nil
+	var rp rawProperties
+	b, err := json.Marshal(raw)
+	if err == nil {
+		err = json.Unmarshal(b, &rp)
 	}
-
-	roleArn, hasRoleArn, err := str(propRoleArn)
-	if err != nil {
-		return Properties{}, err
-	}
-	ec2Role, hasEC2Role, err := str(propEC2Role)
-	if err != nil {
-		return Properties{}, err
-	}
-	prop := propRoleArn
+	var te *json.UnmarshalTypeError
 	switch {
-	case hasRoleArn && hasEC2Role && roleArn != ec2Role:
-		return Properties{}, &PropertyError{Property: propRoleArn, Reason: fmt.Sprintf(
-			"RoleArn %q and its alias EC2Role %q are both set and differ; set only one", clip(roleArn), clip(ec2Role))}
-	case !hasRoleArn && hasEC2Role:
-		roleArn, prop = ec2Role, propEC2Role
+	case errors.As(err, &te):
+		return rawProperties{}, &PropertyError{Property: te.Field, Reason: "must be a string, got " + jsonKind(te.Value)}
+	case err != nil:
+		return rawProperties{}, &PropertyError{Reason: err.Error()}
+	}
+	return rp, nil
+}
+
+// parseProperties validates ResourceProperties before anything calls AWS.
+// Unknown properties are refused: a misspelt OnDelete silently meaning
+// "retain" is worse than a failed Create that names the typo.
+func parseProperties(raw map[string]any) (Properties, error) {
+	rp, err := decodeProperties(raw)
+	if err != nil {
+		return Properties{}, err
+	}
+	roleArn, prop := deref(rp.RoleArn), contract.PropRoleArn
+	switch {
+	case rp.RoleArn != nil && rp.EC2Role != nil && *rp.RoleArn != *rp.EC2Role:
+		return Properties{}, &PropertyError{Property: contract.PropRoleArn, Reason: fmt.Sprintf(
+			"RoleArn %q and its alias EC2Role %q are both set and differ; set only one", clip(*rp.RoleArn), clip(*rp.EC2Role))}
+	case rp.RoleArn == nil && rp.EC2Role != nil:
+		roleArn, prop = *rp.EC2Role, contract.PropEC2Role
 	}
 	if roleArn == "" {
-		return Properties{}, &PropertyError{Property: propRoleArn, Reason: "is required: the ARN of the role to opt in, e.g. arn:aws:iam::123456789012:role/EcsInstanceRole"}
+		return Properties{}, &PropertyError{Property: contract.PropRoleArn, Reason: "is required: the ARN of the role to opt in, e.g. arn:aws:iam::123456789012:role/EcsInstanceRole"}
 	}
 	role, err := awsarn.ParseRole(roleArn)
 	if err != nil {
 		return Properties{}, &PropertyError{Property: prop, Reason: err.Error()}
 	}
-	p := Properties{Role: role, Setting: accountsetting.AWSVPCTrunking, Value: accountsetting.Enabled, OnDelete: onDeleteRetain}
-
-	if s, ok, err := str(propRegion); err != nil {
-		return Properties{}, err
-	} else if ok && s != "" {
-		if !regionRe.MatchString(s) {
-			return Properties{}, &PropertyError{Property: propRegion, Reason: fmt.Sprintf("%q is not a Region name such as us-east-1", clip(s))}
-		}
-		p.Region = s
+	p := Properties{
+		Role:     role,
+		Region:   deref(rp.Region),
+		Setting:  cmp.Or(deref(rp.Setting), accountsetting.AWSVPCTrunking),
+		Value:    cmp.Or(deref(rp.Value), accountsetting.Enabled),
+		OnDelete: cmp.Or(contract.OnDelete(deref(rp.OnDelete)), contract.OnDeleteRetain),
 	}
-	if s, ok, err := str(propSetting); err != nil {
-		return Properties{}, err
-	} else if ok && s != "" {
-		if err := accountsetting.ValidateName(s); err != nil {
-			return Properties{}, &PropertyError{Property: propSetting, Reason: err.Error()}
-		}
-		p.Setting = s
+	if p.Region != "" && !awsarn.ValidRegion(p.Region) {
+		return Properties{}, &PropertyError{Property: contract.PropRegion, Reason: fmt.Sprintf("%q is not a Region name such as us-east-1", clip(p.Region))}
 	}
-	if s, ok, err := str(propValue); err != nil {
-		return Properties{}, err
-	} else if ok && s != "" {
-		p.Value = s
+	if err := accountsetting.ValidateName(p.Setting); err != nil {
+		return Properties{}, &PropertyError{Property: contract.PropSetting, Reason: err.Error()}
 	}
 	if err := accountsetting.ValidateValue(p.Setting, p.Value); err != nil {
-		return Properties{}, &PropertyError{Property: propValue, Reason: err.Error()}
+		return Properties{}, &PropertyError{Property: contract.PropValue, Reason: err.Error()}
 	}
-	if s, ok, err := str(propOnDelete); err != nil {
-		return Properties{}, err
-	} else if ok && s != "" {
-		if s != onDeleteRetain && s != onDeleteDisable {
-			return Properties{}, &PropertyError{Property: propOnDelete, Reason: fmt.Sprintf("%q must be %q (the default: leave the setting) or %q (set it to disabled)", clip(s), onDeleteRetain, onDeleteDisable)}
-		}
-		p.OnDelete = s
+	if !p.OnDelete.Valid() {
+		return Properties{}, &PropertyError{Property: contract.PropOnDelete, Reason: fmt.Sprintf("%q must be %q (the default: leave the setting) or %q (set it to disabled)",
+			clip(string(p.OnDelete)), contract.OnDeleteRetain, contract.OnDeleteDisable)}
 	}
 	return p, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // checkRegion fails when the role and the Region are in different partitions
 // (a role in aws-cn cannot be assumed from us-east-1).
 func (p Properties) checkRegion(region string) error {
 	if region == "" {
-		return &PropertyError{Property: propRegion, Reason: "no Region: set the Region property or AWS_REGION"}
+		return &PropertyError{Property: contract.PropRegion, Reason: "no Region: set the Region property or AWS_REGION"}
 	}
 	if part := awsarn.PartitionForRegion(region); part != p.Role.Partition {
-		return &PropertyError{Property: propRegion, Reason: fmt.Sprintf("Region %s is in partition %s but role %s is in %s", region, part, p.Role, p.Role.Partition)}
+		return &PropertyError{Property: contract.PropRegion, Reason: fmt.Sprintf("Region %s is in partition %s but role %s is in %s", region, part, p.Role, p.Role.Partition)}
 	}
 	return nil
 }
@@ -176,11 +177,11 @@ func (p Properties) physicalID() string {
 // createFailedID is the deterministic physical id of a Create that failed,
 // computed from the raw setting and role properties whatever their shape.
 func createFailedID(raw map[string]any) string {
-	role := raw[propRoleArn]
+	role := raw[contract.PropRoleArn]
 	if role == nil {
-		role = raw[propEC2Role]
+		role = raw[contract.PropEC2Role]
 	}
-	setting := raw[propSetting]
+	setting := raw[contract.PropSetting]
 	if setting == nil || setting == "" {
 		setting = accountsetting.AWSVPCTrunking
 	}
@@ -190,18 +191,19 @@ func createFailedID(raw map[string]any) string {
 
 func isCreateFailedID(id string) bool { return strings.HasPrefix(id, createFailedPrefix) }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case bool:
+// jsonKind names a JSON type as json.UnmarshalTypeError spells it.
+func jsonKind(t string) string {
+	switch t {
+	case "bool":
 		return "a boolean"
-	case float64:
+	case "number":
 		return "a number"
-	case []any:
+	case "array":
 		return "a list"
-	case map[string]any:
+	case "object":
 		return "an object"
 	default:
-		return fmt.Sprintf("%T", v)
+		return t
 	}
 }
 

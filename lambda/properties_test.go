@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/trunkctl/trunkctl/internal/contract"
 )
 
 func TestPhysicalIDDependsOnlyOnSettingAndRole(t *testing.T) {
@@ -95,7 +97,7 @@ func FuzzParseProperties(f *testing.F) {
 			if again, err := parseProperties(raw); err != nil || again.physicalID() != id {
 				t.Fatalf("parsing is not deterministic")
 			}
-			if p.Value == "" || p.Setting == "" || (p.OnDelete != onDeleteRetain && p.OnDelete != onDeleteDisable) {
+			if p.Value == "" || p.Setting == "" || !p.OnDelete.Valid() {
 				t.Fatalf("incomplete properties %+v", p)
 			}
 		} else {
@@ -132,13 +134,13 @@ func TestPropagationWaitComesFromTheEnvironmentWithASafeDefault(t *testing.T) {
 		{"ninety", defaultPropagationWait, true},
 	} {
 		got, err := propagationWaitFromEnv(func(k string) string {
-			if k == PropagationWaitEnv {
+			if k == contract.PropagationWaitEnv {
 				return tt.env
 			}
 			return ""
 		})
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("%s=%q: got %s, %v; want %s, error %v", PropagationWaitEnv, tt.env, got, err, tt.want, tt.wantErr)
+			t.Errorf("%s=%q: got %s, %v; want %s, error %v", contract.PropagationWaitEnv, tt.env, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
 // maxBody is CloudFormation's limit on a custom resource response.
@@ -79,11 +81,13 @@ type sendResult struct {
 }
 
 // send PUTs body to rawURL, retrying network errors and 5xx answers with
-// bounded backoff until ctx ends. It never returns or logs the URL's query
+// jittered backoff until ctx ends. It never returns or logs the URL's query
 // string: that is where the pre-signed credentials are.
 func (s sender) send(ctx context.Context, rawURL string, body []byte) (sendResult, error) {
 	res := sendResult{Bytes: len(body)}
-	backoff := 50 * time.Millisecond
+	// The first retry within 50 ms, none more than a second apart: the
+	// answer has to fit in the reserve.
+	backoff := retry.Backoff{Base: 25 * time.Millisecond, Max: time.Second}
 	for {
 		res.Attempts++
 		status, err := s.put(ctx, rawURL, body)
@@ -101,10 +105,9 @@ func (s sender) send(ctx context.Context, rawURL string, body []byte) (sendResul
 		if ctx.Err() != nil || res.Attempts >= 8 {
 			return res, fmt.Errorf("gave up after %d attempt(s): %w", res.Attempts, err)
 		}
-		if serr := s.sleep(ctx, backoff); serr != nil {
+		if serr := s.sleep(ctx, backoff.Delay(res.Attempts)); serr != nil {
 			return res, fmt.Errorf("gave up after %d attempt(s): %w", res.Attempts, err)
 		}
-		backoff = min(2*backoff, time.Second)
 	}
 }
 

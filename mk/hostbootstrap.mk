@@ -2,6 +2,8 @@
 HOSTBOOTSTRAP_BINS := $(DIST)/hostbootstrap-linux-amd64 $(DIST)/hostbootstrap-linux-arm64
 ARTIFACTS += $(HOSTBOOTSTRAP_BINS)
 BENCHES += bench-hostbootstrap
+# A test runs the arm64 binary under qemu.
+TEST_DEPS += $(DIST)/hostbootstrap-linux-arm64
 
 .PHONY: hostbootstrap bench-hostbootstrap hostbootstrap-force
 hostbootstrap: $(HOSTBOOTSTRAP_BINS)

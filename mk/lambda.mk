@@ -7,6 +7,8 @@ LAMBDA_SRCS := $(shell find lambda internal -name '*.go' -not -name '*_test.go' 
 
 ARTIFACTS += $(LAMBDA_ZIP)
 BENCHES += bench-lambda
+# The emulator tests run the arm64 bootstrap from the zip under qemu.
+TEST_DEPS += $(LAMBDA_ZIP)
 
 .PHONY: lambda bench-lambda
 lambda: $(LAMBDA_ZIP)

@@ -10,29 +10,32 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/contract"
 )
 
 // OnDelete says what deleting an opt-in does to the role's setting.
-type OnDelete string
+type OnDelete = contract.OnDelete
 
 const (
 	// OnDeleteRetain leaves the setting as it is (the default): instances
 	// launched later with the role keep getting trunk ENIs.
-	OnDeleteRetain OnDelete = "retain"
+	OnDeleteRetain = contract.OnDeleteRetain
 	// OnDeleteDisable sets the role's setting to disabled.
-	OnDeleteDisable OnDelete = "disable"
+	OnDeleteDisable = contract.OnDeleteDisable
 )
 
 const (
 	// DefaultSetting is the ECS account setting opted into by default.
-	DefaultSetting = "awsvpcTrunking"
+	DefaultSetting = accountsetting.AWSVPCTrunking
 	// DefaultValue is the value the setting is given by default.
-	DefaultValue = "enabled"
+	DefaultValue = accountsetting.Enabled
 	// ResourceType is the CloudFormation type of each opt-in resource.
-	ResourceType = "Custom::EniTrunking"
+	ResourceType = contract.ResourceType
 	// PropagationWaitEnv is the Lambda's variable for how long it retries an
 	// AssumeRole denied because IAM has not propagated a new role or trust yet.
-	PropagationWaitEnv = "TRUNKCTL_PROPAGATION_WAIT"
+	PropagationWaitEnv = contract.PropagationWaitEnv
 	// ImportedRoleWarning is the id of the synth warning about an imported
 	// role's trust policy (acknowledge it with Annotations.AcknowledgeWarning).
 	ImportedRoleWarning = "trunkctl:importedRoleTrust"
@@ -138,7 +141,7 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		p.OnDelete = OnDeleteRetain
 	}
 	// A token (a template parameter) is checked by the handler at deploy time.
-	if p.OnDelete != OnDeleteRetain && p.OnDelete != OnDeleteDisable && !*awscdk.Token_IsUnresolved(jsii.String(string(p.OnDelete))) {
+	if !p.OnDelete.Valid() && !*awscdk.Token_IsUnresolved(jsii.String(string(p.OnDelete))) {
 		panic(fmt.Sprintf("EniTrunking %s: OnDelete %q is neither %q nor %q", id, p.OnDelete, OnDeleteRetain, OnDeleteDisable))
 	}
 	if p.LogRetention == "" {
@@ -286,11 +289,11 @@ func (t *EniTrunking) newOptInResource(name string, roleArn *string, p EniTrunki
 		ResourceType:   jsii.String(ResourceType),
 		ServiceTimeout: p.ServiceTimeout,
 		Properties: &map[string]interface{}{
-			"RoleArn":  roleArn,
-			"Region":   awscdk.Stack_Of(t).Region(),
-			"Setting":  p.Setting,
-			"Value":    p.Value,
-			"OnDelete": string(p.OnDelete),
+			contract.PropRoleArn:  roleArn,
+			contract.PropRegion:   awscdk.Stack_Of(t).Region(),
+			contract.PropSetting:  p.Setting,
+			contract.PropValue:    p.Value,
+			contract.PropOnDelete: string(p.OnDelete),
 		},
 	})
 }

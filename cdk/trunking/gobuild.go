@@ -2,6 +2,7 @@ package trunking
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,10 +79,11 @@ func FindModuleDir() (string, error) {
 		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", ModulePath).Output()
 		if err != nil {
 			var stderr string
-			if ee, ok := err.(*exec.ExitError); ok {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
 				stderr = string(ee.Stderr)
 			}
-			moduleDir.err = fmt.Errorf("find the %s sources with `go list -m`: %v %s", ModulePath, err, stderr)
+			moduleDir.err = fmt.Errorf("find the %s sources with `go list -m`: %w %s", ModulePath, err, stderr)
 			return
 		}
 		moduleDir.dir = strings.TrimSpace(string(out))

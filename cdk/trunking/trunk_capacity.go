@@ -16,6 +16,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/contract"
 )
 
 // Image selects how instances become container instances.
@@ -160,7 +161,7 @@ func NewTrunkCapacity(scope constructs.Construct, id string, props *TrunkCapacit
 			image = awsecs.EcsOptimizedImage_AmazonLinux2023(hw, nil)
 		}
 		// ECS_CLUSTER is appended by Cluster.AddAsgCapacityProvider below.
-		userData.AddCommands(jsii.String(ecsConfigCommand))
+		userData.AddCommands(jsii.String(ecsConfigCommand()))
 	case ImageAL2023HostBootstrap:
 		if image == nil {
 			cpu := awsec2.AmazonLinuxCpuType_X86_64
@@ -245,13 +246,17 @@ func NewTrunkCapacity(scope constructs.Construct, id string, props *TrunkCapacit
 }
 
 // ecsConfigCommand turns on task ENIs and trunking (high-density ENIs) and
-// keeps awsvpc tasks away from the instance's metadata and credentials.
-const ecsConfigCommand = `mkdir -p /etc/ecs
-cat >> /etc/ecs/ecs.config <<'EOF'
-ECS_ENABLE_TASK_ENI=true
-ECS_ENABLE_HIGH_DENSITY_ENI=true
-ECS_AWSVPC_BLOCK_IMDS=true
-EOF`
+// keeps awsvpc tasks away from the instance's metadata and credentials: the
+// same variables hostbootstrap writes.
+func ecsConfigCommand() string {
+	var b strings.Builder
+	b.WriteString("mkdir -p /etc/ecs\ncat >> /etc/ecs/ecs.config <<'EOF'\n")
+	for _, v := range contract.TrunkingAgentConfig(true) {
+		b.WriteString(v.Key + "=" + v.Value + "\n")
+	}
+	b.WriteString("EOF")
+	return b.String()
+}
 
 // checkInstanceType fails synth for a type ECS documents as unsupported and
 // warns for one its published table does not list (trunk-capable per EC2

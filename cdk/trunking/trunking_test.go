@@ -435,7 +435,7 @@ func TestTrunkCapacityRejects(t *testing.T) {
 		{"an instance type ECS documents as unsupported", func(p *trunking.TrunkCapacityProps, _ *subject) { p.InstanceType = "t3.medium" },
 			"instance type t3.medium cannot use ENI trunking"},
 		{"a role that is not opted in", func(p *trunking.TrunkCapacityProps, s *subject) {
-			p.Role = awsiam.Role_FromRoleArn(s.stack, jsii.String(fmt.Sprint("NotOptedIn")), jsii.String("arn:aws:iam::123456789012:role/x"), nil)
+			p.Role = awsiam.Role_FromRoleArn(s.stack, jsii.String("NotOptedIn"), jsii.String("arn:aws:iam::123456789012:role/x"), nil)
 		}, "is not opted in"},
 	}
 	s := get(t)

@@ -29,7 +29,6 @@ const (
 type ECSAPI interface {
 	PutAccountSetting(ctx context.Context, in *ecs.PutAccountSettingInput, optFns ...func(*ecs.Options)) (*ecs.PutAccountSettingOutput, error)
 	ListAccountSettings(ctx context.Context, in *ecs.ListAccountSettingsInput, optFns ...func(*ecs.Options)) (*ecs.ListAccountSettingsOutput, error)
-	DeleteAccountSetting(ctx context.Context, in *ecs.DeleteAccountSettingInput, optFns ...func(*ecs.Options)) (*ecs.DeleteAccountSettingOutput, error)
 }
 
 // STSAPI is the subset of the STS client this package calls.
@@ -93,18 +92,6 @@ func (p Principal) Put(ctx context.Context, name, value string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("put account setting %s=%s as %s: %w", name, value, p.Role, err)
-	}
-	return nil
-}
-
-// Delete removes the principal's explicit setting, so the account default applies.
-func (p Principal) Delete(ctx context.Context, name string) error {
-	_, err := p.ECS.DeleteAccountSetting(ctx, &ecs.DeleteAccountSettingInput{
-		Name:         types.SettingName(name),
-		PrincipalArn: p.principalArn(),
-	})
-	if err != nil {
-		return fmt.Errorf("delete account setting %s as %s: %w", name, p.Role, err)
 	}
 	return nil
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	sdkretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -63,7 +62,7 @@ func (a Assumer) Assume(ctx context.Context, role awsarn.Role) (Principal, error
 	if sleep == nil {
 		sleep = retry.Sleep
 	}
-	backoff := sdkretry.NewExponentialJitterBackoff(maxBackoff)
+	backoff := retry.Backoff{Base: time.Second, Max: maxBackoff}
 	start := time.Now()
 	var waited time.Duration // the sum of backoffs, which bounds the loop even when Sleep is faked
 	spent := func() time.Duration { return max(waited, time.Since(start)) }
@@ -85,8 +84,8 @@ func (a Assumer) Assume(ctx context.Context, role awsarn.Role) (Principal, error
 		if !awserr.IsAccessDenied(err) {
 			return Principal{}, fmt.Errorf("assume role %s: %w", role, err)
 		}
-		wait, berr := backoff.BackoffDelay(attempt, err)
-		if berr != nil || spent()+wait > a.PropagationWait {
+		wait := backoff.Delay(attempt)
+		if spent()+wait > a.PropagationWait {
 			return Principal{}, &AssumeDeniedError{Role: role, Attempts: attempt, Waited: spent(), Err: err}
 		}
 		if a.OnRetry != nil {
@@ -114,19 +113,29 @@ func (e *AssumeDeniedError) Error() string {
 
 func (e *AssumeDeniedError) Unwrap() error { return e.Err }
 
-var sessionBad = regexp.MustCompile(`[^\w+=,.@-]+`)
-
 // SessionName turns s into a valid STS role session name (2-64 characters of
-// [\w+=,.@-]), replacing other characters with "-".
+// letters, digits and _+=,.@-), replacing each run of other characters (or
+// bytes of other runes) with one "-".
 func SessionName(s string) string {
-	s = sessionBad.ReplaceAllString(s, "-")
-	if len(s) > 64 {
-		s = s[:64]
+	b := make([]byte, 0, len(s))
+	inRun := false
+	for _, c := range []byte(s) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_+=,.@-", c) >= 0
+		switch {
+		case ok:
+			b = append(b, c)
+		case !inRun:
+			b = append(b, '-')
+		}
+		inRun = !ok
 	}
-	for len(s) < 2 {
-		s += "-"
+	if len(b) > 64 {
+		b = b[:64]
 	}
-	return s
+	for len(b) < 2 {
+		b = append(b, '-')
+	}
+	return string(b)
 }
 
 // Resolver finds the way to act as a role for the current caller: as root

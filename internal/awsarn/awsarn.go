@@ -1,12 +1,14 @@
 // Package awsarn parses and validates the ARNs trunkctl deals with: IAM roles,
 // the account root, STS assumed-role sessions and instance profiles, in the
-// aws, aws-cn and aws-us-gov partitions.
+// aws, aws-cn and aws-us-gov partitions. The SDK's aws/arn splits an ARN into
+// its sections; this package checks what each section must be.
 package awsarn
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Partitions trunkctl supports. ECS account settings exist in all three.
@@ -15,14 +17,6 @@ var partitions = map[string]string{
 	"aws-cn":     "amazonaws.com.cn",
 	"aws-us-gov": "amazonaws.com",
 }
-
-var (
-	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNameRe = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	// IAM paths: "/" or "/a/b/" with printable ASCII except "/" in segments.
-	pathRe    = regexp.MustCompile(`^/([\x21-\x2e\x30-\x7e]+/)*$`)
-	sessionRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-)
 
 // Role is a parsed IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
 type Role struct {
@@ -34,12 +28,12 @@ type Role struct {
 
 // String renders the role ARN in canonical form.
 func (r Role) String() string {
-	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", r.Partition, r.AccountID, r.Path, r.Name)
+	return arn.ARN{Partition: r.Partition, Service: "iam", AccountID: r.AccountID, Resource: "role" + r.Path + r.Name}.String()
 }
 
 // RootARN is the ARN of the account root user in the role's partition.
 func (r Role) RootARN() string {
-	return fmt.Sprintf("arn:%s:iam::%s:root", r.Partition, r.AccountID)
+	return arn.ARN{Partition: r.Partition, Service: "iam", AccountID: r.AccountID, Resource: "root"}.String()
 }
 
 // Error says which part of an ARN is wrong and what a valid one looks like.
@@ -66,50 +60,133 @@ func ParseRole(s string) (Role, error) {
 	if strings.TrimSpace(s) != s {
 		return fail("it has leading or trailing white space")
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return fail("it does not have the form arn:PARTITION:iam::ACCOUNT:role/NAME")
 	}
-	partition, service, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
-	if _, ok := partitions[partition]; !ok {
-		return fail("partition %q is not one of aws, aws-cn, aws-us-gov", partition)
+	if _, ok := partitions[a.Partition]; !ok {
+		return fail("partition %q is not one of aws, aws-cn, aws-us-gov", a.Partition)
 	}
-	if service != "iam" {
-		return fail("service is %q, not iam", service)
+	if a.Service != "iam" {
+		return fail("service is %q, not iam", a.Service)
 	}
-	if region != "" {
-		return fail("IAM ARNs have no Region, found %q", region)
+	if a.Region != "" {
+		return fail("IAM ARNs have no Region, found %q", a.Region)
 	}
-	if !accountRe.MatchString(account) {
-		return fail("account %q is not 12 digits", account)
+	if !validAccount(a.AccountID) {
+		return fail("account %q is not 12 digits", a.AccountID)
 	}
-	rest, ok := strings.CutPrefix(resource, "role/")
+	rest, ok := strings.CutPrefix(a.Resource, "role/")
 	if !ok {
-		return fail("resource %q is not role/NAME", resource)
+		return fail("resource %q is not role/NAME", a.Resource)
 	}
-	i := strings.LastIndex(rest, "/")
-	path, name := "/"+rest[:i+1], rest[i+1:]
-	if i < 0 {
-		path = "/"
-	}
-	if len(path) > 512 || !pathRe.MatchString(path) {
+	path, name := splitPath(rest)
+	if !validPath(path) {
 		return fail("role path %q is not valid", path)
 	}
-	if !roleNameRe.MatchString(name) {
+	if !ValidRoleName(name) {
 		return fail("role name %q must be 1-64 characters of letters, digits and +=,.@_-", name)
 	}
-	return Role{Partition: partition, AccountID: account, Path: path, Name: name}, nil
+	return Role{Partition: a.Partition, AccountID: a.AccountID, Path: path, Name: name}, nil
 }
 
-// ValidRoleName reports whether name can be an IAM role name.
-func ValidRoleName(name string) bool { return roleNameRe.MatchString(name) }
+// splitPath splits "a/b/NAME" into "/a/b/" and "NAME".
+func splitPath(rest string) (path, name string) {
+	i := strings.LastIndex(rest, "/")
+	return "/" + rest[:i+1], rest[i+1:]
+}
 
-// ValidSessionName reports whether s can be an STS role session name.
-func ValidSessionName(s string) bool { return sessionRe.MatchString(s) }
+// validAccount: an AWS account id is 12 digits.
+func validAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validPath: an IAM path is "/" or "/a/b/", at most 512 characters, each
+// segment of printable ASCII except "/".
+func validPath(p string) bool {
+	if len(p) > 512 || !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
+		return false
+	}
+	if p == "/" {
+		return true
+	}
+	for _, seg := range strings.Split(p[1:len(p)-1], "/") {
+		if seg == "" {
+			return false
+		}
+		for _, c := range []byte(seg) {
+			if c < 0x21 || c > 0x7e {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidRoleName reports whether name can be an IAM role name: 1-64
+// characters of letters, digits and +=,.@_-.
+func ValidRoleName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !isWordChar(c) && !strings.ContainsRune("+=,.@-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// ValidRegion reports whether s looks like a Region name: two letters, one
+// or more words and a number of one or two digits, such as us-east-1,
+// eu-central-2, us-gov-west-1, cn-north-1.
+func ValidRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 || !lowerLetters(parts[0]) {
+		return false
+	}
+	for _, w := range parts[1 : len(parts)-1] {
+		if w == "" || !lowerLetters(w) {
+			return false
+		}
+	}
+	n := parts[len(parts)-1]
+	if len(n) < 1 || len(n) > 2 {
+		return false
+	}
+	for _, c := range []byte(n) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerLetters(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // RoleFromName builds a role ARN from a bare name (or path/name) in an account.
 func RoleFromName(partition, accountID, nameOrPath string) (Role, error) {
-	return ParseRole(fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, accountID, strings.TrimPrefix(nameOrPath, "/")))
+	return ParseRole(arn.ARN{Partition: partition, Service: "iam", AccountID: accountID,
+		Resource: "role/" + strings.TrimPrefix(nameOrPath, "/")}.String())
 }
 
 // Principal is what STS GetCallerIdentity says the caller is.
@@ -126,6 +203,7 @@ type Principal struct {
 // PrincipalKind is the sort of caller.
 type PrincipalKind int
 
+// The kinds of caller ParsePrincipal tells apart.
 const (
 	KindOther PrincipalKind = iota
 	KindRoot
@@ -137,23 +215,23 @@ const (
 // arn:aws:iam::123456789012:root, arn:aws:sts::123456789012:assumed-role/NAME/SESSION,
 // arn:aws:iam::123456789012:user/PATH/NAME. Anything else is KindOther.
 func ParsePrincipal(s string) (Principal, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return Principal{}, fmt.Errorf("%q is not an ARN", s)
 	}
-	p := Principal{Partition: parts[1], AccountID: parts[4]}
+	p := Principal{Partition: a.Partition, AccountID: a.AccountID}
 	switch {
-	case parts[2] == "iam" && parts[5] == "root":
+	case a.Service == "iam" && a.Resource == "root":
 		p.Kind = KindRoot
-	case parts[2] == "sts" && strings.HasPrefix(parts[5], "assumed-role/"):
-		segs := strings.Split(strings.TrimPrefix(parts[5], "assumed-role/"), "/")
-		if len(segs) != 2 {
+	case a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
+		role, session, ok := strings.Cut(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
+		if !ok || strings.Contains(session, "/") {
 			return Principal{}, fmt.Errorf("%q is not an assumed-role ARN", s)
 		}
-		p.Kind, p.RoleName, p.SessionName = KindAssumedRole, segs[0], segs[1]
-	case parts[2] == "iam" && strings.HasPrefix(parts[5], "user/"):
-		segs := strings.Split(parts[5], "/")
-		p.Kind, p.UserName = KindUser, segs[len(segs)-1]
+		p.Kind, p.RoleName, p.SessionName = KindAssumedRole, role, session
+	case a.Service == "iam" && strings.HasPrefix(a.Resource, "user/"):
+		_, p.UserName = splitPath(strings.TrimPrefix(a.Resource, "user/"))
+		p.Kind = KindUser
 	}
 	return p, nil
 }
@@ -191,14 +269,14 @@ type InstanceProfile struct {
 
 // ParseInstanceProfile parses arn:PARTITION:iam::ACCOUNT:instance-profile/PATH/NAME.
 func ParseInstanceProfile(s string) (InstanceProfile, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "iam" {
 		return InstanceProfile{}, fmt.Errorf("%q is not an instance profile ARN", s)
 	}
-	rest, ok := strings.CutPrefix(parts[5], "instance-profile/")
+	rest, ok := strings.CutPrefix(a.Resource, "instance-profile/")
 	if !ok || rest == "" || strings.HasSuffix(rest, "/") {
 		return InstanceProfile{}, fmt.Errorf("%q is not an instance profile ARN", s)
 	}
-	i := strings.LastIndex(rest, "/")
-	return InstanceProfile{Partition: parts[1], AccountID: parts[4], Path: "/" + rest[:i+1], Name: rest[i+1:]}, nil
+	path, name := splitPath(rest)
+	return InstanceProfile{Partition: a.Partition, AccountID: a.AccountID, Path: path, Name: name}, nil
 }

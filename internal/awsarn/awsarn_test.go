@@ -140,3 +140,27 @@ func FuzzParseRole(f *testing.F) {
 		}
 	})
 }
+
+func TestValidRegionAcceptsRegionNamesOnly(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"us-east-1", true},
+		{"eu-central-2", true},
+		{"us-gov-west-1", true},
+		{"cn-north-1", true},
+		{"ap-southeast-12", true},
+		{"", false},
+		{"US East", false},
+		{"us-east", false},
+		{"us-east-123", false},
+		{"useast-1", false},
+		{"us--1", false},
+		{"us-East-1", false},
+	} {
+		if got := ValidRegion(tt.in); got != tt.want {
+			t.Errorf("ValidRegion(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -77,6 +78,8 @@ type Clients struct {
 	EC2    *ec2.Client
 	IAM    *iam.Client
 	STS    *sts.Client
+	// AutoScaling serves trunkctl rollout.
+	AutoScaling *autoscaling.Client
 }
 
 // New builds the service clients from cfg. Endpoints come from cfg
@@ -89,5 +92,7 @@ func New(cfg aws.Config) *Clients {
 		EC2:    ec2.NewFromConfig(cfg),
 		IAM:    iam.NewFromConfig(cfg),
 		STS:    sts.NewFromConfig(cfg),
+		// AutoScaling serves trunkctl rollout.
+		AutoScaling: autoscaling.NewFromConfig(cfg),
 	}
 }

@@ -11,7 +11,6 @@ package ecsconfig
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -23,7 +22,20 @@ const MaxSize = 1 << 20
 // underscores.
 const KeyPattern = `^ECS_[A-Z0-9_]+$`
 
-var keyRe = regexp.MustCompile(KeyPattern)
+// validKey reports whether key matches KeyPattern (without compiling it at
+// start-up).
+func validKey(key string) bool {
+	rest, ok := strings.CutPrefix(key, "ECS_")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // Setting is one KEY=VALUE to put in the file.
 type Setting struct {
@@ -37,7 +49,7 @@ func (s Setting) String() string { return s.Key + "=" + s.Value }
 // blanks (ecs-init trims lines, so "v " would not read back as written) and
 // hold no control characters.
 func Validate(s Setting) error {
-	if !keyRe.MatchString(s.Key) {
+	if !validKey(s.Key) {
 		return fmt.Errorf("key %q is not an ECS agent variable (must match %s)", s.Key, KeyPattern)
 	}
 	if strings.TrimSpace(s.Value) != s.Value {
@@ -100,30 +112,6 @@ func parseLine(raw string) line {
 	return l
 }
 
-// Get returns the value a key takes effect with: the last assignment wins,
-// as in ecs-init and systemd.
-func (f *File) Get(key string) (string, bool) {
-	for i := len(f.lines) - 1; i >= 0; i-- {
-		if f.lines[i].key == key {
-			return f.lines[i].value, true
-		}
-	}
-	return "", false
-}
-
-// Keys returns every key assigned in the file, in order of first appearance.
-func (f *File) Keys() []string {
-	seen := map[string]bool{}
-	var keys []string
-	for _, l := range f.lines {
-		if l.key != "" && !seen[l.key] {
-			seen[l.key] = true
-			keys = append(keys, l.key)
-		}
-	}
-	return keys
-}
-
 // Set makes key take value and reports whether anything changed. Every
 // existing assignment of the key is rewritten in place (so no stale
 // duplicate can win); a missing key is appended.
@@ -141,10 +129,8 @@ func (f *File) Set(s Setting) bool {
 		}
 	}
 	if !found {
-		if len(f.lines) > 0 && !f.finalNewline {
-			// The old last line keeps its content; it just gains the newline it lacked.
-			changed = true
-		}
+		// An old last line without a newline keeps its content and gains the
+		// newline it lacked; either way the file changes.
 		f.lines = append(f.lines, line{raw: want, key: s.Key, value: s.Value})
 		f.finalNewline = true
 		changed = true

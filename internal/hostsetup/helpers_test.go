@@ -101,9 +101,9 @@ func (h *host) write(rel, content string) {
 	}
 }
 
-func (h *host) read(rel string) string {
+func (h *host) readConfig() string {
 	h.t.Helper()
-	b, err := os.ReadFile(filepath.Join(h.root, rel))
+	b, err := os.ReadFile(filepath.Join(h.root, ConfigPath))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func newPackageServer(t *testing.T, files map[string][]byte) *packageServer {
 			http.NotFound(w, r)
 			return
 		}
-		w.Write(body)
+		_, _ = w.Write(body)
 	}))
 	t.Cleanup(ps.Close)
 	return ps

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trunkctl/trunkctl/internal/contract"
 	"github.com/trunkctl/trunkctl/internal/ecsconfig"
 )
 
@@ -86,12 +87,17 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// managedKeys are set by their own flags; --set may not touch them.
-var managedKeys = map[string]string{
-	"ECS_CLUSTER":                 "--" + FlagCluster,
-	"ECS_ENABLE_TASK_ENI":         "hostbootstrap (trunking needs it true)",
-	"ECS_ENABLE_HIGH_DENSITY_ENI": "hostbootstrap (trunking needs it true)",
-	"ECS_AWSVPC_BLOCK_IMDS":       "--" + FlagAllowTaskIMDS,
+// managedBy names what sets key when it is not --set's to touch.
+func managedBy(key string) (string, bool) {
+	switch key {
+	case contract.ECSCluster:
+		return "--" + FlagCluster, true
+	case contract.ECSEnableTaskENI, contract.ECSEnableHighDensityENI:
+		return "hostbootstrap (trunking needs it true)", true
+	case contract.ECSAWSVPCBlockIMDS:
+		return "--" + FlagAllowTaskIMDS, true
+	}
+	return "", false
 }
 
 var (
@@ -121,7 +127,7 @@ func (f settingsFlag) Set(v string) error {
 	if err := ecsconfig.Validate(s); err != nil {
 		return err
 	}
-	if by, ok := managedKeys[k]; ok {
+	if by, ok := managedBy(k); ok {
 		return fmt.Errorf("%s is set by %s, not --%s", k, by, FlagSet)
 	}
 	for _, old := range *f.s {

@@ -153,7 +153,7 @@ func TestADownloadIsNotRedirectedOffHTTPS(t *testing.T) {
 func TestADownloadThatTakesTooLongIsCutOff(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("partial"))
+		_, _ = w.Write([]byte("partial"))
 		w.(http.Flusher).Flush()
 		select {
 		case <-release:
@@ -184,7 +184,7 @@ func (n *noTokenIMDS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n.mu.Lock()
 	n.gets++
 	n.mu.Unlock()
-	w.Write([]byte(`{"instanceId":"i-1","instanceType":"c5.large","region":"us-east-1","architecture":"x86_64"}`))
+	_, _ = w.Write([]byte(`{"instanceId":"i-1","instanceType":"c5.large","region":"us-east-1","architecture":"x86_64"}`))
 }
 
 func TestTheIMDSClientNeverFallsBackToIMDSv1(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/contract"
 	"github.com/trunkctl/trunkctl/internal/ecsconfig"
 	"github.com/trunkctl/trunkctl/internal/pkgverify"
 )
@@ -181,19 +182,15 @@ func (s *setup) checkTrunking(id Identity) error {
 	return nil
 }
 
-// settings is what hostbootstrap puts in ecs.config, in file order.
+// settings is what hostbootstrap puts in ecs.config, in file order: the
+// cluster, the trunking variables the launch templates write too (the IMDS
+// choice written either way, so that a re-run with the other choice takes
+// effect), then --set.
 func (s *setup) settings() []ecsconfig.Setting {
-	out := []ecsconfig.Setting{
-		{Key: "ECS_CLUSTER", Value: s.o.Cluster},
-		{Key: "ECS_ENABLE_TASK_ENI", Value: "true"},
-		{Key: "ECS_ENABLE_HIGH_DENSITY_ENI", Value: "true"},
+	out := []ecsconfig.Setting{{Key: contract.ECSCluster, Value: s.o.Cluster}}
+	for _, v := range contract.TrunkingAgentConfig(!s.o.AllowTaskIMDS) {
+		out = append(out, ecsconfig.Setting{Key: v.Key, Value: v.Value})
 	}
-	// Written either way, so that a re-run with the other choice takes effect.
-	block := ecsconfig.Setting{Key: "ECS_AWSVPC_BLOCK_IMDS", Value: "true"}
-	if s.o.AllowTaskIMDS {
-		block.Value = "false"
-	}
-	out = append(out, block)
 	return append(out, s.o.Settings...)
 }
 
@@ -336,10 +333,9 @@ func (r *Report) WriteSummary(w io.Writer, runErr error) {
 	for _, warn := range r.Warnings {
 		line("warning", "%s", warn)
 	}
-	switch {
-	case runErr == nil:
+	if runErr == nil {
 		line("result", "done")
-	default:
+	} else {
 		line("result", "failed (exit %d): %s", ExitCode(runErr), firstLine(runErr.Error()))
 	}
 }

@@ -34,7 +34,7 @@ func TestAnECSOptimizedHostGetsItsConfigAndANonBlockingStartWithoutAnInstall(t *
 		"systemctl enable --now --no-block ecs",
 	})
 	want := "# from the AMI\nECS_CLUSTER=prod\nECS_LOGLEVEL=info\nECS_ENABLE_TASK_ENI=true\nECS_ENABLE_HIGH_DENSITY_ENI=true\nECS_AWSVPC_BLOCK_IMDS=true\n"
-	if got := h.read(ConfigPath); got != want {
+	if got := h.readConfig(); got != want {
 		t.Errorf("ecs.config:\n%s\nwant:\n%s", got, want)
 	}
 	if !r.Agent.AlreadyInstalled || r.Agent.Installed || r.ServiceRestarted {
@@ -139,8 +139,8 @@ func TestPlainAmazonLinux2023InstallsDockerTheVerifiedAgentAndNetUtilsThenStarts
 		"/agent/amazon-ecs-init-latest.x86_64.rpm.asc",
 		"/agent/amazon-ecs-init-latest.x86_64.rpm",
 	})
-	if h.read(ConfigPath) != wantConfig {
-		t.Errorf("ecs.config: %q", h.read(ConfigPath))
+	if h.readConfig() != wantConfig {
+		t.Errorf("ecs.config: %q", h.readConfig())
 	}
 	if !r.Agent.Installed || !strings.HasPrefix(r.Agent.Signer.Identity, "Test ECS") {
 		t.Errorf("agent report %+v", r.Agent)
@@ -299,8 +299,8 @@ func TestUnsupportedAndUnknownTypesOnlyWarnWithoutRequireTrunking(t *testing.T) 
 			if len(r.Warnings) == 0 || !strings.Contains(e.log.String(), `"level":"WARN"`) {
 				t.Errorf("no warning for %s: %v", typ, r.Warnings)
 			}
-			if h.read(ConfigPath) != wantConfig {
-				t.Errorf("ecs.config not written: %q", h.read(ConfigPath))
+			if h.readConfig() != wantConfig {
+				t.Errorf("ecs.config not written: %q", h.readConfig())
 			}
 		})
 	}
@@ -315,7 +315,7 @@ func TestAllowTaskIMDSWritesFalse(t *testing.T) {
 	if _, err := e.run(o); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.read(ConfigPath); !strings.HasPrefix(got, "ECS_AWSVPC_BLOCK_IMDS=false\n") {
+	if got := h.readConfig(); !strings.HasPrefix(got, "ECS_AWSVPC_BLOCK_IMDS=false\n") {
 		t.Errorf("ecs.config %q", got)
 	}
 }

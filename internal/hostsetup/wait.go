@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
 // WaitReport is what --wait saw.
@@ -126,14 +128,7 @@ func (s *setup) sleep(ctx context.Context, lastProgress *time.Time, msg string, 
 		*lastProgress = time.Now()
 		s.d.Log.Info(msg, append(args, s.elapsed())...)
 	}
-	t := time.NewTimer(s.o.PollInterval)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return ctx.Err() == nil
-	}
+	return retry.Sleep(ctx, s.o.PollInterval) == nil
 }
 
 func getIntrospection(ctx context.Context, client *http.Client, url string) (introspectionMetadata, error) {

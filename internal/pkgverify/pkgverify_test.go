@@ -128,8 +128,12 @@ func TestVerifyFilesReadsBothFiles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pkg := filepath.Join(dir, "amazon-ecs-init-latest.x86_64.rpm")
-	os.WriteFile(pkg, []byte("rpm"), 0o600)
-	os.WriteFile(pkg+".asc", key.Sign(t, []byte("rpm")), 0o600)
+	if err := os.WriteFile(pkg, []byte("rpm"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pkg+".asc", key.Sign(t, []byte("rpm")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := v.VerifyFiles("pkg", pkg, pkg+".asc"); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +179,7 @@ func tamperValue(t *testing.T, armored []byte) []byte {
 	body[len(body)-3] ^= 0x01
 	var b bytes.Buffer
 	w, _ := armor.Encode(&b, block.Type, nil)
-	w.Write(body)
+	_, _ = w.Write(body)
 	w.Close()
 	return b.Bytes()
 }

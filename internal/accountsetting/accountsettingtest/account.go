@@ -223,20 +223,6 @@ func (e *ECS) PutAccountSetting(ctx context.Context, in *ecs.PutAccountSettingIn
 	return &ecs.PutAccountSettingOutput{Setting: &ecstypes.Setting{Name: in.Name, Value: in.Value, PrincipalArn: aws.String(p)}}, nil
 }
 
-func (e *ECS) DeleteAccountSetting(ctx context.Context, in *ecs.DeleteAccountSettingInput, _ ...func(*ecs.Options)) (*ecs.DeleteAccountSettingOutput, error) {
-	if err := e.acct.enter(ctx, "ecs:DeleteAccountSetting", e.caller, in); err != nil {
-		return nil, err
-	}
-	p, err := e.principal(in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	e.acct.mu.Lock()
-	delete(e.acct.explicit[p], string(in.Name))
-	e.acct.mu.Unlock()
-	return &ecs.DeleteAccountSettingOutput{}, nil
-}
-
 func (e *ECS) ListAccountSettings(ctx context.Context, in *ecs.ListAccountSettingsInput, _ ...func(*ecs.Options)) (*ecs.ListAccountSettingsOutput, error) {
 	if err := e.acct.enter(ctx, "ecs:ListAccountSettings", e.caller, in); err != nil {
 		return nil, err

@@ -4,10 +4,8 @@
 package imdsmock
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -79,38 +77,7 @@ type Server struct {
 // TRUNKCTL_REQUIRE_PEERS=1.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	if p := os.Getenv(BinaryEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			tb.Fatalf("%s=%s: %v", BinaryEnv, p, err)
-		}
-		return p
-	}
-	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, "bin", "ec2-metadata-mock")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return peer.LookPath(tb, "ec2-metadata-mock", "run `make tools` to build it into bin/, or set "+BinaryEnv)
-}
-
-// moduleRoot walks up from the working directory to the trunkctl go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(data, []byte("module github.com/trunkctl/trunkctl\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("trunkctl module root not found")
-		}
-		dir = parent
-	}
+	return peer.BuiltTool(tb, "ec2-metadata-mock", BinaryEnv)
 }
 
 // Start runs the mock for in, waits until it answers, and stops it when the

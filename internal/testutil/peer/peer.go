@@ -4,8 +4,12 @@
 package peer
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -33,4 +37,67 @@ func LookPath(tb testing.TB, name, howToGet string) string {
 		Missing(tb, name, howToGet)
 	}
 	return p
+}
+
+// BuiltTool finds a peer that `make tools` builds from tools/go.mod: the path
+// in $envVar, then <module root>/bin/name, then name on PATH; when none
+// exists it calls Missing.
+func BuiltTool(tb testing.TB, name, envVar string) string {
+	tb.Helper()
+	if p := os.Getenv(envVar); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			tb.Fatalf("%s=%s: %v", envVar, p, err)
+		}
+		return p
+	}
+	if root, err := moduleRoot(); err == nil {
+		p := filepath.Join(root, "bin", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return LookPath(tb, name, "run `make tools` to build it into bin/, or set "+envVar)
+}
+
+// moduleRoot walks up from the working directory to the trunkctl go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.HasPrefix(data, []byte("module github.com/trunkctl/trunkctl\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("trunkctl module root not found")
+		}
+		dir = parent
+	}
+}
+
+// Artifact finds a file `make` builds, by its path under the module root
+// (e.g. dist/lambda.zip), or calls Missing naming the make target.
+func Artifact(tb testing.TB, rel, target string) string {
+	tb.Helper()
+	if root, err := moduleRoot(); err == nil {
+		p := filepath.Join(root, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	Missing(tb, rel, "run `make "+target+"` to build it")
+	return ""
+}
+
+// Arm64Runner is the command prefix that runs a linux/arm64 binary here:
+// none on an arm64 host, else qemu-aarch64-static (Debian's qemu-user-static).
+func Arm64Runner(tb testing.TB) []string {
+	tb.Helper()
+	if runtime.GOARCH == "arm64" {
+		return nil
+	}
+	return []string{LookPath(tb, "qemu-aarch64-static", "apt-get install qemu-user-static")}
 }

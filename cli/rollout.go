@@ -1,0 +1,594 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/awsarn"
+	"github.com/trunkctl/trunkctl/internal/doctor"
+	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/rollout"
+)
+
+// Flag names of rollout.
+const (
+	flagMaxUnavailable = "max-unavailable"
+	flagDrainTimeout   = "drain-timeout"
+	flagTimeout        = "timeout"
+	flagStandalone     = "standalone"
+	flagMethod         = "method"
+)
+
+// Results of a rollout in its JSON (a contract).
+const (
+	resultDone        = "done"
+	resultSkipped     = "done-with-skipped"
+	resultDryRun      = "dry-run"
+	resultStopped     = "stopped"
+	resultInterrupted = "interrupted"
+	resultCancelled   = "cancelled"
+)
+
+type rolloutOpts struct {
+	env
+	cluster        string
+	roles          []string
+	maxUnavailable string
+	drainTimeout   time.Duration
+	timeout        time.Duration
+	standalone     string
+	method         string
+	dryRun         bool
+	yes            bool
+
+	opts rollout.Options
+	out  rolloutReport
+	// batchesDone, and the elapsed time when the last of them ended, feed
+	// the live view's estimate.
+	batchesDone int
+	doneAt      time.Duration
+}
+
+// rolloutReport is the JSON object rollout prints at the end.
+type rolloutReport struct {
+	Cluster  string                `json:"cluster"`
+	Roles    []string              `json:"roles"`
+	Replaced []rolloutReplacement  `json:"replaced"`
+	Skipped  []rolloutSkipped      `json:"skipped"`
+	Slots    rolloutSlots          `json:"slots"`
+	Result   string                `json:"result"`
+	Batches  [][]string            `json:"batches,omitempty"`
+	Calls    []string              `json:"calls,omitempty"`
+	Stop     *rolloutStop          `json:"stop,omitempty"`
+	Elapsed  string                `json:"elapsed,omitempty"`
+	Trunked  int                   `json:"trunked"`
+	Planned  int                   `json:"planned"`
+	Groups   map[string]rolloutGrp `json:"groups,omitempty"`
+}
+
+type rolloutReplacement struct {
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	TrunkENI string `json:"trunkEniId"`
+	Group    string `json:"autoScalingGroup"`
+}
+
+type rolloutSkipped struct {
+	ContainerInstanceID string `json:"containerInstanceId"`
+	EC2InstanceID       string `json:"ec2InstanceId"`
+	Reason              string `json:"reason"`
+}
+
+type rolloutSlots struct {
+	Before int `json:"before"`
+	After  int `json:"after"`
+}
+
+type rolloutStop struct {
+	Kind     string         `json:"kind"`
+	Message  string         `json:"message"`
+	Draining []string       `json:"draining,omitempty"`
+	Raised   map[string]int `json:"raised,omitempty"`
+}
+
+type rolloutGrp struct {
+	Instances int  `json:"instances"`
+	Max       int  `json:"maxSize"`
+	Desired   int  `json:"desiredCapacity"`
+	Refresh   bool `json:"instanceRefresh,omitempty"`
+}
+
+func newRolloutCmd(envOf func() env) *cobra.Command {
+	o := &rolloutOpts{}
+	cmd := &cobra.Command{
+		Use:   "rollout --cluster CLUSTER [--role ROLE...] [--max-unavailable N|P%] [--dry-run] [--yes]",
+		Short: "Replace a cluster's container instances that have no trunk, in batches, and prove the new ones have one",
+		Long: `Opting a role in changes nothing for the instances already running: each must be
+drained and replaced by one that registers after the opt-in. rollout does that.
+
+It plans from what AWS says now: every container instance is trunked (nothing to do),
+replace (no trunk, and a replacement through its Auto Scaling group would get one), or
+skip with the reason (unsupported type, agent that cannot trunk, Windows, not in an Auto
+Scaling group, ...). It opts in the roles behind the replace instances (and --role) as
+enable does, then replaces them per group in batches of at most --max-unavailable:
+launch first where the group's MaxSize allows (raising the desired capacity), wait until
+the new container instances are ACTIVE with a trunk, set the batch DRAINING, wait until
+its service tasks have moved, lift scale-in protection, and terminate through the group
+(taking back the desired capacity it raised; a group at its MaxSize is drained first and
+replaces the instances itself). --method refresh uses an Auto Scaling instance refresh
+instead for groups whose every instance needs replacing.
+
+It stops rather than guess: a replacement without a trunk, a service that cannot place
+its tasks, or a timeout stops it with what it saw and what to do. Running the same
+command again continues from the cluster's state (instances already DRAINING are the
+first batch). It asks for confirmation unless --yes; --dry-run prints the plan and the
+calls it would make, and changes nothing.
+
+Exit 0 when every instance that can have a trunk has one, 3 when it finished with
+skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrupted.`,
+		Example: `  trunkctl rollout --cluster prod --dry-run
+  trunkctl rollout --cluster prod --max-unavailable 10% --yes
+  trunkctl rollout --cluster prod --method refresh --standalone stop -o json --yes`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.env = envOf()
+			return run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.cluster, flagCluster, "", "the cluster to roll out (required)")
+	f.StringArrayVar(&o.roles, flagRole, nil, "also opt in this instance role name or ARN (repeatable)")
+	f.StringVar(&o.maxUnavailable, flagMaxUnavailable, rollout.DefaultMaxUnavailable.String(), "most instances draining or missing at once: N, or P% of the cluster's instances (at least 1)")
+	f.DurationVar(&o.drainTimeout, flagDrainTimeout, rollout.DefaultDrainTimeout, "longest wait for a batch's tasks to leave")
+	f.DurationVar(&o.timeout, flagTimeout, rollout.DefaultLaunchTimeout, "longest wait for replacements to register with a trunk")
+	f.StringVar(&o.standalone, flagStandalone, string(rollout.StandaloneWait), "standalone tasks on a draining instance: wait for them to end, stop them, or fail")
+	f.StringVar(&o.method, flagMethod, string(rollout.MethodDrain), "drain (trunkctl launches, drains, terminates) or refresh (an Auto Scaling instance refresh where a whole group needs it)")
+	f.BoolVar(&o.dryRun, flagDryRun, false, "print the plan and the calls it would make; change nothing")
+	f.BoolVarP(&o.yes, flagYes, "y", false, "do not ask for confirmation")
+	_ = cmd.RegisterFlagCompletionFunc(flagStandalone, cobra.FixedCompletions([]string{"wait", "stop", "fail"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc(flagMethod, cobra.FixedCompletions([]string{"drain", "refresh"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (o *rolloutOpts) Validate() error {
+	if o.cluster == "" {
+		return usageErrorf("--%s is required", flagCluster)
+	}
+	mu, err := rollout.ParseMaxUnavailable(o.maxUnavailable)
+	if err != nil {
+		return usageErrorf("--%s: %v", flagMaxUnavailable, err)
+	}
+	standalone := rollout.Standalone(o.standalone)
+	switch standalone {
+	case rollout.StandaloneWait, rollout.StandaloneStop, rollout.StandaloneFail:
+	default:
+		return usageErrorf("--%s must be wait, stop or fail, not %q", flagStandalone, o.standalone)
+	}
+	method := rollout.Method(o.method)
+	switch method {
+	case rollout.MethodDrain, rollout.MethodRefresh:
+	default:
+		return usageErrorf("--%s must be drain or refresh, not %q", flagMethod, o.method)
+	}
+	if o.drainTimeout <= 0 || o.timeout <= 0 {
+		return usageErrorf("--%s and --%s must be positive", flagDrainTimeout, flagTimeout)
+	}
+	if !o.yes && !o.dryRun && !o.io.InIsTerminal {
+		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
+	}
+	o.opts = rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
+		Standalone: standalone, Method: method, DryRun: o.dryRun}
+	return validateRoleArgs(o.roles)
+}
+
+func (o *rolloutOpts) Execute(ctx context.Context) error {
+	c, err := o.clients(ctx)
+	if err != nil {
+		return err
+	}
+	if c.rollout.ECS == nil || c.rollout.ASG == nil {
+		return errors.New("rollout needs ECS and Auto Scaling clients")
+	}
+	stop := o.io.StartProgress("reading the cluster")
+	snap, err := c.loader.Snapshot(ctx, o.cluster, inventory.SnapshotOptions{Instances: true})
+	if err != nil {
+		stop()
+		return err
+	}
+	warnSnapshot(o.io, snap)
+	roleStats, err := readSnapshotRoles(ctx, c.resolver, snap)
+	if err != nil {
+		o.io.Warnf("the roles behind %s could not be read: %v", o.cluster, err)
+	}
+	in := doctor.Input{Snapshot: *snap, Roles: judgedRoles(roleStats), Catalog: o.catalog, Now: o.now()}
+	// The capacity providers the instances name tell ECS Managed Instances
+	// apart, which a rollout must never replace.
+	in.Signals.Providers, in.Signals.ProvidersErr = c.signals.CapacityProviders(ctx, providersOf(snap))
+	if in.Signals.ProvidersErr != nil {
+		o.io.Warnf("the capacity providers of %s could not be read (%v); ECS Managed Instances are known only by their EC2 operator", o.cluster, in.Signals.ProvidersErr)
+	}
+	report := doctor.Judge(in)
+	clock := c.rollout.Clock
+	if clock == nil {
+		clock = rollout.SystemClock{}
+	}
+	engine := &rollout.Engine{ECS: c.rollout.ECS, ASG: c.rollout.ASG, Clock: clock, Catalog: o.catalog, Observe: o.observe}
+	plan, err := engine.Plan(ctx, o.opts, report.Instances)
+	stop()
+	if err != nil {
+		return err
+	}
+	o.start(plan)
+
+	enable, err := o.rolesToEnable(ctx, c, snap, plan, roleStats)
+	if err != nil {
+		return err
+	}
+	if o.output != outputJSON || o.dryRun {
+		o.printPlan(plan, enable)
+	}
+	if plan.Count(rollout.ActionReplace) == 0 && len(enable) == 0 {
+		o.out.Result = o.finalResult()
+		return o.finish(nil)
+	}
+	if o.dryRun {
+		for _, r := range enable {
+			o.wouldCall("ecs PutAccountSetting awsvpcTrunking=enabled for " + r.String() + " (as trunkctl enable does)")
+		}
+		if _, err := engine.Run(ctx, plan, o.opts); err != nil {
+			return err
+		}
+		o.out.Result = resultDryRun
+		return o.finish(nil)
+	}
+	if !o.yes {
+		ok, err := confirm(o.io, o.question(plan, enable))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			o.out.Result = resultCancelled
+			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
+		}
+	}
+	if err := o.optIn(ctx, c, enable); err != nil {
+		return err
+	}
+	res, err := engine.Run(ctx, plan, o.opts)
+	o.record(res)
+	var (
+		se *rollout.StopError
+		ie *rollout.InterruptedError
+	)
+	switch {
+	case errors.As(err, &ie):
+		o.out.Result = resultInterrupted
+		o.out.Stop = &rolloutStop{Kind: "interrupted", Message: ie.Error(), Draining: ie.Draining, Raised: ie.Raised}
+		return o.finish(&exitError{code: ExitInterrupted, err: err})
+	case errors.As(err, &se):
+		o.out.Result = resultStopped
+		o.out.Stop = &rolloutStop{Kind: string(se.Kind), Message: se.Error(), Draining: se.Draining, Raised: se.Raised}
+		return o.finish(err)
+	case err != nil:
+		return err
+	}
+	o.out.Result = o.finalResult()
+	return o.finish(nil)
+}
+
+// start fills the report from the plan.
+func (o *rolloutOpts) start(p *rollout.Plan) {
+	o.out = rolloutReport{Cluster: o.cluster, Roles: []string{}, Replaced: []rolloutReplacement{}, Skipped: []rolloutSkipped{},
+		Slots: rolloutSlots{Before: p.SlotsBefore, After: p.SlotsBefore}, Trunked: p.Count(rollout.ActionTrunked),
+		Planned: p.Count(rollout.ActionReplace), Groups: map[string]rolloutGrp{}}
+	for _, it := range p.Skipped() {
+		o.out.Skipped = append(o.out.Skipped, rolloutSkipped{ContainerInstanceID: it.ContainerInstanceID, EC2InstanceID: it.EC2InstanceID, Reason: it.Reason})
+	}
+	for n, g := range p.Groups {
+		o.out.Groups[n] = rolloutGrp{Instances: len(g.Instances), Max: g.Max, Desired: g.Desired, Refresh: g.Refresh}
+	}
+	if o.dryRun {
+		o.out.Batches = p.Batches
+		o.out.Slots.After = p.SlotsAfter // what it would be
+	}
+}
+
+func (o *rolloutOpts) record(res *rollout.Result) {
+	if res == nil {
+		return
+	}
+	for _, r := range res.Replaced {
+		o.out.Replaced = append(o.out.Replaced, rolloutReplacement{Old: r.Old, New: r.New, TrunkENI: r.TrunkENI, Group: r.Group})
+	}
+	o.out.Slots.After = res.SlotsAfter
+	o.out.Elapsed = res.Elapsed.Round(time.Second).String()
+}
+
+func (o *rolloutOpts) finalResult() string {
+	if len(o.out.Skipped) > 0 {
+		return resultSkipped
+	}
+	return resultDone
+}
+
+// rolesToEnable are the roles behind the replace instances, and --role,
+// whose setting is not enabled (or could not be read).
+func (o *rolloutOpts) rolesToEnable(ctx context.Context, c *clients, snap *inventory.Snapshot, p *rollout.Plan, stats []roleStatus) ([]awsarn.Role, error) {
+	want := map[string]bool{}
+	for _, it := range p.Items {
+		if it.Action != rollout.ActionReplace {
+			continue
+		}
+		rs := snap.InstanceRoles[it.EC2InstanceID]
+		if len(rs) == 0 {
+			o.io.Warnf("%s has no instance profile role trunkctl can see; its replacement gets a trunk only if the launch template's role is opted in", it.EC2InstanceID)
+			continue
+		}
+		want[rs[0]] = true
+	}
+	var extra []awsarn.Role
+	if len(o.roles) > 0 {
+		caller, _, err := c.resolver.Caller(ctx)
+		if err != nil {
+			return nil, err
+		}
+		extra, err = rolesFromArgs(o.roles, caller)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range extra {
+			want[r.String()] = true
+		}
+	}
+	enabled := map[string]bool{}
+	for _, st := range stats {
+		if st.Error == "" && st.EffectiveValue == accountsetting.Enabled {
+			enabled[st.RoleArn] = true
+		}
+	}
+	var out []awsarn.Role
+	for _, a := range sortedKeysOf(want) {
+		o.out.Roles = append(o.out.Roles, a)
+		if enabled[a] {
+			continue
+		}
+		role, err := awsarn.ParseRole(a)
+		if err != nil {
+			return nil, fmt.Errorf("role %s: %w", a, err)
+		}
+		out = append(out, role)
+	}
+	return out, nil
+}
+
+// optIn enables the roles as trunkctl enable does, and stops on any that
+// does not read back enabled: replacements would register without a trunk.
+func (o *rolloutOpts) optIn(ctx context.Context, c *clients, roles []awsarn.Role) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	caller, callerArn, err := c.resolver.Caller(ctx)
+	if err != nil {
+		return err
+	}
+	en := &enableOpts{env: o.env, value: accountsetting.Enabled}
+	for _, role := range roles {
+		st := en.ensure(ctx, c.resolver, caller, callerArn, role)
+		switch {
+		case st.err != nil:
+			return fmt.Errorf("opt in %s: %w", role, st.err)
+		case st.EffectiveValue != accountsetting.Enabled:
+			return fmt.Errorf("opt in %s: awsvpcTrunking reads back %q (source %s), not enabled; nothing was replaced", role, st.EffectiveValue, st.Source)
+		}
+		o.step(rollout.Event{Time: o.now(), Step: "opt-in", Message: fmt.Sprintf("awsvpcTrunking enabled for %s (%s)", role, st.Via)})
+	}
+	return nil
+}
+
+func (o *rolloutOpts) question(p *rollout.Plan, enable []awsarn.Role) string {
+	var b strings.Builder
+	if len(enable) > 0 {
+		names := make([]string, 0, len(enable))
+		for _, r := range enable {
+			names = append(names, r.String())
+		}
+		fmt.Fprintf(&b, "Opt in %s, then replace ", strings.Join(names, ", "))
+	} else {
+		b.WriteString("Replace ")
+	}
+	fmt.Fprintf(&b, "%d container instance(s) of %s", p.Count(rollout.ActionReplace), o.cluster)
+	if n := len(p.Batches); n > 0 {
+		fmt.Fprintf(&b, " in %d batch(es) of at most %d", n, p.MaxUnavailable)
+	}
+	if len(p.Refresh) > 0 {
+		fmt.Fprintf(&b, ", instance refresh of %s", strings.Join(p.Refresh, ", "))
+	}
+	b.WriteString("?")
+	return b.String()
+}
+
+// printPlan prints the plan as a table on stdout (table output), or to
+// stderr before the JSON of a dry run.
+func (o *rolloutOpts) printPlan(p *rollout.Plan, enable []awsarn.Role) {
+	if o.output == outputJSON {
+		return
+	}
+	batchOf := map[string]int{}
+	for k, ids := range p.Batches {
+		for _, id := range ids {
+			batchOf[id] = k + 1
+		}
+	}
+	t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "GROUP", "BATCH", "ACTION", "REASON")
+	for _, it := range p.Items {
+		batch := ""
+		switch {
+		case batchOf[it.EC2InstanceID] > 0:
+			batch = fmt.Sprint(batchOf[it.EC2InstanceID])
+		case it.Action == rollout.ActionReplace:
+			batch = "refresh"
+		}
+		action := string(it.Action)
+		switch it.Action {
+		case rollout.ActionTrunked:
+			action = o.io.color(colorGreen, action)
+		case rollout.ActionReplace:
+			action = o.io.color(colorYellow, action)
+		default:
+			action = o.io.color(colorRed, action)
+		}
+		t.add(it.EC2InstanceID, it.ContainerInstanceID, it.InstanceType, it.Group, batch, action, it.Reason)
+	}
+	_ = t.render()
+	for _, r := range enable {
+		o.io.Infof("role %s is not opted in: rollout enables it first", r)
+	}
+	o.io.Infof("%d trunked, %d to replace in %d batch(es) of at most %d, %d skipped; awsvpc task slots %d -> %d",
+		p.Count(rollout.ActionTrunked), p.Count(rollout.ActionReplace), len(p.Batches), p.MaxUnavailable, p.Count(rollout.ActionSkip),
+		p.SlotsBefore, p.SlotsAfter)
+}
+
+// observe renders one progress event: a JSON line on stderr with -o json,
+// else a line of the live view.
+func (o *rolloutOpts) observe(e rollout.Event) {
+	if e.Step == rollout.StepWouldCall {
+		call := e.Message
+		if len(e.Instances) > 0 {
+			call += ": " + strings.Join(e.Instances, " ")
+		}
+		if e.Batch > 0 {
+			call = fmt.Sprintf("batch %d/%d: %s", e.Batch, e.Batches, call)
+		}
+		o.wouldCall(call)
+		return
+	}
+	o.step(e)
+}
+
+// wouldCall records (and, for tables, prints) a call a dry run would make.
+func (o *rolloutOpts) wouldCall(call string) {
+	o.out.Calls = append(o.out.Calls, call)
+	if o.output != outputJSON {
+		fmt.Fprintf(o.io.Out, "would call %s\n", call)
+	}
+}
+
+func (o *rolloutOpts) step(e rollout.Event) {
+	if o.output == outputJSON {
+		enc := json.NewEncoder(o.io.ErrOut) // one line per step
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(e)
+		return
+	}
+	switch e.Step {
+	case rollout.StepPlan, rollout.StepStopped, rollout.StepInterrupted, rollout.StepDone:
+		return // the plan's table, the summary and the error line say it
+	}
+	if e.Step == rollout.StepBatch && e.Batch-1 > o.batchesDone {
+		o.batchesDone, o.doneAt = e.Batch-1, e.Elapsed
+	}
+	prefix := fmt.Sprintf("[%s]", e.Elapsed.Round(time.Second))
+	if e.Batches > 0 && e.Batch > 0 {
+		prefix = fmt.Sprintf("[%s batch %d/%d%s]", e.Elapsed.Round(time.Second), e.Batch, e.Batches, estimate(e, o.batchesDone, o.doneAt))
+	}
+	subject := ""
+	if len(e.Instances) > 0 && len(e.Instances) <= 3 {
+		subject = " " + strings.Join(e.Instances, " ")
+	} else if len(e.Instances) > 3 {
+		subject = fmt.Sprintf(" %s .. %s (%d)", e.Instances[0], e.Instances[len(e.Instances)-1], len(e.Instances))
+	}
+	o.io.Infof("%s %s%s: %s", prefix, e.Step, subject, e.Message)
+}
+
+// estimate is the time left at the pace of the batches done so far (the
+// last of them ended doneAt into the rollout).
+func estimate(e rollout.Event, done int, doneAt time.Duration) string {
+	if done == 0 {
+		return ""
+	}
+	left := doneAt/time.Duration(done)*time.Duration(e.Batches-done) - (e.Elapsed - doneAt)
+	return fmt.Sprintf(", about %s left", max(left, 0).Round(time.Minute))
+}
+
+// finish prints the summary (a JSON object, or a table of what was
+// replaced and skipped) and turns the result into the exit code.
+func (o *rolloutOpts) finish(err error) error {
+	if o.output == outputJSON {
+		if werr := writeJSON(o.io.Out, o.out); werr != nil && err == nil {
+			return werr
+		}
+	} else if o.out.Result != resultDryRun {
+		if len(o.out.Replaced) > 0 {
+			t := newTable(o.io, "OLD", "NEW", "TRUNK ENI", "GROUP")
+			for _, r := range o.out.Replaced {
+				t.add(r.Old, r.New, r.TrunkENI, r.Group)
+			}
+			if werr := t.render(); werr != nil && err == nil {
+				return werr
+			}
+		}
+		for _, s := range o.out.Skipped {
+			o.io.Infof("skipped %s (%s): %s", s.EC2InstanceID, s.ContainerInstanceID, s.Reason)
+		}
+		o.io.Infof("%s: %d replaced, %d skipped; awsvpc task slots %s -> %s", o.out.Result, len(o.out.Replaced), len(o.out.Skipped),
+			thousands(o.out.Slots.Before), thousands(o.out.Slots.After))
+	}
+	if err != nil {
+		return err
+	}
+	if o.out.Result == resultSkipped {
+		return unhealthy()
+	}
+	return nil
+}
+
+func (o *rolloutOpts) RecommendActions() error {
+	if o.output == outputJSON {
+		return nil // stderr carries only the JSON steps
+	}
+	switch {
+	case o.out.Result == resultDryRun:
+		o.io.Infof("Run it: trunkctl rollout --cluster %s (add --yes to skip the question)", o.cluster)
+	case o.out.Result == resultDone || o.out.Result == resultSkipped:
+		if len(o.out.Replaced) > 0 {
+			o.io.Infof("Check: trunkctl instances --cluster %s", o.cluster)
+		}
+	}
+	return nil
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func sortedKeysOf(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// providersOf names the capacity providers the container instances came from.
+func providersOf(snap *inventory.Snapshot) []string {
+	var out []string
+	for _, ci := range snap.ContainerInstances {
+		if ci.CapacityProvider != "" {
+			out = append(out, ci.CapacityProvider)
+		}
+	}
+	return out
+}

@@ -1,0 +1,798 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/doctor"
+	"github.com/trunkctl/trunkctl/internal/inventory"
+)
+
+// Method is how instances are replaced.
+type Method string
+
+const (
+	// MethodDrain: trunkctl launches, drains and terminates, batch by batch.
+	MethodDrain Method = "drain"
+	// MethodRefresh: an Auto Scaling instance refresh replaces groups whose
+	// every instance needs it; other groups are drained as with MethodDrain.
+	MethodRefresh Method = "refresh"
+)
+
+// Standalone is what to do with tasks no service owns on a draining
+// instance: draining does not move them.
+type Standalone string
+
+const (
+	StandaloneWait Standalone = "wait"
+	StandaloneStop Standalone = "stop"
+	StandaloneFail Standalone = "fail"
+)
+
+// Defaults of Options.
+const (
+	DefaultDrainTimeout  = 30 * time.Minute
+	DefaultLaunchTimeout = 15 * time.Minute
+	DefaultPollInterval  = 5 * time.Second
+)
+
+// Options of a rollout.
+type Options struct {
+	Cluster        string
+	MaxUnavailable MaxUnavailable
+	// DrainTimeout bounds each batch's wait for its tasks to leave.
+	DrainTimeout time.Duration
+	// LaunchTimeout bounds each wait for replacements to register with a trunk.
+	LaunchTimeout time.Duration
+	Standalone    Standalone
+	Method        Method
+	// DryRun reads and plans, reports the calls it would make, changes nothing.
+	DryRun       bool
+	PollInterval time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxUnavailable.N == 0 {
+		o.MaxUnavailable = DefaultMaxUnavailable
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.LaunchTimeout <= 0 {
+		o.LaunchTimeout = DefaultLaunchTimeout
+	}
+	if o.Standalone == "" {
+		o.Standalone = StandaloneWait
+	}
+	if o.Method == "" {
+		o.Method = MethodDrain
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	return o
+}
+
+// Engine carries out rollouts with its clients and clock.
+type Engine struct {
+	ECS     ECSAPI
+	ASG     AutoScalingAPI
+	Clock   Clock
+	Catalog *catalog.Catalog
+	// Observe, when set, hears every progress event.
+	Observe Observer
+}
+
+// Replacement is one instance replaced.
+type Replacement struct {
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	TrunkENI string `json:"trunkEniId"`
+	Group    string `json:"autoScalingGroup"`
+}
+
+// Result is what a rollout did: complete on success, partial with an error.
+type Result struct {
+	Cluster     string        `json:"cluster"`
+	Replaced    []Replacement `json:"replaced"`
+	Skipped     []Item        `json:"skipped"`
+	SlotsBefore int           `json:"slotsBefore"`
+	SlotsAfter  int           `json:"slotsAfter"`
+	Elapsed     time.Duration `json:"elapsedNs"`
+}
+
+// Plan decides, for every container instance the judge looked at, whether
+// it is trunked, to be replaced, or skipped, and reads the Auto Scaling
+// groups behind them. judged is doctor.Judge's report on a fresh snapshot of
+// the cluster: what AWS says now.
+func (e *Engine) Plan(ctx context.Context, o Options, judged []doctor.InstanceReport) (*Plan, error) {
+	o = o.withDefaults()
+	ids := make([]string, 0, len(judged))
+	for _, r := range judged {
+		ids = append(ids, r.ContainerInstance.EC2InstanceID)
+	}
+	groupOf, err := e.groupsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, g := range groupOf {
+		names[g] = true
+	}
+	states, err := e.describeGroups(ctx, sortedKeys(names))
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string]Group{}
+	for n, s := range states {
+		groups[n] = s.Group
+	}
+	return newPlan(o.Cluster, e.Catalog, judged, groupOf, groups, o.MaxUnavailable, o.Method), nil
+}
+
+// run is the state of one rollout.
+type run struct {
+	e     *Engine
+	o     Options
+	plan  *Plan
+	start time.Time
+	res   *Result
+	batch int
+	// seen: EC2 instances that are not replacements of this run (the plan's
+	// and its groups'), plus replacements already claimed.
+	seen map[string]bool
+	// owner: container instance ARN -> EC2 instance id, of described instances.
+	owner map[string]string
+	// draining: EC2 instances this run set (or found) DRAINING and has not terminated.
+	draining map[string]bool
+	// raised: per group, desired capacity raised and not yet decremented.
+	raised map[string]int
+	items  map[string]Item
+}
+
+// Run carries out a plan. It returns the result so far with a *StopError
+// when it stopped rather than guess, or an *InterruptedError when ctx ended.
+func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
+	o = o.withDefaults()
+	r := &run{e: e, o: o, plan: p, start: e.Clock.Now(), seen: map[string]bool{}, owner: map[string]string{},
+		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{},
+		res: &Result{Cluster: p.Cluster, Replaced: []Replacement{}, Skipped: p.Skipped(), SlotsBefore: p.SlotsBefore, SlotsAfter: p.SlotsBefore}}
+	if r.res.Skipped == nil {
+		r.res.Skipped = []Item{}
+	}
+	for _, it := range p.Items {
+		r.seen[it.EC2InstanceID] = true
+		r.owner[it.ContainerInstanceArn] = it.EC2InstanceID
+		r.items[it.EC2InstanceID] = it
+		if it.Action == ActionReplace && it.Status == statusDraining {
+			r.draining[it.EC2InstanceID] = true
+		}
+	}
+	for _, g := range p.Groups {
+		for _, id := range g.Instances {
+			r.seen[id] = true
+		}
+	}
+	r.emit(Event{Step: StepPlan, Batches: len(p.Batches), Message: fmt.Sprintf("%d trunked, %d to replace in %d batch(es) of at most %d, %d skipped; %d group(s) by instance refresh",
+		p.Count(ActionTrunked), p.Count(ActionReplace), len(p.Batches), p.MaxUnavailable, p.Count(ActionSkip), len(p.Refresh))})
+	if o.DryRun {
+		r.dryRun()
+		r.res.Elapsed = e.Clock.Now().Sub(r.start)
+		return r.res, nil
+	}
+	err := r.all(ctx)
+	r.res.Elapsed = e.Clock.Now().Sub(r.start)
+	if err != nil {
+		return r.res, r.wrap(ctx, err)
+	}
+	cis, err := e.containerInstances(ctx, p.Cluster)
+	if err != nil {
+		return r.res, r.wrap(ctx, err)
+	}
+	gone := map[string]bool{}
+	for _, rep := range r.res.Replaced {
+		gone[rep.Old] = true
+	}
+	r.res.SlotsAfter = 0
+	for _, ci := range cis {
+		if ci.Status == statusActive && !gone[ci.EC2InstanceID] {
+			r.res.SlotsAfter += slots(e.Catalog, ci, false)
+		}
+	}
+	r.emit(Event{Step: StepDone, Message: fmt.Sprintf("%d replaced, %d skipped; awsvpc task slots %d -> %d",
+		len(r.res.Replaced), len(r.res.Skipped), r.res.SlotsBefore, r.res.SlotsAfter)})
+	return r.res, nil
+}
+
+func (r *run) all(ctx context.Context) error {
+	for _, name := range r.plan.Refresh {
+		if err := r.refresh(ctx, r.plan.Groups[name]); err != nil {
+			return err
+		}
+	}
+	for k, ids := range r.plan.Batches {
+		r.batch = k + 1
+		if err := r.runBatch(ctx, ids); err != nil {
+			return err
+		}
+	}
+	r.batch = 0
+	return nil
+}
+
+// wrap adds what the run left DRAINING to a stop, or makes an interrupt of
+// an ended context.
+func (r *run) wrap(ctx context.Context, err error) error {
+	left := sortedKeys(r.draining)
+	var leftIDs []string
+	for _, id := range left {
+		leftIDs = append(leftIDs, r.items[id].ContainerInstanceID)
+	}
+	raised := map[string]int{}
+	for g, n := range r.raised {
+		if n > 0 {
+			raised[g] = n
+		}
+	}
+	if len(raised) == 0 {
+		raised = nil
+	}
+	var stop *StopError
+	if errors.As(err, &stop) {
+		stop.Cluster, stop.Draining, stop.DrainingIDs, stop.Raised = r.o.Cluster, left, leftIDs, raised
+		r.emit(Event{Step: StepStopped, Batch: stop.Batch, Batches: len(r.plan.Batches), Group: stop.Group, Instances: stop.Instances, Message: stop.Error()})
+		return stop
+	}
+	if ctx.Err() != nil {
+		ie := &InterruptedError{Cluster: r.o.Cluster, Batch: r.batch, Draining: left, DrainingIDs: leftIDs, Raised: raised, Err: ctx.Err()}
+		r.emit(Event{Step: StepInterrupted, Batch: r.batch, Batches: len(r.plan.Batches), Instances: left, Message: ie.Error()})
+		return ie
+	}
+	return err
+}
+
+func (r *run) emit(ev Event) {
+	if r.e.Observe == nil {
+		return
+	}
+	ev.Time = r.e.Clock.Now()
+	ev.Elapsed = ev.Time.Sub(r.start)
+	if ev.Batch == 0 && r.batch > 0 && ev.Step != StepDone {
+		ev.Batch = r.batch
+	}
+	if ev.Batches == 0 && ev.Batch > 0 {
+		ev.Batches = len(r.plan.Batches)
+	}
+	r.e.Observe(ev)
+}
+
+func (r *run) stop(kind StopKind, group string, instances []string, seen string) *StopError {
+	return &StopError{Kind: kind, Batch: r.batch, Group: group, Instances: instances, Seen: seen}
+}
+
+// dryRun reports the calls a run would make, from the plan alone.
+func (r *run) dryRun() {
+	would := func(batch int, group string, ids []string, format string, args ...any) {
+		r.emit(Event{Step: StepWouldCall, Batch: batch, Batches: len(r.plan.Batches), Group: group, Instances: ids, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, name := range r.plan.Refresh {
+		g := r.plan.Groups[name]
+		would(0, name, g.Instances, "autoscaling StartInstanceRefresh %s (MinHealthyPercentage 100, MaxHealthyPercentage %d, SkipMatching false) replacing %d instance(s)",
+			name, 100+refreshStep(r.plan.MaxUnavailable, len(g.Instances)), len(g.Instances))
+	}
+	desired := map[string]int{}
+	for n, g := range r.plan.Groups {
+		desired[n] = g.Desired
+	}
+	for k, ids := range r.plan.Batches {
+		byGroup := r.byGroup(ids)
+		for _, name := range sortedKeys(byGroup) {
+			g, members := r.plan.Groups[name], byGroup[name]
+			launch := min(len(members), max(0, g.Max-desired[name]))
+			if r.draining[members[0]] {
+				launch = 0
+			}
+			if launch > 0 {
+				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d, then wait for %d instance(s) ACTIVE with a trunk", name, desired[name], desired[name]+launch, launch)
+			}
+			would(k+1, name, members, "ecs UpdateContainerInstancesState DRAINING, wait for service tasks to move (at most %s); standalone tasks: %s", r.o.DrainTimeout, r.o.Standalone)
+			would(k+1, name, members, "autoscaling SetInstanceProtection false where protected; TerminateInstanceInAutoScalingGroup: %d with decrement, %d without (the group replaces them)", launch, len(members)-launch)
+		}
+	}
+}
+
+// byGroup splits EC2 ids by their group, keeping their order.
+func (r *run) byGroup(ids []string) map[string][]string {
+	out := map[string][]string{}
+	for _, id := range ids {
+		g := r.items[id].Group
+		out[g] = append(out[g], id)
+	}
+	return out
+}
+
+// runBatch replaces one batch: launch first where the groups allow, drain,
+// terminate through the group, and wait for the group's own replacements.
+func (r *run) runBatch(ctx context.Context, ids []string) error {
+	byGroup := r.byGroup(ids)
+	names := sortedKeys(byGroup)
+	resumed := r.draining[ids[0]]
+	msg := fmt.Sprintf("%d instance(s) in %s", len(ids), strings.Join(names, ", "))
+	if resumed {
+		msg = fmt.Sprintf("%d instance(s) already DRAINING (an earlier run's batch) in %s", len(ids), strings.Join(names, ", "))
+	}
+	r.emit(Event{Step: StepBatch, Instances: ids, Message: msg})
+
+	// Standalone tasks first: --standalone fail must fail before any change.
+	standalone := map[string]int{}
+	var services []string
+	svcSeen := map[string]bool{}
+	for _, id := range ids {
+		tasks, err := r.e.tasksOn(ctx, r.o.Cluster, r.items[id].ContainerInstanceArn)
+		if err != nil {
+			return err
+		}
+		var alone []string
+		for _, t := range tasks {
+			if isService(t) {
+				if name := strings.TrimPrefix(t.Group, servicePrefix); !svcSeen[name] {
+					svcSeen[name] = true
+					services = append(services, name)
+				}
+				continue
+			}
+			alone = append(alone, t.ID())
+		}
+		standalone[id] = len(alone)
+		if len(alone) > 0 && r.o.Standalone == StandaloneFail {
+			return r.stop(StopStandalone, r.items[id].Group, []string{id}, fmt.Sprintf("standalone task(s) %s would not move when drained", strings.Join(alone, ", ")))
+		}
+	}
+	sort.Strings(services)
+
+	states, err := r.e.describeGroups(ctx, names)
+	if err != nil {
+		return err
+	}
+	launched := map[string]int{}
+	for _, name := range names {
+		g := states[name]
+		if resumed {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s keeps its desired capacity %d: the group replaces the instances an earlier run left DRAINING (if that run raised it, lower it by hand)", name, g.Desired)})
+			continue
+		}
+		n := min(len(byGroup[name]), max(0, g.Max-g.Desired))
+		if n < len(byGroup[name]) {
+			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, len(byGroup[name])-n)})
+		}
+		if n == 0 {
+			continue
+		}
+		if _, err := r.e.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
+			AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(int32(g.Desired + n)), HonorCooldown: aws.Bool(false)}); err != nil {
+			return fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
+		}
+		launched[name] = n
+		r.raised[name] += n
+		r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
+	}
+	newOf := map[string][]newInstance{}
+	if len(launched) > 0 {
+		got, err := r.waitNew(ctx, launched)
+		if err != nil {
+			return err
+		}
+		for g, ns := range got {
+			newOf[g] = append(newOf[g], ns...)
+		}
+	}
+
+	if err := r.drain(ctx, ids); err != nil {
+		return err
+	}
+	if err := r.waitDrained(ctx, ids, standalone, services); err != nil {
+		return err
+	}
+	if err := r.terminate(ctx, byGroup, launched); err != nil {
+		return err
+	}
+	rest := map[string]int{}
+	for _, name := range names {
+		if n := len(byGroup[name]) - launched[name]; n > 0 {
+			rest[name] = n
+		}
+	}
+	if len(rest) > 0 {
+		got, err := r.waitNew(ctx, rest)
+		if err != nil {
+			return err
+		}
+		for g, ns := range got {
+			newOf[g] = append(newOf[g], ns...)
+		}
+	}
+	if err := r.waitSettled(ctx, services); err != nil {
+		return err
+	}
+	for _, name := range names {
+		for i, old := range byGroup[name] {
+			n := newOf[name][i]
+			rep := Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: name}
+			r.res.Replaced = append(r.res.Replaced, rep)
+			r.emit(Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)})
+		}
+	}
+	return nil
+}
+
+// newInstance is a replacement that registered with a trunk.
+type newInstance struct {
+	ec2ID, ciArn, trunk string
+}
+
+// waitNew waits until each group has want[group] new instances registered
+// ACTIVE with a trunk, and claims them. One that registers without a trunk
+// stops the rollout.
+func (r *run) waitNew(ctx context.Context, want map[string]int) (map[string][]newInstance, error) {
+	names := sortedKeys(want)
+	deadline := r.e.Clock.Now().Add(r.o.LaunchTimeout)
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	r.emit(Event{Step: StepWait, Message: fmt.Sprintf("waiting for %d new instance(s) to register with a trunk (at most %s)", total, r.o.LaunchTimeout)})
+	for {
+		states, err := r.e.describeGroups(ctx, names)
+		if err != nil {
+			return nil, err
+		}
+		candidates := map[string][]string{}
+		fresh := map[string]bool{}
+		for _, name := range names {
+			for _, id := range states[name].Instances {
+				if r.seen[id] || strings.HasPrefix(string(states[name].members[id].LifecycleState), "Terminat") {
+					continue
+				}
+				candidates[name] = append(candidates[name], id)
+				fresh[id] = true
+			}
+		}
+		byEC2 := map[string]inventory.ContainerInstance{}
+		if len(fresh) > 0 {
+			arns, err := r.e.listContainerInstanceArns(ctx, r.o.Cluster)
+			if err != nil {
+				return nil, err
+			}
+			var unknown []string
+			for _, a := range arns {
+				if owner, ok := r.owner[a]; !ok || fresh[owner] {
+					unknown = append(unknown, a)
+				}
+			}
+			cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, unknown)
+			if err != nil {
+				return nil, err
+			}
+			for _, ci := range cis {
+				r.owner[ci.Arn] = ci.EC2InstanceID
+				if fresh[ci.EC2InstanceID] {
+					byEC2[ci.EC2InstanceID] = ci
+				}
+			}
+		}
+		ready := map[string][]newInstance{}
+		done := true
+		for _, name := range names {
+			for _, id := range candidates[name] {
+				ci, ok := byEC2[id]
+				if !ok {
+					continue
+				}
+				v := judge(r.e.Catalog, r.o.Cluster, ci)
+				switch {
+				case v.Healthy && v.Remedy == doctor.RemedyNone:
+					if ci.Status == statusActive {
+						ready[name] = append(ready[name], newInstance{ec2ID: id, ciArn: ci.Arn, trunk: ci.TrunkENI})
+					}
+				case v.Remedy == doctor.RemedyWait:
+				default:
+					return nil, r.stop(StopNoTrunk, name, []string{id}, fmt.Sprintf("new container instance %s (%s) registered %s: %s", ci.ID(), ci.InstanceType, ci.Status, v.Message))
+				}
+			}
+			if len(ready[name]) < want[name] {
+				done = false
+			}
+		}
+		if done {
+			out := map[string][]newInstance{}
+			for _, name := range names {
+				out[name] = ready[name][:want[name]]
+				var ids []string
+				for _, n := range out[name] {
+					r.seen[n.ec2ID] = true
+					ids = append(ids, n.ec2ID)
+				}
+				r.emit(Event{Step: StepRegistered, Group: name, Instances: ids, Message: fmt.Sprintf("%d new instance(s) ACTIVE with a trunk", len(ids))})
+			}
+			return out, nil
+		}
+		if !r.e.Clock.Now().Before(deadline) {
+			var seen []string
+			for _, name := range names {
+				seen = append(seen, fmt.Sprintf("%s: %d of %d new instance(s) ACTIVE with a trunk, %d launched", name, len(ready[name]), want[name], len(candidates[name])))
+			}
+			return nil, r.stop(StopLaunchTimeout, strings.Join(names, ", "), nil, fmt.Sprintf("after %s: %s", r.o.LaunchTimeout, strings.Join(seen, "; ")))
+		}
+		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// drain sets the batch's instances DRAINING (those not already).
+func (r *run) drain(ctx context.Context, ids []string) error {
+	var arns []string
+	var set []string
+	for _, id := range ids {
+		if !r.draining[id] {
+			arns = append(arns, r.items[id].ContainerInstanceArn)
+			set = append(set, id)
+		}
+	}
+	for _, batch := range chunk(arns, maxUpdateState) {
+		res, err := r.e.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+			Cluster: aws.String(r.o.Cluster), ContainerInstances: batch, Status: ecstypes.ContainerInstanceStatusDraining})
+		if err != nil {
+			return fmt.Errorf("set %s DRAINING in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
+		}
+		for _, ci := range res.ContainerInstances {
+			r.draining[aws.ToString(ci.Ec2InstanceId)] = true
+		}
+		if len(res.Failures) > 0 {
+			var seen []string
+			for _, f := range res.Failures {
+				seen = append(seen, aws.ToString(f.Arn)+": "+aws.ToString(f.Reason))
+			}
+			return r.stop(StopRejected, "", nil, "ECS did not drain "+strings.Join(seen, "; "))
+		}
+	}
+	if len(set) > 0 {
+		r.emit(Event{Step: StepDrain, Instances: set, Message: fmt.Sprintf("%d instance(s) DRAINING", len(set))})
+	}
+	return nil
+}
+
+// waitDrained waits until the batch's service tasks have moved and its
+// standalone tasks have ended (or are stopped, per --standalone), watching
+// the services' events for tasks they cannot place.
+func (r *run) waitDrained(ctx context.Context, ids []string, standalone map[string]int, services []string) error {
+	start := r.e.Clock.Now()
+	deadline := start.Add(r.o.DrainTimeout)
+	arnOf := map[string]string{}
+	var arns []string
+	for _, id := range ids {
+		arnOf[id] = r.items[id].ContainerInstanceArn
+		arns = append(arns, arnOf[id])
+	}
+	stopped := map[string]bool{}
+	drainedSaid := false
+	for {
+		cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
+		if err != nil {
+			return err
+		}
+		var busy, svcBusy []string
+		for _, ci := range cis {
+			n := ci.RunningTasks + ci.PendingTasks
+			if n == 0 {
+				continue
+			}
+			busy = append(busy, ci.EC2InstanceID)
+			if n > standalone[ci.EC2InstanceID] {
+				svcBusy = append(svcBusy, ci.EC2InstanceID)
+				continue
+			}
+			// Only standalone tasks may be left: list them to be sure.
+			tasks, err := r.e.tasksOn(ctx, r.o.Cluster, ci.Arn)
+			if err != nil {
+				return err
+			}
+			var alone []string
+			for _, t := range tasks {
+				if isService(t) {
+					svcBusy = append(svcBusy, ci.EC2InstanceID)
+					alone = nil
+					break
+				}
+				alone = append(alone, t.Arn)
+			}
+			if r.o.Standalone == StandaloneStop {
+				for _, a := range alone {
+					if stopped[a] {
+						continue
+					}
+					if _, err := r.e.ECS.StopTask(ctx, stopTaskInput(r.o.Cluster, a, ci.ID())); err != nil {
+						return fmt.Errorf("stop task %s on %s: %w", a, ci.EC2InstanceID, err)
+					}
+					stopped[a] = true
+					r.emit(Event{Step: StepStopTasks, Instances: []string{ci.EC2InstanceID}, Message: "stopped standalone task " + a})
+				}
+			}
+		}
+		svcBusy = uniqSorted(svcBusy)
+		if len(svcBusy) == 0 && !drainedSaid {
+			drainedSaid = true
+			r.emit(Event{Step: StepDrained, Instances: ids, Message: "service tasks moved off the batch"})
+		}
+		if len(busy) == 0 {
+			return nil
+		}
+		if len(svcBusy) > 0 && len(services) > 0 {
+			if err := r.checkPlacement(ctx, services, start); err != nil {
+				return err
+			}
+		}
+		if !r.e.Clock.Now().Before(deadline) {
+			what := "standalone tasks still running (--standalone " + string(r.o.Standalone) + ")"
+			if len(svcBusy) > 0 {
+				what = "service tasks still on " + strings.Join(svcBusy, ", ")
+			}
+			return r.stop(StopDrainTimeout, "", uniqSorted(busy), fmt.Sprintf("after %s: %s", r.o.DrainTimeout, what))
+		}
+		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+func stopTaskInput(cluster, task, ciID string) *ecs.StopTaskInput {
+	return &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(task),
+		Reason: aws.String("trunkctl rollout: replacing container instance " + ciID + " with one that has a trunk")}
+}
+
+// placementFailure is the start of the service event ECS writes when it
+// cannot place a task ("(service web) was unable to place a task because
+// no container instance met all of its requirements...").
+const placementFailure = "was unable to place a task"
+
+// checkPlacement stops the rollout when a service says, since the drain
+// began, that it cannot place a task.
+func (r *run) checkPlacement(ctx context.Context, services []string, since time.Time) error {
+	for _, batch := range chunk(services, maxDescribeServices) {
+		res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
+		if err != nil {
+			return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
+		}
+		for _, s := range res.Services {
+			for _, ev := range s.Events {
+				if ev.CreatedAt == nil || ev.CreatedAt.Before(since) || !strings.Contains(aws.ToString(ev.Message), placementFailure) {
+					continue
+				}
+				return r.stop(StopUnplaceable, "", []string{aws.ToString(s.ServiceName)}, fmt.Sprintf("%s (at %s)", aws.ToString(ev.Message), ev.CreatedAt.UTC().Format(time.RFC3339)))
+			}
+		}
+	}
+	return nil
+}
+
+// waitSettled waits until every service that had tasks on the batch runs
+// its desired count again, so the next batch starts from whole services.
+func (r *run) waitSettled(ctx context.Context, services []string) error {
+	if len(services) == 0 {
+		return nil
+	}
+	start := r.e.Clock.Now()
+	deadline := start.Add(r.o.DrainTimeout)
+	for {
+		var short []string
+		for _, batch := range chunk(services, maxDescribeServices) {
+			res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
+			if err != nil {
+				return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
+			}
+			for _, s := range res.Services {
+				if s.RunningCount < s.DesiredCount {
+					short = append(short, fmt.Sprintf("%s %d of %d running", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount))
+				}
+			}
+		}
+		if len(short) == 0 {
+			return nil
+		}
+		if err := r.checkPlacement(ctx, services, start); err != nil {
+			return err
+		}
+		if !r.e.Clock.Now().Before(deadline) {
+			return r.stop(StopDrainTimeout, "", nil, fmt.Sprintf("after %s the services that ran on the batch are short: %s", r.o.DrainTimeout, strings.Join(short, "; ")))
+		}
+		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// terminate lifts scale-in protection where set and terminates the batch
+// through its groups: launched[group] of them decrementing the desired
+// capacity raised for them, the rest without, so the group replaces them.
+func (r *run) terminate(ctx context.Context, byGroup map[string][]string, launched map[string]int) error {
+	names := sortedKeys(byGroup)
+	// Never terminate an instance that still runs tasks: check once more.
+	var arns []string
+	for _, name := range names {
+		for _, id := range byGroup[name] {
+			arns = append(arns, r.items[id].ContainerInstanceArn)
+		}
+	}
+	cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
+	if err != nil {
+		return err
+	}
+	for _, ci := range cis {
+		if n := ci.RunningTasks + ci.PendingTasks; n > 0 {
+			return r.stop(StopTasksLeft, "", []string{ci.EC2InstanceID}, fmt.Sprintf("%d task(s) still on it", n))
+		}
+	}
+	states, err := r.e.describeGroups(ctx, names)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		var protected []string
+		for _, id := range byGroup[name] {
+			if m, ok := states[name].members[id]; ok && aws.ToBool(m.ProtectedFromScaleIn) {
+				protected = append(protected, id)
+			}
+		}
+		for _, batch := range chunk(protected, maxASGInstanceIDs) {
+			if _, err := r.e.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
+				AutoScalingGroupName: aws.String(name), InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
+				return fmt.Errorf("lift scale-in protection of %s in %s: %w", strings.Join(batch, ", "), name, err)
+			}
+			r.emit(Event{Step: StepUnprotect, Group: name, Instances: batch, Message: "scale-in protection lifted"})
+		}
+		for i, id := range byGroup[name] {
+			decrement := i < launched[name]
+			if _, err := r.e.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+				InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(decrement)}); err != nil {
+				return fmt.Errorf("terminate %s in %s: %w", id, name, err)
+			}
+			delete(r.draining, id)
+			if decrement {
+				r.raised[name]--
+			}
+			how := "desired capacity decremented"
+			if !decrement {
+				how = "the group launches its replacement"
+			}
+			r.emit(Event{Step: StepTerminate, Group: name, Instances: []string{id}, Message: "terminating: " + how})
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func uniqSorted(s []string) []string {
+	m := map[string]bool{}
+	for _, v := range s {
+		m[v] = true
+	}
+	return sortedKeys(m)
+}

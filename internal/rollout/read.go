@@ -1,0 +1,163 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/trunkctl/trunkctl/internal/inventory"
+)
+
+const (
+	statusActive   = "ACTIVE"
+	statusDraining = "DRAINING"
+	servicePrefix  = "service:"
+)
+
+// listContainerInstanceArns lists every container instance of the cluster
+// that is not INACTIVE.
+func (e *Engine) listContainerInstanceArns(ctx context.Context, cluster string) ([]string, error) {
+	var out []string
+	p := ecs.NewListContainerInstancesPaginator(e.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(maxListPage)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list container instances in %s: %w", cluster, err)
+		}
+		out = append(out, page.ContainerInstanceArns...)
+	}
+	return out, nil
+}
+
+// describeContainerInstances describes arns in batches; instances that went
+// away between list and describe are left out.
+func (e *Engine) describeContainerInstances(ctx context.Context, cluster string, arns []string) ([]inventory.ContainerInstance, error) {
+	var out []inventory.ContainerInstance
+	for _, batch := range chunk(arns, maxDescribe) {
+		res, err := e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
+		if err != nil {
+			return nil, fmt.Errorf("describe container instances in %s: %w", cluster, err)
+		}
+		for _, ci := range res.ContainerInstances {
+			out = append(out, inventory.ContainerInstanceOf(ci))
+		}
+	}
+	return out, nil
+}
+
+// containerInstances lists and describes the whole cluster, sorted by EC2 id.
+func (e *Engine) containerInstances(ctx context.Context, cluster string) ([]inventory.ContainerInstance, error) {
+	arns, err := e.listContainerInstanceArns(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	cis, err := e.describeContainerInstances(ctx, cluster, arns)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(cis, func(i, j int) bool { return cis[i].EC2InstanceID < cis[j].EC2InstanceID })
+	return cis, nil
+}
+
+// groupsOf maps EC2 instance ids to the Auto Scaling group that owns them;
+// instances no group owns are absent.
+func (e *Engine) groupsOf(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, batch := range chunk(ids, maxASGInstanceIDs) {
+		p := autoscaling.NewDescribeAutoScalingInstancesPaginator(e.ASG, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: batch})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe Auto Scaling instances %s: %w", strings.Join(batch, ", "), err)
+			}
+			for _, i := range page.AutoScalingInstances {
+				out[aws.ToString(i.InstanceId)] = aws.ToString(i.AutoScalingGroupName)
+			}
+		}
+	}
+	return out, nil
+}
+
+// groupState is one Auto Scaling group as described now.
+type groupState struct {
+	Group
+	members map[string]asgtypes.Instance
+}
+
+// describeGroups describes the named groups; a name AWS does not know is an error.
+func (e *Engine) describeGroups(ctx context.Context, names []string) (map[string]groupState, error) {
+	out := map[string]groupState{}
+	for _, batch := range chunk(names, maxASGDescribeGroups) {
+		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(e.ASG, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: batch})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe Auto Scaling groups %s: %w", strings.Join(batch, ", "), err)
+			}
+			for _, g := range page.AutoScalingGroups {
+				gs := groupState{Group: Group{
+					Name: aws.ToString(g.AutoScalingGroupName), Min: int(aws.ToInt32(g.MinSize)),
+					Max: int(aws.ToInt32(g.MaxSize)), Desired: int(aws.ToInt32(g.DesiredCapacity)),
+				}, members: map[string]asgtypes.Instance{}}
+				for _, i := range g.Instances {
+					id := aws.ToString(i.InstanceId)
+					gs.Instances = append(gs.Instances, id)
+					gs.members[id] = i
+				}
+				sort.Strings(gs.Instances)
+				out[gs.Name] = gs
+			}
+		}
+	}
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("describe Auto Scaling groups: group %s not found", n)
+		}
+	}
+	return out, nil
+}
+
+// tasksOn returns the tasks whose desired status is RUNNING on a container instance.
+func (e *Engine) tasksOn(ctx context.Context, cluster, ciArn string) ([]inventory.Task, error) {
+	var arns []string
+	p := ecs.NewListTasksPaginator(e.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ciArn),
+		DesiredStatus: ecstypes.DesiredStatusRunning, MaxResults: aws.Int32(maxListPage)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tasks on %s: %w", ciArn, err)
+		}
+		arns = append(arns, page.TaskArns...)
+	}
+	var out []inventory.Task
+	for _, batch := range chunk(arns, maxDescribe) {
+		res, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
+		if err != nil {
+			return nil, fmt.Errorf("describe tasks on %s: %w", ciArn, err)
+		}
+		for _, t := range res.Tasks {
+			out = append(out, inventory.TaskOf(t))
+		}
+	}
+	return out, nil
+}
+
+// isService: ECS puts a service's tasks in the group "service:NAME".
+func isService(t inventory.Task) bool { return strings.HasPrefix(t.Group, servicePrefix) }
+
+func chunk(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > 0 {
+		k := min(n, len(s))
+		out = append(out, s[:k])
+		s = s[k:]
+	}
+	return out
+}
