@@ -135,7 +135,7 @@ func TestDoctorScenarios(t *testing.T) {
 				w.cluster.AddInstance(inventorytest.InstanceSpec{N: 3, Subnet: "subnet-0shared", Status: "REGISTRATION_FAILED",
 					StatusReason: "Unexpected EC2 error while attempting to Create Network Interface with public IP assignment ENABLED in subnet 'subnet-0shared'"})
 				w.cluster.Subnets["subnet-0shared"] = ec2types.Subnet{SubnetId: aws.String("subnet-0shared"), OwnerId: aws.String("999999999999"), VpcId: aws.String("vpc-0a")}
-				w.withGroup("prod-asg", "lt-0prod", nil, []string{"subnet-0a", "subnet-0shared"}, 1, 3)
+				w.withGroup(nil, []string{"subnet-0a", "subnet-0shared"}, 1, 3)
 			},
 			instance: ec2ID(3), code: "registration-failed", remedy: "fix-launch", check: "next-instance", severity: "error", exit: ExitUnhealthy,
 			fix: []string{"not shared through RAM", "123456789012"}},
@@ -145,13 +145,13 @@ func TestDoctorScenarios(t *testing.T) {
 			fix: []string{"trunkctl capacity --family t4g", ciID(3)}},
 		{name: "a mixed group with t3 overrides warns before launching them",
 			build: func(w *world) {
-				w.withGroup("prod-asg", "lt-0prod", []string{"c5.large", "t3.large"}, []string{"subnet-0a"}, 1)
+				w.withGroup([]string{"c5.large", "t3.large"}, []string{"subnet-0a"}, 1)
 			},
 			check: "next-instance", severity: "warning", exit: ExitOK,
 			fix: []string{`remove t3.large from group prod-asg's instance types: aws autoscaling update-auto-scaling-group --auto-scaling-group-name prod-asg --mixed-instances-policy '{"LaunchTemplate":{"LaunchTemplateSpecification":{"LaunchTemplateId":"lt-0prod"},"Overrides":[{"InstanceType":"c5.large"}]}}'`}},
 		{name: "a group whose launch template names an unsupported type is told a similar size that trunks",
 			build: func(w *world) {
-				w.withGroup("prod-asg", "lt-0prod", nil, []string{"subnet-0a"}, 1)
+				w.withGroup(nil, []string{"subnet-0a"}, 1)
 				w.cluster.AddLaunchTemplate("lt-0prod", "prod", inventorytest.TemplateVersion{InstanceType: "t3.xlarge", DNSARecord: aws.Bool(false), Default: true})
 			},
 			check: "next-instance", severity: "error", exit: ExitUnhealthy,
@@ -206,7 +206,7 @@ func TestDoctorScenarios(t *testing.T) {
 			fix: []string{"branch ENIs are used up"}},
 		{name: "a launch template with DNS A records on is fixed before the next instance",
 			build: func(w *world) {
-				w.withGroup("prod-asg", "lt-0prod", nil, []string{"subnet-0a"}, 1)
+				w.withGroup(nil, []string{"subnet-0a"}, 1)
 				w.cluster.AddLaunchTemplate("lt-0prod", "prod", inventorytest.TemplateVersion{InstanceType: "c5.large", DNSARecord: aws.Bool(true), Default: true})
 			},
 			check: "next-instance", severity: "error", exit: ExitUnhealthy,
@@ -216,7 +216,7 @@ func TestDoctorScenarios(t *testing.T) {
 			check: "service-linked-role", severity: "error", exit: ExitUnhealthy,
 			fix: []string{"aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"}},
 		{name: "a healthy cluster exits 0 in both commands and says once what cannot be fixed",
-			build:    func(w *world) {},
+			build:    func(*world) {},
 			instance: ec2ID(1), code: "ok", remedy: "none", check: "trunk-eni-security-group-and-tags", severity: "info", exit: ExitOK},
 	}
 	for _, sc := range scenarios {
@@ -312,10 +312,11 @@ func (w *world) acctWith(f func(*accountsettingDefault)) *accountsettingtest.Acc
 	return a
 }
 
-// withGroup adds capacity provider prod-cp with group name launching from
-// template lt (c5.large, DNS A records off, unless a test adds it again),
+// withGroup adds capacity provider prod-cp with group prod-asg launching from
+// template lt-0prod (c5.large, DNS A records off, unless a test adds it again),
 // with mixed instances types, subnets, and instances.
-func (w *world) withGroup(name, lt string, types, subnets []string, instances ...int) {
+func (w *world) withGroup(types, subnets []string, instances ...int) {
+	const name, lt = "prod-asg", "lt-0prod"
 	w.cluster.AddCapacityProvider("prod-cp", name)
 	w.cluster.AddAutoScalingGroup(inventorytest.ASGSpec{Name: name, Template: lt, MixedTypes: types, Subnets: subnets, Instances: instances})
 	w.cluster.AddLaunchTemplate(lt, "prod", inventorytest.TemplateVersion{InstanceType: "c5.large", DNSARecord: aws.Bool(false), Default: true})

@@ -33,8 +33,6 @@ func (in Input) Facts() []InstanceFacts {
 			awsvpc[t.ContainerInstanceArn]++
 		}
 	}
-	// Trunked instances by role, for the "a later sibling got a trunk" evidence.
-	trunkedByRole := map[string][]InstanceFacts{}
 	groupOf := map[string]inventory.AutoScalingGroup{}
 	for _, g := range in.Signals.Groups {
 		for _, id := range g.InstanceIDs {
@@ -51,55 +49,73 @@ func (in Input) Facts() []InstanceFacts {
 		if arns := in.Snapshot.InstanceRoles[ci.EC2InstanceID]; f.Role == nil && len(arns) > 0 {
 			f.UnreadRole = arns[0]
 		}
-		if inst, ok := in.Snapshot.Instances[ci.EC2InstanceID]; ok {
-			inst := inst
-			f.Instance = &inst
-			f.Operator = inst.Operator
-			f.SubnetID = inst.SubnetID
-			if s, ok := in.Snapshot.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
-				f.SubnetOwner = s.OwnerID
-			}
-		}
+		in.ec2Facts(&f)
 		if cp, ok := in.Signals.Providers[ci.CapacityProvider]; ok {
-			cp := cp
 			f.Provider = &cp
 		}
 		if g, ok := groupOf[ci.EC2InstanceID]; ok && g.LaunchTemplate != nil {
+			f.LaunchTemplate = g.LaunchTemplate.ID + g.LaunchTemplate.Name
 			if lt, ok := in.Signals.Templates[g.LaunchTemplate.Key()]; ok {
 				f.LaunchTemplate = lt.ID
-			} else {
-				f.LaunchTemplate = g.LaunchTemplate.ID + g.LaunchTemplate.Name
 			}
 		}
-		switch {
-		case ci.Host.Bottlerocket != "":
-			f.AmazonLinux = boolPtr(false)
-		case ci.AMI != "":
-			if im, ok := in.Images[ci.AMI]; ok {
-				f.AmazonLinux = boolPtr(im.IsAmazonLinux())
-			}
-		}
+		f.AmazonLinux = in.amazonLinux(ci)
 		if f.Role != nil {
 			f.OptIn = LatestOptIn(in.Signals.OptInEvents, f.Role.Arn)
-			if ci.TrunkENI != "" {
-				trunkedByRole[f.Role.Arn] = append(trunkedByRole[f.Role.Arn], f)
-			}
 		}
 		out = append(out, f)
 	}
-	for i := range out {
-		f := &out[i]
+	addTrunkedSiblings(out)
+	return out
+}
+
+// ec2Facts adds what EC2 says of the instance: its operator and subnet.
+func (in Input) ec2Facts(f *InstanceFacts) {
+	inst, ok := in.Snapshot.Instances[f.CI.EC2InstanceID]
+	if !ok {
+		return
+	}
+	f.Instance = &inst
+	f.Operator = inst.Operator
+	f.SubnetID = inst.SubnetID
+	if s, ok := in.Snapshot.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
+		f.SubnetOwner = s.OwnerID
+	}
+}
+
+// amazonLinux says whether the host is Amazon Linux: not when the agent
+// reports bottlerocket.variant; else from the AMI when it was described.
+func (in Input) amazonLinux(ci inventory.ContainerInstance) *bool {
+	if ci.Host.Bottlerocket != "" {
+		return boolPtr(false)
+	}
+	if im, ok := in.Images[ci.AMI]; ok && ci.AMI != "" {
+		return boolPtr(im.IsAmazonLinux())
+	}
+	return nil
+}
+
+// addTrunkedSiblings gives each untrunked instance the earliest trunked
+// instance of the same role that registered after it: evidence that the
+// role was enabled in between.
+func addTrunkedSiblings(fs []InstanceFacts) {
+	trunkedByRole := map[string][]InstanceFacts{}
+	for _, f := range fs {
+		if f.Role != nil && f.CI.TrunkENI != "" {
+			trunkedByRole[f.Role.Arn] = append(trunkedByRole[f.Role.Arn], f)
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
 		if f.Role == nil || f.CI.TrunkENI != "" || f.CI.RegisteredAt.IsZero() {
 			continue
 		}
-		// The earliest trunked sibling registered after this one.
 		for _, s := range trunkedByRole[f.Role.Arn] {
 			if s.CI.RegisteredAt.After(f.CI.RegisteredAt) && (f.TrunkedLater == nil || s.CI.RegisteredAt.Before(f.TrunkedLater.RegisteredAt)) {
 				f.TrunkedLater = &Sibling{EC2InstanceID: s.CI.EC2InstanceID, RegisteredAt: s.CI.RegisteredAt}
 			}
 		}
 	}
-	return out
 }
 
 func boolPtr(b bool) *bool { return &b }

@@ -104,13 +104,6 @@ type InstanceFacts struct {
 	LaunchTemplate string
 }
 
-func (f InstanceFacts) subject() string {
-	if f.CI.EC2InstanceID != "" {
-		return f.CI.EC2InstanceID
-	}
-	return f.CI.Arn
-}
-
 func (f InstanceFacts) managed() bool {
 	return (f.Provider != nil && f.Provider.Managed()) || (f.Operator.Managed && strings.HasPrefix(f.Operator.Principal, "ecs"))
 }
@@ -324,7 +317,7 @@ func LatestOptIn(events []inventory.OptInEvent, roleArn string) OptIn {
 		if e.EventName != "PutAccountSetting" {
 			continue
 		}
-		if e.PrincipalArn != roleArn && !(e.PrincipalArn == "" && e.Caller == roleArn) {
+		if e.PrincipalArn != roleArn && (e.PrincipalArn != "" || e.Caller != roleArn) {
 			continue
 		}
 		if e.Value == "enabled" {

@@ -98,10 +98,10 @@ func checkGroup(in Input, provider string, g inventory.AutoScalingGroup, add fun
 	}
 	var bad, unpublished []string
 	for _, t := range types {
-		switch it := in.Catalog.Lookup(t); {
-		case it.Support == catalog.Unsupported:
+		switch in.Catalog.Lookup(t).Support {
+		case catalog.Unsupported:
 			bad = append(bad, t)
-		case it.Support == catalog.LimitUnpublished:
+		case catalog.LimitUnpublished:
 			unpublished = append(unpublished, t)
 		}
 	}

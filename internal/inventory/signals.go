@@ -280,35 +280,45 @@ func (s *Signals) CapacityProviders(ctx context.Context, names []string) (map[st
 	g, gctx := errgroup.WithContext(ctx)
 	for _, batch := range chunk(ask, MaxDescribeCapacityProviders) {
 		g.Go(func() error {
-			// The SDK has no paginator for this call: follow nextToken.
-			in := &ecs.DescribeCapacityProvidersInput{CapacityProviders: batch}
-			for {
-				var page *ecs.DescribeCapacityProvidersOutput
-				if err := s.l.call(gctx, func() (err error) { page, err = s.ECS.DescribeCapacityProviders(gctx, in); return err }); err != nil {
-					return fmt.Errorf("describe capacity providers: %w", err)
-				}
-				mu.Lock()
-				for _, cp := range page.CapacityProviders {
-					c := CapacityProvider{Name: aws.ToString(cp.Name), Type: string(cp.Type), Status: string(cp.Status)}
-					if a := cp.AutoScalingGroupProvider; a != nil {
-						c.AutoScalingGroupArn = aws.ToString(a.AutoScalingGroupArn)
-					}
-					if c.Type == "" && c.AutoScalingGroupArn != "" {
-						c.Type = string(ecstypes.CapacityProviderTypeEc2Autoscaling)
-					}
-					out[c.Name] = c
-				}
-				mu.Unlock()
-				if page.NextToken == nil {
-					return nil
-				}
-				next := *in
-				next.NextToken = page.NextToken
-				in = &next
+			cps, err := s.describeProviders(gctx, batch)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range cps {
+				out[c.Name] = c
 			}
+			return err
 		})
 	}
 	return out, g.Wait()
+}
+
+// describeProviders describes one batch, following nextToken (the SDK has
+// no paginator for this call).
+func (s *Signals) describeProviders(ctx context.Context, batch []string) ([]CapacityProvider, error) {
+	var out []CapacityProvider
+	in := &ecs.DescribeCapacityProvidersInput{CapacityProviders: batch}
+	for {
+		var page *ecs.DescribeCapacityProvidersOutput
+		if err := s.l.call(ctx, func() (err error) { page, err = s.ECS.DescribeCapacityProviders(ctx, in); return err }); err != nil {
+			return out, fmt.Errorf("describe capacity providers: %w", err)
+		}
+		for _, cp := range page.CapacityProviders {
+			c := CapacityProvider{Name: aws.ToString(cp.Name), Type: string(cp.Type), Status: string(cp.Status)}
+			if a := cp.AutoScalingGroupProvider; a != nil {
+				c.AutoScalingGroupArn = aws.ToString(a.AutoScalingGroupArn)
+			}
+			if c.Type == "" && c.AutoScalingGroupArn != "" {
+				c.Type = string(ecstypes.CapacityProviderTypeEc2Autoscaling)
+			}
+			out = append(out, c)
+		}
+		if page.NextToken == nil {
+			return out, nil
+		}
+		next := *in
+		next.NextToken = page.NextToken
+		in = &next
+	}
 }
 
 // ServiceEvents describes the named services (10 per call) and returns
@@ -492,57 +502,17 @@ func (s *Signals) LaunchTemplateVersions(ctx context.Context, refs []LaunchTempl
 	if s.EC2 == nil {
 		return nil, &MissingClientError{"EC2"}
 	}
-	type tmpl struct {
-		id, name string
-		refs     []LaunchTemplateRef
-	}
-	byTemplate := map[string]*tmpl{}
-	for _, r := range refs {
-		k := r.ID
-		if k == "" {
-			k = "name:" + r.Name
-		}
-		t := byTemplate[k]
-		if t == nil {
-			t = &tmpl{id: r.ID, name: r.Name}
-			byTemplate[k] = t
-		}
-		t.refs = append(t.refs, r)
-	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	for _, t := range byTemplate {
+	for _, t := range refsByTemplate(refs) {
 		g.Go(func() error {
-			in := &ec2.DescribeLaunchTemplateVersionsInput{}
-			if t.id != "" {
-				in.LaunchTemplateId = aws.String(t.id)
-			} else {
-				in.LaunchTemplateName = aws.String(t.name)
-			}
-			asked := map[string]bool{}
-			for _, r := range t.refs {
-				v := r.Version
-				if v == "" {
-					v = "$Default"
-				}
-				if !asked[v] {
-					asked[v] = true
-					in.Versions = append(in.Versions, v)
-				}
-			}
-			sort.Strings(in.Versions)
-			var got []ec2types.LaunchTemplateVersion
-			p := ec2.NewDescribeLaunchTemplateVersionsPaginator(s.EC2, in)
-			for p.HasMorePages() {
-				var page *ec2.DescribeLaunchTemplateVersionsOutput
-				if err := s.l.call(gctx, func() (err error) { page, err = p.NextPage(gctx); return err }); err != nil {
-					return fmt.Errorf("describe launch template %s versions: %w", t.id+t.name, err)
-				}
-				got = append(got, page.LaunchTemplateVersions...)
+			got, err := s.describeTemplate(gctx, t)
+			if err != nil {
+				return err
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for _, r := range t.refs {
+			for _, r := range t {
 				if v, ok := matchVersion(got, r.Version); ok {
 					out[r.Key()] = v
 				}
@@ -551,6 +521,52 @@ func (s *Signals) LaunchTemplateVersions(ctx context.Context, refs []LaunchTempl
 		})
 	}
 	return out, g.Wait()
+}
+
+// refsByTemplate groups references by template (id, or name when no id).
+func refsByTemplate(refs []LaunchTemplateRef) map[string][]LaunchTemplateRef {
+	out := map[string][]LaunchTemplateRef{}
+	for _, r := range refs {
+		k := r.ID
+		if k == "" {
+			k = "name:" + r.Name
+		}
+		out[k] = append(out[k], r)
+	}
+	return out
+}
+
+// describeTemplate describes, in one call (and its pages), every version
+// the references to one template name.
+func (s *Signals) describeTemplate(ctx context.Context, refs []LaunchTemplateRef) ([]ec2types.LaunchTemplateVersion, error) {
+	in := &ec2.DescribeLaunchTemplateVersionsInput{}
+	if id := refs[0].ID; id != "" {
+		in.LaunchTemplateId = aws.String(id)
+	} else {
+		in.LaunchTemplateName = aws.String(refs[0].Name)
+	}
+	asked := map[string]bool{}
+	for _, r := range refs {
+		v := r.Version
+		if v == "" {
+			v = "$Default"
+		}
+		if !asked[v] {
+			asked[v] = true
+			in.Versions = append(in.Versions, v)
+		}
+	}
+	sort.Strings(in.Versions)
+	var got []ec2types.LaunchTemplateVersion
+	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(s.EC2, in)
+	for p.HasMorePages() {
+		var page *ec2.DescribeLaunchTemplateVersionsOutput
+		if err := s.l.call(ctx, func() (err error) { page, err = p.NextPage(ctx); return err }); err != nil {
+			return nil, fmt.Errorf("describe launch template %s versions: %w", refs[0].ID+refs[0].Name, err)
+		}
+		got = append(got, page.LaunchTemplateVersions...)
+	}
+	return got, nil
 }
 
 // matchVersion picks the version a reference means among those described.

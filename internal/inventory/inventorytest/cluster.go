@@ -272,7 +272,7 @@ func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInpu
 			continue
 		}
 		out.Clusters = append(out.Clusters, ecstypes.Cluster{ClusterName: aws.String(e.c.Name), ClusterArn: aws.String(e.c.ClusterArn()), Status: aws.String("ACTIVE"),
-			RegisteredContainerInstancesCount: int32(len(e.c.ContainerInstances)), RunningTasksCount: int32(len(e.c.Tasks)),
+			RegisteredContainerInstancesCount: count(len(e.c.ContainerInstances)), RunningTasksCount: count(len(e.c.Tasks)),
 			CapacityProviders: e.c.Extra.ClusterProviders})
 	}
 	return out, nil

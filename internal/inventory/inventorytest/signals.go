@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -156,7 +157,7 @@ type ASGSpec struct {
 func (c *Cluster) AddAutoScalingGroup(s ASGSpec) {
 	g := astypes.AutoScalingGroup{
 		AutoScalingGroupName: aws.String(s.Name), AutoScalingGroupARN: aws.String(c.AutoScalingGroupArn(s.Name)),
-		MinSize: aws.Int32(0), MaxSize: aws.Int32(10), DesiredCapacity: aws.Int32(int32(len(s.Instances))),
+		MinSize: aws.Int32(0), MaxSize: aws.Int32(10), DesiredCapacity: aws.Int32(count(len(s.Instances))),
 	}
 	spec := &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(s.Template), Version: optional(s.Version)}
 	if len(s.MixedTypes) > 0 {
@@ -437,4 +438,12 @@ func (t *CloudTrail) LookupEvents(ctx context.Context, in *cloudtrail.LookupEven
 		return nil, err
 	}
 	return &cloudtrail.LookupEventsOutput{Events: p, NextToken: next}, nil
+}
+
+// count is a fake's count as the int32 the API returns, capped at its maximum.
+func count(n int) int32 {
+	if n > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(n) //nolint:gosec // G115: n <= math.MaxInt32 here
 }
