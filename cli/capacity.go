@@ -100,9 +100,10 @@ func (o *capacityOpts) Execute(context.Context) error {
 		if it.TasksWithoutTrunking > 0 {
 			without = fmt.Sprint(it.TasksWithoutTrunking)
 		}
-		if it.Support == catalog.Supported {
+		switch it.Support {
+		case catalog.Supported:
 			with = fmt.Sprint(it.TasksWithTrunking)
-		} else if it.Support == catalog.Unsupported {
+		case catalog.Unsupported:
 			with = "-"
 		}
 		support := string(it.Support)

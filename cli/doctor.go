@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/trunkctl/trunkctl/internal/doctor"
-	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 type doctorOpts struct {
@@ -28,20 +26,30 @@ func newDoctorCmd(envOf func() env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor --cluster CLUSTER",
 		Short: "Check everything ENI trunking needs, with the exact fix for each problem",
-		Long: `Run every check and print findings with a severity (error, warning, info) and the
-exact fix, a command or a setting:
+		Long: `Run every check and print findings with a severity (error, warning, info), the
+evidence, and the exact fix with the real ids (a command where there is one):
 
-  service-linked-role         AWSServiceRoleForECS exists (iam:GetRole)
-  role-opt-in                 awsvpcTrunking is enabled for each instance role behind the cluster
-  instance                    each container instance's verdict (see trunkctl instances)
-  agent-version-os            agent >= 1.28.1 on Amazon Linux, >= 1.29.1 elsewhere (OS from the AMI name)
-  resource-name-dns-a-record  resource-based IPv4 DNS A records are off on the instances
-  shared-subnet               instances are not in subnets shared from another account
-  task-stuck-provisioning     no task has been PROVISIONING for longer than --stuck-after
-  eni-capacity                instances whose awsvpc tasks reached the limit
-  summary                     counts
+  service-linked-role                AWSServiceRoleForECS exists (iam:GetRole)
+  role-opt-in                        awsvpcTrunking is enabled for each instance role; enabled only
+                                     through the account default is an error while its instances lack trunks
+  instance                           each container instance's verdict, as trunkctl instances shows it,
+                                     with its remedy (none, replace, enable-then-replace, fix-host,
+                                     fix-launch, wait, not-applicable)
+  agent-version-os                   agent >= 1.28.1 on Amazon Linux, >= 1.29.1 elsewhere
+  resource-name-dns-a-record         DNS A records on an instance that has a trunk
+  next-instance                      what the capacity providers' groups launch next: launch template
+                                     DNS A records, instance types (mixed instances overrides), subnets
+  managed-instances                  capacity providers of ECS Managed Instances (ECS trunks them itself)
+  service-eni-placement              services' RESOURCE:ENI placement failures, naming the instance
+  stopped-task-eni                   tasks stopped because their ENI could not be attached
+  task-stuck-provisioning            tasks PROVISIONING longer than --stuck-after, with their attachment
+  eni-capacity                       instances whose awsvpc tasks reached the limit
+  opt-in-record                      CloudTrail could not be read for when roles were opted in
+  trunk-eni-security-group-and-tags  said once: what cannot be changed about trunk ENIs
+  summary                            counts
 
-Exit 3 when any finding is an error, 0 otherwise.`,
+Exit 3 when any finding is an error or any instance is unhealthy (as trunkctl
+instances), 0 otherwise.`,
 		Example: `  trunkctl doctor --cluster prod
   trunkctl doctor --cluster prod --output json | jq '.findings[] | select(.severity=="error")'`,
 		Args: noArgs,
@@ -51,7 +59,7 @@ Exit 3 when any finding is an error, 0 otherwise.`,
 		},
 	}
 	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
-	cmd.Flags().DurationVar(&o.stuckAfter, flagStuckAfter, 5*time.Minute, "report tasks PROVISIONING for longer than this")
+	cmd.Flags().DurationVar(&o.stuckAfter, flagStuckAfter, defaultStuckAfter, "report tasks PROVISIONING for longer than this")
 	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
@@ -89,69 +97,20 @@ func (o *doctorOpts) Execute(ctx context.Context) error {
 		return err
 	}
 	stop()
-	o.findings = doctor.Judge(in).Findings
+	report := doctor.Judge(in)
+	o.findings = report.Findings
 	if err := o.print(); err != nil {
 		return err
 	}
-	if doctor.Count(o.findings)[doctor.Error] > 0 {
+	if report.Unhealthy() {
 		return unhealthy()
 	}
 	return nil
 }
 
-// gather reads what the judge needs: independent reads run concurrently.
-// Reads that only feed some checks keep their errors in the Input, for the
-// judge to turn into warnings, instead of ending the run.
+// gather reads what the judge needs, as instances does.
 func (o *doctorOpts) gather(ctx context.Context, c *clients) (doctor.Input, error) {
-	in := doctor.Input{Region: c.region, Now: o.now(), StuckAfter: o.stuckAfter, Catalog: o.catalog}
-	caller, _, err := c.resolver.Caller(ctx)
-	if err != nil {
-		return in, err
-	}
-	in.AccountID = caller.AccountID
-	if _, err := c.loader.Cluster(ctx, o.cluster); err != nil {
-		return in, err
-	}
-	var snap *inventory.Snapshot
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		snap, err = c.loader.Snapshot(gctx, o.cluster, inventory.SnapshotOptions{Tasks: true, Instances: true, Subnets: true})
-		return err
-	})
-	g.Go(func() error {
-		ok, err := c.loader.RoleExists(gctx, "AWSServiceRoleForECS")
-		if err != nil {
-			in.ServiceLinkedErr = err
-			return nil
-		}
-		in.ServiceLinkedRole = &ok
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return in, err
-	}
-	warnSnapshot(o.io, snap)
-	warnNoProfile(o.io, snap)
-	var roles []roleStatus
-	g, gctx = errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var err error
-		if roles, err = readSnapshotRoles(gctx, c.resolver, snap); err != nil && snap.RolesErr == nil {
-			snap.RolesErr = err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		if amis := doctor.ImagesToDescribe(*snap); len(amis) > 0 {
-			in.Images, in.ImagesErr = c.loader.Images(gctx, amis)
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return in, err
-	}
-	in.Snapshot, in.Roles = *snap, judgedRoles(roles)
-	return in, nil
+	return gatherJudgeInput(ctx, o.io, c, o.catalog, o.now(), judgeQuery{cluster: o.cluster, stuckAfter: o.stuckAfter})
 }
 
 // view is the JSON shape of one cluster (JSON contract).
@@ -189,6 +148,9 @@ func (o *doctorOpts) print() error {
 				color = colorYellow
 			}
 			fmt.Fprintf(o.io.Out, "%s %s %s\n    %s\n", o.io.color(color, fmt.Sprintf("%-7s", strings.ToUpper(string(f.Severity)))), f.Check, f.Subject, f.Message)
+			if f.Verdict != nil && len(f.Verdict.Evidence) > 0 {
+				fmt.Fprintf(o.io.Out, "    evidence: %s\n", strings.Join(f.Verdict.Evidence, "; "))
+			}
 			if f.Fix != "" {
 				fmt.Fprintf(o.io.Out, "    fix: %s\n", f.Fix)
 			}
@@ -199,8 +161,17 @@ func (o *doctorOpts) print() error {
 }
 
 func (o *doctorOpts) RecommendActions() error {
-	if doctor.Count(o.findings)[doctor.Error] > 0 {
+	if (doctor.Report{Findings: o.findings}).Unhealthy() || hasUnhealthyInstance(o.findings) {
 		o.io.Infof("Fix the errors above, then run trunkctl doctor --cluster %s again.", o.cluster)
 	}
 	return nil
+}
+
+func hasUnhealthyInstance(fs []doctor.Finding) bool {
+	for _, f := range fs {
+		if f.Verdict != nil && !f.Verdict.Healthy {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,15 +41,19 @@ type trunkENI struct {
 
 // taskENI is a branch ENI on a trunk, or a whole ENI on an instance without one.
 type taskENI struct {
-	NetworkInterfaceID string   `json:"networkInterfaceId"`
-	TaskArn            string   `json:"taskArn"`
-	TaskStatus         string   `json:"taskStatus"`
-	Containers         []string `json:"containers"`
-	PrivateIPv4        string   `json:"privateIpv4Address"`
-	IPv6               string   `json:"ipv6Address,omitempty"`
-	MACAddress         string   `json:"macAddress"`
-	SubnetID           string   `json:"subnetId"`
-	AttachmentStatus   string   `json:"attachmentStatus"`
+	NetworkInterfaceID string `json:"networkInterfaceId"`
+	TaskArn            string `json:"taskArn"`
+	TaskStatus         string `json:"taskStatus"`
+	// Service is the task's service (group service:NAME); Family its task
+	// definition family, for tasks in no service (RunTask).
+	Service          string   `json:"service,omitempty"`
+	Family           string   `json:"family"`
+	Containers       []string `json:"containers"`
+	PrivateIPv4      string   `json:"privateIpv4Address"`
+	IPv6             string   `json:"ipv6Address,omitempty"`
+	MACAddress       string   `json:"macAddress"`
+	SubnetID         string   `json:"subnetId"`
+	AttachmentStatus string   `json:"attachmentStatus"`
 	// Status and InterfaceType come from EC2; empty when EC2 no longer knows the ENI.
 	Status         string   `json:"status"`
 	InterfaceType  string   `json:"interfaceType"`
@@ -61,10 +66,12 @@ func newEnisCmd(envOf func() env) *cobra.Command {
 		Use:   "enis --cluster CLUSTER [--instance ID]",
 		Short: "Show each trunk ENI with its branch ENIs and the tasks they serve",
 		Long: `For each container instance, its trunk ENI (from the ecs.awsvpc-trunk-id attribute and
-EC2) and the task ENIs on it: task, containers, IPv4/IPv6, MAC, subnet, ECS
-attachment status and EC2 status. Branch ENIs come from the tasks' ENI attachments,
-matched to trunks by container instance, and are described in EC2 in batches.
-No SSH needed. VLAN ids are not exposed by any API.
+EC2) and the task ENIs on it: the ENI's interface type in EC2 (branch on a trunk,
+interface without one), the task, its status, its service (or its task definition
+family when it is in no service), IPv4, subnet and the ECS attachment status; -o wide
+adds containers, IPv6, MAC and security groups. Branch ENIs come from the tasks' ENI
+attachments, matched to trunks by container instance, and are described in EC2 in
+batches. No SSH needed. VLAN ids are not exposed by any API.
 
 --instance takes an EC2 instance id, a container instance id or its ARN.`,
 		Example: `  trunkctl enis --cluster prod
@@ -132,8 +139,13 @@ func eniRows(cis []inventory.ContainerInstance, tasks []inventory.Task, enis map
 		for _, t := range byCI[ci.Arn] {
 			for _, a := range t.ENIs {
 				e := enis[a.NetworkInterfaceID]
+				svc, _ := strings.CutPrefix(t.Group, "service:")
+				if svc == t.Group {
+					svc = ""
+				}
 				r.TaskENIs = append(r.TaskENIs, taskENI{
 					NetworkInterfaceID: a.NetworkInterfaceID, TaskArn: t.Arn, TaskStatus: t.LastStatus, Containers: nonNil(t.Containers),
+					Service: svc, Family: taskFamily(t),
 					PrivateIPv4: a.PrivateIPv4, IPv6: a.IPv6, MACAddress: a.MACAddress, SubnetID: a.SubnetID,
 					AttachmentStatus: a.AttachmentStatus, Status: e.Status, InterfaceType: e.InterfaceType, SecurityGroups: nonNil(e.SecurityGroups),
 				})
@@ -151,6 +163,26 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// taskFamily is the family of the task's definition (".../web:3" -> "web").
+func taskFamily(t inventory.Task) string {
+	f := inventory.ResourceID(t.TaskDefinitionArn)
+	if i := strings.LastIndex(f, ":"); i > 0 {
+		f = f[:i]
+	}
+	return f
+}
+
+// serviceOrFamily is what a task ENI row says the task belongs to.
+func serviceOrFamily(e taskENI) string {
+	if e.Service != "" {
+		return "service:" + e.Service
+	}
+	if e.Family != "" {
+		return "family:" + e.Family
+	}
+	return ""
+}
+
 func (o *enisOpts) print() error {
 	if o.structured() {
 		return o.writeData(struct {
@@ -159,29 +191,52 @@ func (o *enisOpts) print() error {
 			Missing   []string      `json:"missingEnis"`
 		}{o.cluster, o.rows, nonNil(o.missing)})
 	}
-	t := newTable(o.io, "INSTANCE", "TRUNK", "TASK ENI", "TASK", "CONTAINERS", "IPV4", "IPV6", "MAC", "SUBNET", "ATTACHMENT")
+	wide := o.output == outputWide
+	headers := []string{"INSTANCE", "TRUNK", "TASK ENI", "ENI TYPE", "TASK", "TASK STATUS", "SERVICE/FAMILY", "IPV4", "SUBNET", "ATTACHMENT"}
+	if wide {
+		headers = append(headers, "CONTAINERS", "IPV6", "MAC", "SECURITY GROUPS")
+	}
+	t := newTable(o.io, headers...)
 	for _, r := range o.rows {
 		trunk := "no trunk"
 		if r.Trunk != nil {
 			trunk = r.Trunk.NetworkInterfaceID
 		}
 		if len(r.TaskENIs) == 0 {
-			t.add(r.EC2InstanceID, trunk, "", "", "", "", "", "", "", "")
+			cells := make([]string, len(headers))
+			cells[0], cells[1] = r.EC2InstanceID, trunk
+			t.add(cells...)
 		}
 		for _, e := range r.TaskENIs {
-			t.add(r.EC2InstanceID, trunk, e.NetworkInterfaceID, inventory.ResourceID(e.TaskArn), strings.Join(e.Containers, ","),
-				e.PrivateIPv4, e.IPv6, e.MACAddress, e.SubnetID, e.AttachmentStatus)
+			cells := []string{r.EC2InstanceID, trunk, e.NetworkInterfaceID, e.InterfaceType, inventory.ResourceID(e.TaskArn), e.TaskStatus,
+				serviceOrFamily(e), e.PrivateIPv4, e.SubnetID, e.AttachmentStatus}
+			if wide {
+				cells = append(cells, strings.Join(e.Containers, ","), e.IPv6, e.MACAddress, strings.Join(e.SecurityGroups, ","))
+			}
+			t.add(cells...)
 		}
 	}
 	return t.render()
 }
 
 func (o *enisOpts) RecommendActions() error {
+	var untrunked []string
 	for _, r := range o.rows {
 		if r.Trunk == nil && len(r.TaskENIs) > 0 {
-			o.io.Infof("Instances without a trunk give each task a whole ENI. Find out why: trunkctl instances --cluster %s", o.cluster)
-			return nil
+			untrunked = append(untrunked, r.EC2InstanceID)
 		}
 	}
+	if len(untrunked) > 0 {
+		o.io.Infof("%d instance(s) have no trunk, so each of their tasks takes a whole ENI: %s. Their verdicts and fixes: trunkctl instances --cluster %s",
+			len(untrunked), strings.Join(firstIDs(untrunked, maxIDs), " "), o.cluster)
+	}
 	return nil
+}
+
+// firstIDs keeps the first n ids, saying how many more there are.
+func firstIDs(ids []string, n int) []string {
+	if len(ids) <= n {
+		return ids
+	}
+	return append(append([]string(nil), ids[:n]...), fmt.Sprintf("(and %d more)", len(ids)-n))
 }

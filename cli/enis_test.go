@@ -59,3 +59,25 @@ func TestEnisWarnsAboutENIsEC2NoLongerKnows(t *testing.T) {
 		t.Fatalf("stderr %s\nstdout %s", errOut, out)
 	}
 }
+
+func TestEnisSayEachENIsTypeAndTheTasksStatusAndServiceOrFamily(t *testing.T) {
+	w := newWorld(t)
+	w.cluster.AddTask(inventorytest.TaskSpec{N: 20, Instance: 1, AWSVPC: true, Standalone: true, Status: "PENDING"})
+	s, out, errOut := streams(false)
+	if err := run(context.Background(), &enisOpts{cluster: "prod", env: w.env(s, outputTable)}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"\t" + inventorytest.BranchID(1) + "\tbranch\t00000000000000000000000000000001\tRUNNING\tservice:web\t",
+		"\t" + inventorytest.BranchID(20) + "\tbranch\t00000000000000000000000000000014\tPENDING\tfamily:web\t",
+		"\tno trunk\t" + inventorytest.BranchID(4) + "\tinterface\t",
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("no %q in\n%s", w, out)
+		}
+	}
+	if !strings.Contains(errOut.String(), "have no trunk, so each of their tasks takes a whole ENI: "+inventorytest.InstanceID(2)) {
+		t.Errorf("hint does not name the instance: %s", errOut)
+	}
+}

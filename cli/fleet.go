@@ -564,7 +564,7 @@ func cellsOfInstances(rows []instanceRow) fleetCells {
 		if r.TrunkENI != "" {
 			trunked++
 		}
-		if r.Verdict.Code == doctor.VerdictNoTrunk {
+		if r.Verdict.Remedy == doctor.RemedyReplace || r.Verdict.Remedy == doctor.RemedyEnableThenReplace {
 			stale++
 		}
 		if r.RoleArn != "" {

@@ -40,7 +40,7 @@ func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 	}
 	report := doctor.Judge(in)
 	t.findings = report.Findings
-	cells := cellsOfInstances(instanceRows(report.Instances))
+	cells := cellsOfInstances(instanceRows(report.Instances, in))
 	roles, enabled := 0, 0
 	for _, r := range in.Roles {
 		roles++
@@ -49,7 +49,7 @@ func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 		}
 	}
 	cells.rolesRead, cells.roles, cells.rolesEnabled = roles > 0, roles, enabled
-	cells.worst, cells.unhealthy = "ok", doctor.Count(t.findings)[doctor.Error] > 0
+	cells.worst, cells.unhealthy = "ok", report.Unhealthy()
 	var worst *doctor.Finding
 	same := 0
 	for i, f := range t.findings {

@@ -169,7 +169,7 @@ func TestFleetInstances(t *testing.T) {
 			accts[0] + "\tus-east-1\tprod\t2\t2\t0\t1/1\tok",
 			accts[0] + "\teu-west-1\t-\t-\t-\t-\t-\tno clusters",
 			accts[1] + "\tus-east-1\tempty\t0\t0\t0\t-\tok",
-			accts[1] + "\tus-east-1\tweb\t3\t2\t1\t0/1\tno-trunk on 1 of 3",
+			accts[1] + "\tus-east-1\tweb\t3\t2\t1\t0/1\trole-not-enabled on 1 of 3",
 			accts[1] + "\teu-west-1\t-\t-\t-\t-\t-\tregion-disabled: list clusters: api error OptInRequired: You are not subscribed to this service.",
 			accts[2] + "\tus-east-1\t-\t-\t-\t-\t-\taccess-denied: assume role arn:aws:iam::" + accts[2] + ":role/OrganizationAccountAccessRole: ",
 		}, "\n")

@@ -42,7 +42,7 @@ func TestInputThatCannotBeRightIsRefusedBeforeAnyCall(t *testing.T) {
 		{"a cluster ARN of another Region says which Region to use", []string{"instances", "--cluster", "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"},
 			"want --region eu-west-1"},
 		{"an unknown family suggests the nearest", []string{"capacity", "--family", "c5x"}, "did you mean"},
-		{"a bad output format names yaml too", []string{"status", "--role", "r", "-o", "xml"}, `--output must be "table", "json" or "yaml", not "xml"`},
+		{"a bad output format names yaml too", []string{"status", "--role", "r", "-o", "xml"}, `--output must be "table", "wide", "json" or "yaml", not "xml"`},
 		{"a negative --timeout", []string{"status", "--role", "r", "--timeout", "-1s"}, "--timeout must not be negative"},
 		{"rollout refuses an empty cluster", []string{"rollout", "--cluster", "", "--yes"}, `invalid argument "" for "--cluster" flag`},
 		{"rollout refuses a role of another partition", []string{"rollout", "--cluster", "prod", "--yes", "--role", "arn:aws-cn:iam::123456789012:role/EcsInstanceRole"}, "partition aws-cn"},

@@ -72,6 +72,7 @@ func (w *world) aws() *AWS {
 	return &AWS{
 		Region: "us-east-1", ECS: w.cluster.ECS(), EC2: w.cluster.EC2(), IAM: w.cluster.IAM(),
 		STS: w.acct.STSAs(w.caller), Settings: w.acct.ECSAs(w.caller), NewECS: w.acct.ECSFactory(),
+		AutoScaling: w.cluster.AutoScaling(), CloudTrail: w.cluster.CloudTrail(),
 	}
 }
 

@@ -22,9 +22,14 @@ type instancesOpts struct {
 	noRoles bool
 	// allClusters reads every cluster of each account and Region.
 	allClusters bool
+	// wide prints every column (also -o wide).
+	wide bool
 
 	env
 	rows []instanceRow
+	// clusterErrors are doctor's error findings not about one instance.
+	clusterErrors []doctor.Finding
+	unhealthy     bool
 }
 
 // instanceRow is one container instance in `instances` output (JSON contract).
@@ -40,6 +45,7 @@ type instanceRow struct {
 	RegisteredAt         *time.Time      `json:"registeredAt,omitempty"`
 	TrunkENI             string          `json:"trunkEniId"`
 	RoleArn              string          `json:"roleArn,omitempty"`
+	RoleSource           string          `json:"roleSource,omitempty"`
 	RoleEffectiveValue   string          `json:"roleEffectiveValue,omitempty"`
 	AWSVPCTasks          int             `json:"awsvpcTasks"`
 	TaskLimit            int             `json:"taskLimit"`
@@ -48,11 +54,7 @@ type instanceRow struct {
 }
 
 // verdictView is the judge's verdict as `instances` prints it (JSON contract).
-type verdictView struct {
-	Code    doctor.VerdictCode `json:"code"`
-	Message string             `json:"message"`
-	Healthy bool               `json:"healthy"`
-}
+type verdictView = doctor.Verdict
 
 type instancesSummary struct {
 	Total     int            `json:"total"`
@@ -66,17 +68,22 @@ func newInstancesCmd(envOf func() env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "instances --cluster CLUSTER",
 		Short: "List container instances with their trunk ENI, task use and a verdict",
-		Long: `One row per container instance: EC2 instance, type, status, agent version, registration
-time, trunk ENI (the ecs.awsvpc-trunk-id attribute), awsvpc tasks in use against the
-catalog's limit (with trunking when the instance has a trunk, else without), and a
-verdict: ok; no trunk (registered while the role was not opted in, or before:
-replace it); type not supported; type not in the published table; agent too old;
-registration failed (with ECS's reason); registering; Windows.
+		Long: `One row per container instance: EC2 instance, type, status, the instance role, the
+trunk ENI (the ecs.awsvpc-trunk-id attribute), awsvpc tasks in use against the
+catalog's limit (with trunking when the instance has a trunk, else without), and the
+judge's verdict, the same one trunkctl doctor reports (ok, ok-limit-not-published,
+managed-instance, registered-before-opt-in, no-trunk, role-not-enabled,
+role-default-only, host-cannot-trunk, agent-too-old, agent-too-old-for-os,
+unsupported-type, dns-a-record, shared-subnet, registration-failed, registering,
+windows, ...). The default table fits 120 columns; --wide (or -o wide) adds the
+container instance, agent, registration time, remedy and the verdict's message.
 
-No API records when a role was opted in, so "registered before the opt-in" is an
-inference: an ACTIVE, supported, current instance without a trunk.
+"registered before the opt-in" is said only with evidence: CloudTrail's
+PutAccountSetting time after the instance's registeredAt, or a trunked instance of
+the same role registered later. Without it the verdict says what is known.
 
-Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
+Exit 0 when every instance is healthy and doctor finds no error, 3 otherwise
+(the same rule as doctor); 1 when the cluster does not exist or a read fails.`,
 		Example: `  trunkctl instances --cluster prod
   trunkctl instances --cluster prod --output json | jq '.instances[] | select(.verdict.healthy | not)'`,
 		Args: noArgs,
@@ -86,7 +93,8 @@ Exit 0 when every instance is ok (or still registering), 3 when any is not.`,
 		},
 	}
 	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "cluster name or ARN (required)")
-	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "do not read the instance roles' settings (no EC2, IAM or STS calls)")
+	cmd.Flags().BoolVar(&o.noRoles, flagNoRoles, false, "read ECS only: no roles, EC2, IAM, STS, capacity or CloudTrail reads (verdicts then know less than doctor's)")
+	cmd.Flags().BoolVar(&o.wide, flagWide, false, "print every column (same as -o wide)")
 	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
@@ -117,10 +125,8 @@ func (o *instancesOpts) Execute(ctx context.Context) error {
 	if err := o.print(); err != nil {
 		return err
 	}
-	for _, r := range o.rows {
-		if !r.Verdict.Healthy {
-			return unhealthy()
-		}
+	if o.unhealthy {
+		return unhealthy()
 	}
 	return nil
 }
@@ -128,36 +134,38 @@ func (o *instancesOpts) Execute(ctx context.Context) error {
 // read computes the rows of one cluster in one account and Region.
 func (o *instancesOpts) read(ctx context.Context, c *clients) error {
 	stop := o.io.StartProgress("reading container instances and tasks of " + o.cluster)
-	snap, err := c.loader.Snapshot(ctx, o.cluster, inventory.SnapshotOptions{Tasks: true, Instances: !o.noRoles})
-	var (
-		roles    []roleStatus
-		rolesErr error
-	)
-	if err == nil && !o.noRoles {
-		roles, rolesErr = readSnapshotRoles(ctx, c.resolver, snap)
-	}
+	in, err := gatherJudgeInput(ctx, o.io, c, o.catalog, o.now(), judgeQuery{cluster: o.cluster, ecsOnly: o.noRoles, stuckAfter: defaultStuckAfter})
 	stop()
 	if err != nil {
 		return err
 	}
-	warnSnapshot(o.io, snap)
-	if rolesErr != nil {
-		o.io.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", rolesErr)
+	if in.Snapshot.RolesErr != nil {
+		o.io.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", in.Snapshot.RolesErr)
 	}
-	for _, st := range roles {
-		if st.Error != "" {
-			o.io.Warnf("could not read %s: %s", st.RoleArn, st.Error)
+	for _, r := range in.Roles {
+		if r.Err != nil {
+			o.io.Warnf("could not read %s: %v", r.Arn, r.Err)
 		}
 	}
-	report := doctor.Judge(doctor.Input{Snapshot: *snap, Roles: judgedRoles(roles), Catalog: o.catalog, Now: o.now()})
-	o.rows = instanceRows(report.Instances)
+	report := doctor.Judge(in)
+	o.rows = instanceRows(report.Instances, in)
+	for _, f := range report.Findings {
+		if f.Severity == doctor.Error && f.Check != doctor.CheckInstance {
+			o.clusterErrors = append(o.clusterErrors, f)
+		}
+	}
+	o.unhealthy = report.Unhealthy()
 	if len(o.rows) == 0 {
 		o.io.Warnf("cluster %s has no container instances", o.cluster)
 	}
 	return nil
 }
 
-func instanceRows(reports []doctor.InstanceReport) []instanceRow {
+func instanceRows(reports []doctor.InstanceReport, in doctor.Input) []instanceRow {
+	source := map[string]string{}
+	for _, r := range in.Roles {
+		source[r.Arn] = r.Source
+	}
 	rows := make([]instanceRow, 0, len(reports))
 	for _, r := range reports {
 		ci, u, v := r.ContainerInstance, r.Usage, r.Verdict
@@ -166,13 +174,16 @@ func instanceRows(reports []doctor.InstanceReport) []instanceRow {
 			InstanceType: ci.InstanceType, Status: ci.Status, StatusReason: ci.StatusReason,
 			AgentVersion: ci.AgentVersion, AgentConnected: ci.AgentConnected, TrunkENI: ci.TrunkENI,
 			AWSVPCTasks: u.AWSVPCTasks, TaskLimit: u.Limit, Support: u.Support,
-			Verdict: verdictView{Code: v.Code, Message: v.Message, Healthy: v.Healthy},
+			Verdict: v,
 		}
 		if r.Role != nil {
 			row.RoleArn, row.RoleEffectiveValue = r.Role.RoleArn, accountsetting.Disabled
 			if r.Role.Enabled {
 				row.RoleEffectiveValue = accountsetting.Enabled
 			}
+			row.RoleSource = source[r.Role.RoleArn]
+		} else if arns := in.Snapshot.InstanceRoles[ci.EC2InstanceID]; len(arns) > 0 {
+			row.RoleArn = arns[0]
 		}
 		if !ci.RegisteredAt.IsZero() {
 			t := ci.RegisteredAt
@@ -210,55 +221,147 @@ func (o *instancesOpts) print() error {
 	if o.structured() {
 		return o.writeData(o.view())
 	}
-	t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "STATUS", "AGENT", "REGISTERED", "TRUNK", "TASKS", "VERDICT")
+	if o.wide || o.output == outputWide {
+		t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "STATUS", "AGENT", "REGISTERED", "ROLE", "TRUNK", "TASKS", "VERDICT", "REMEDY", "MESSAGE")
+		for _, r := range o.rows {
+			reg := ""
+			if r.RegisteredAt != nil {
+				reg = r.RegisteredAt.Format(time.RFC3339)
+			}
+			t.add(r.EC2InstanceID, r.ContainerInstanceID, r.InstanceType, r.Status, r.AgentVersion, reg, roleCell(r), r.TrunkENI,
+				tasksCell(r), o.io.color(verdictColor(r.Verdict), string(r.Verdict.Code)), string(r.Verdict.Remedy), r.Verdict.Message)
+		}
+		return t.render()
+	}
+	// Fits 120 columns: ids are 19-21 characters, the role's name is cut to
+	// 18 (its setting is in the verdict, and in --wide) and the verdict is
+	// its code (the message is in --wide and doctor).
+	t := newTable(o.io, "INSTANCE", "TYPE", "STATUS", "ROLE", "TRUNK", "TASKS", "VERDICT")
 	for _, r := range o.rows {
-		reg := ""
-		if r.RegisteredAt != nil {
-			reg = r.RegisteredAt.Format(time.RFC3339)
+		role := ""
+		if r.RoleArn != "" {
+			role = cut(inventory.ResourceID(r.RoleArn), 18)
 		}
-		limit := "?"
-		if r.TaskLimit > 0 {
-			limit = fmt.Sprint(r.TaskLimit)
-		}
-		t.add(r.EC2InstanceID, r.ContainerInstanceID, r.InstanceType, r.Status, r.AgentVersion, reg, r.TrunkENI,
-			fmt.Sprintf("%d/%s", r.AWSVPCTasks, limit), o.io.color(verdictColor(r.Verdict), r.Verdict.Message))
+		t.add(r.EC2InstanceID, r.InstanceType, shortStatus(r.Status), role, r.TrunkENI, tasksCell(r),
+			o.io.color(verdictColor(r.Verdict), string(r.Verdict.Code)))
 	}
 	return t.render()
 }
 
+// roleCell is the role's name and how it is set: "EcsInstanceRole" when
+// enabled by its own setting, with "(default)" or "(off)" otherwise.
+func roleCell(r instanceRow) string {
+	if r.RoleArn == "" {
+		return ""
+	}
+	name := inventory.ResourceID(r.RoleArn)
+	switch {
+	case r.RoleEffectiveValue == accountsetting.Disabled:
+		return name + " (off)"
+	case r.RoleSource == "default":
+		return name + " (default)"
+	}
+	return name
+}
+
+func tasksCell(r instanceRow) string {
+	limit := "?"
+	if r.TaskLimit > 0 {
+		limit = fmt.Sprint(r.TaskLimit)
+	}
+	return fmt.Sprintf("%d/%s", r.AWSVPCTasks, limit)
+}
+
+// shortStatus keeps the table narrow: REGISTRATION_FAILED is the longest status.
+func shortStatus(s string) string {
+	if s == "REGISTRATION_FAILED" {
+		return "REG_FAILED"
+	}
+	return s
+}
+
+// cut shortens s to n runes, marking the cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 func verdictColor(v verdictView) string {
 	switch {
-	case v.Code == doctor.VerdictOK:
+	case v.Code == doctor.VerdictOK || v.Code == doctor.VerdictLimitUnpublishedOK || (v.Code == doctor.VerdictManaged && v.Healthy):
 		return colorGreen
-	case v.Healthy || v.Code == doctor.VerdictUnknownType:
+	case v.Healthy || v.Severity == doctor.Warning:
 		return colorYellow
 	default:
 		return colorRed
 	}
 }
 
+// maxIDs bounds the ids a suggested command lists; the JSON has them all.
+const maxIDs = 10
+
 func (o *instancesOpts) RecommendActions() error {
-	codes := map[doctor.VerdictCode]int{}
+	byRemedy := map[doctor.Remedy][]instanceRow{}
+	roles := map[string]bool{}
 	for _, r := range o.rows {
-		codes[r.Verdict.Code]++
-	}
-	keys := make([]string, 0, len(codes))
-	for k := range codes {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	if codes[doctor.VerdictNoTrunk] > 0 {
-		var ids []string
-		for _, r := range o.rows {
-			if r.Verdict.Code == doctor.VerdictNoTrunk {
-				ids = append(ids, r.ContainerInstanceID)
-			}
+		if r.Verdict.Healthy {
+			continue
 		}
-		o.io.Infof("%d instance(s) have no trunk. Check the role is enabled (trunkctl status --cluster %s), then drain and replace them:", codes[doctor.VerdictNoTrunk], o.cluster)
-		o.io.Infof("  aws ecs update-container-instances-state --cluster %s --status DRAINING --container-instances %s", o.cluster, strings.Join(ids, " "))
+		byRemedy[r.Verdict.Remedy] = append(byRemedy[r.Verdict.Remedy], r)
+		if r.Verdict.Remedy == doctor.RemedyEnableThenReplace && r.RoleArn != "" {
+			roles[r.RoleArn] = true
+		}
 	}
-	if len(codes) > 0 && (len(codes) > 1 || codes[doctor.VerdictOK] == 0) {
-		o.io.Infof("Every check with its fix: trunkctl doctor --cluster %s", o.cluster)
+	if len(roles) > 0 {
+		arns := make([]string, 0, len(roles))
+		for a := range roles {
+			arns = append(arns, a)
+		}
+		sort.Strings(arns)
+		o.io.Infof("Enable the instance role first (its own setting):")
+		for _, a := range arns {
+			o.io.Infof("  trunkctl enable --role %s", a)
+		}
+	}
+	if replace := append(byRemedy[doctor.RemedyEnableThenReplace], byRemedy[doctor.RemedyReplace]...); len(replace) > 0 {
+		o.io.Infof("%d instance(s) get a trunk only by being replaced. trunkctl rollout does it in safe batches and checks every replacement's trunk:", len(replace))
+		o.io.Infof("  trunkctl rollout --cluster %s --dry-run", o.cluster)
+		o.io.Infof("Or by hand: drain them, then terminate them in their Auto Scaling group:")
+		o.io.Infof("  aws ecs update-container-instances-state --cluster %s --status DRAINING --container-instances %s", o.cluster, idList(replace, func(r instanceRow) string { return r.ContainerInstanceID }))
+		o.io.Infof("  for id in %s; do aws autoscaling terminate-instance-in-auto-scaling-group --instance-id \"$id\" --no-should-decrement-desired-capacity; done", idList(replace, func(r instanceRow) string { return r.EC2InstanceID }))
+		if len(replace) > maxIDs {
+			o.io.Infof("  (the first %d of %d; all of them: trunkctl instances --cluster %s -o json | jq -r '.instances[] | select(.verdict.remedy==\"replace\" or .verdict.remedy==\"enable-then-replace\") | .ec2InstanceId')", maxIDs, len(replace), o.cluster)
+		}
+	}
+	for _, k := range []doctor.Remedy{doctor.RemedyFixHost, doctor.RemedyFixLaunch} {
+		if rs := byRemedy[k]; len(rs) > 0 {
+			what := "their host set-up (agent, ecs-init, ECS_ENABLE_TASK_ENI, Bottlerocket)"
+			if k == doctor.RemedyFixLaunch {
+				what = "how they are launched (launch template, type, subnet)"
+			}
+			o.io.Infof("%d instance(s) need %s fixed first; replacing them as they are would not help: %s", len(rs), what, idList(rs, func(r instanceRow) string { return r.EC2InstanceID }))
+		}
+	}
+	for _, f := range o.clusterErrors {
+		o.io.Infof("cluster: %s %s: %s", f.Check, f.Subject, f.Message)
+	}
+	if o.unhealthy {
+		o.io.Infof("Every finding with its exact fix: trunkctl doctor --cluster %s", o.cluster)
 	}
 	return nil
+}
+
+// idList joins the first maxIDs ids (the JSON output has them all).
+func idList(rs []instanceRow, id func(instanceRow) string) string {
+	ids := make([]string, 0, min(len(rs), maxIDs))
+	for i, r := range rs {
+		if i == maxIDs {
+			break
+		}
+		ids = append(ids, id(r))
+	}
+	return strings.Join(ids, " ")
 }

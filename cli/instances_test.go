@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
 )
 
@@ -17,7 +18,7 @@ func TestInstancesSayWhetherTheRoleOfAnInstanceWithoutATrunkIsEnabledNow(t *test
 	w.acct.SetExplicit(roleArn, "awsvpcTrunking", "enabled")
 	s, out, _ := streams(false)
 	_ = run(context.Background(), instancesOptsFor(w, s, outputJSON))
-	if !strings.Contains(out.String(), "no trunk, though role EcsInstanceRole is enabled now: registered before the opt-in (or while it was off); drain and replace it") ||
+	if !strings.Contains(out.String(), "role EcsInstanceRole is enabled now (its own setting), and no record says when") ||
 		!strings.Contains(out.String(), `"roleEffectiveValue": "enabled"`) {
 		t.Fatalf("stdout = %s", out)
 	}
@@ -39,7 +40,7 @@ func TestInstancesStillJudgeWhenTheRolesCannotBeFound(t *testing.T) {
 	w.cluster.Fail["ec2:DescribeInstances"] = inventorytest.APIError("UnauthorizedOperation", "no")
 	s, out, errOut := streams(false)
 	err := run(context.Background(), instancesOptsFor(w, s, outputJSON))
-	if ExitCodeOf(err) != ExitUnhealthy || !strings.Contains(errOut.String(), "could not find the instance roles") || !strings.Contains(out.String(), "registered while the role was not opted in, or before") {
+	if ExitCodeOf(err) != ExitUnhealthy || !strings.Contains(errOut.String(), "could not find the instance roles") || !strings.Contains(out.String(), "the instance's role could not be found") {
 		t.Fatalf("err %v\nstderr %s\nstdout %s", err, errOut, out)
 	}
 }
@@ -52,7 +53,8 @@ func TestInstancesGivesEveryContainerInstanceAVerdictAndExitsThreeWhenAnyNeedsAc
 		t.Fatalf("exit = %d (%v), want 3", ExitCodeOf(err), err)
 	}
 	golden(t, "instances.golden.json", out.Bytes())
-	if !strings.Contains(errOut.String(), "drain and replace") || !strings.Contains(errOut.String(), "trunkctl doctor --cluster prod") {
+	if !strings.Contains(errOut.String(), "--status DRAINING --container-instances "+inventory.ResourceID(w.cluster.ContainerInstanceArn(2))) ||
+		!strings.Contains(errOut.String(), "trunkctl enable --role "+roleArn) || !strings.Contains(errOut.String(), "trunkctl doctor --cluster prod") {
 		t.Fatalf("stderr = %s", errOut)
 	}
 }
@@ -64,7 +66,7 @@ func TestInstancesOfAHealthyClusterExitZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "i-00000000000000001\t") || !strings.HasSuffix(lines[0], "\t1/10\ttrunk eni-0a000000000000001") {
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "i-00000000000000001\t") || !strings.HasSuffix(lines[0], "\teni-0a000000000000001\t1/10\tok") {
 		t.Fatalf("piped output = %q", out)
 	}
 }
@@ -79,7 +81,7 @@ func TestInstancesOnATerminalIsAnAlignedTableWithAHeader(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "INSTANCE  ") || strings.Contains(out.String(), "\t") {
 		t.Fatalf("terminal output = %q", out)
 	}
-	if strings.Index(lines[0], "VERDICT") != strings.Index(lines[1], "trunk eni-") {
+	if strings.Index(lines[0], "VERDICT") != strings.LastIndex(lines[1], "ok") {
 		t.Fatalf("columns not aligned:\n%s", out)
 	}
 }
@@ -91,7 +93,7 @@ func TestInstancesColoursTheVerdictOnlyWhenAllowed(t *testing.T) {
 	if err := run(context.Background(), instancesOptsFor(w, s, outputTable)); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "\033[32mtrunk") {
+	if !strings.Contains(out.String(), "\033[32mok") {
 		t.Fatalf("no colour on a terminal: %q", out)
 	}
 }
@@ -100,5 +102,32 @@ func TestInstancesOfAMissingClusterSaysToCheckTheRegion(t *testing.T) {
 	code, _, stderr := runCmd(t, newWorld(t), false, "instances", "--cluster", "nope")
 	if code != ExitError || !strings.Contains(stderr, "check --region") {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestTheDefaultInstancesTableFits120ColumnsAndWideShowsTheRest(t *testing.T) {
+	w := newWorld(t)
+	s, out, _ := streams(true)
+	_ = run(context.Background(), instancesOptsFor(w, s, outputTable))
+	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		if n := len([]rune(l)); n > 120 {
+			t.Errorf("%d columns: %q", n, l)
+		}
+	}
+	if !strings.Contains(out.String(), " ROLE ") || !strings.Contains(out.String(), "  EcsInstanceRole  ") {
+		t.Fatalf("no ROLE column:\n%s", out)
+	}
+	s, out, _ = streams(true)
+	o := instancesOptsFor(w, s, outputTable)
+	o.wide = true
+	_ = run(context.Background(), o)
+	for _, col := range []string{"CONTAINER INSTANCE", "AGENT", "REGISTERED", "REMEDY", "MESSAGE", "enable-then-replace", "EcsInstanceRole (off)"} {
+		if !strings.Contains(out.String(), col) {
+			t.Errorf("--wide lacks %s:\n%s", col, out)
+		}
+	}
+	code, wideOut, _ := runCmd(t, w, true, "instances", "--cluster", "prod", "-o", "wide")
+	if code != ExitUnhealthy || !strings.Contains(wideOut, "REMEDY") {
+		t.Fatalf("-o wide: exit %d\n%s", code, wideOut)
 	}
 }

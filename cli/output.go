@@ -13,12 +13,15 @@ const (
 	outputTable = "table"
 	outputJSON  = "json"
 	outputYAML  = "yaml"
+	// outputWide is the table with every column (instances); other
+	// commands print their table.
+	outputWide = "wide"
 )
 
 // validateOutput checks --output, once, in the root's PersistentPreRunE.
 func validateOutput(o string) error {
-	if o != outputTable && o != outputJSON && o != outputYAML {
-		return usageErrorf("--%s must be %q, %q or %q, not %q", flagOutput, outputTable, outputJSON, outputYAML, o)
+	if o != outputTable && o != outputWide && o != outputJSON && o != outputYAML {
+		return usageErrorf("--%s must be %q, %q, %q or %q, not %q", flagOutput, outputTable, outputWide, outputJSON, outputYAML, o)
 	}
 	return nil
 }

@@ -235,7 +235,14 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 	if err != nil {
 		o.io.Warnf("the roles behind %s could not be read: %v", o.cluster, err)
 	}
-	report := doctor.Judge(doctor.Input{Snapshot: *snap, Roles: judgedRoles(roleStats), Catalog: o.catalog, Now: o.now()})
+	in := doctor.Input{Snapshot: *snap, Roles: judgedRoles(roleStats), Catalog: o.catalog, Now: o.now()}
+	// The capacity providers the instances name tell ECS Managed Instances
+	// apart, which a rollout must never replace.
+	in.Signals.Providers, in.Signals.ProvidersErr = c.signals.CapacityProviders(ctx, providersOf(snap))
+	if in.Signals.ProvidersErr != nil {
+		o.io.Warnf("the capacity providers of %s could not be read (%v); ECS Managed Instances are known only by their EC2 operator", o.cluster, in.Signals.ProvidersErr)
+	}
+	report := doctor.Judge(in)
 	clock := c.rollout.Clock
 	if clock == nil {
 		clock = rollout.SystemClock{}
@@ -580,5 +587,16 @@ func sortedKeysOf(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// providersOf names the capacity providers the container instances came from.
+func providersOf(snap *inventory.Snapshot) []string {
+	var out []string
+	for _, ci := range snap.ContainerInstances {
+		if ci.CapacityProvider != "" {
+			out = append(out, ci.CapacityProvider)
+		}
+	}
 	return out
 }

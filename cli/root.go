@@ -37,7 +37,12 @@ const (
 	flagDryRun     = "dry-run"
 	flagStuckAfter = "stuck-after"
 	flagNoRoles    = "no-roles"
+	flagWide       = "wide"
 )
+
+// defaultStuckAfter is how long a task may be PROVISIONING before doctor
+// (and instances, which judge alike) call it stuck.
+const defaultStuckAfter = 5 * time.Minute
 
 // SettingsECS is the ECS client for account settings, including the
 // account default.
@@ -56,6 +61,11 @@ type AWS struct {
 	Settings SettingsECS
 	// NewECS builds a settings client with other credentials (after AssumeRole).
 	NewECS accountsetting.ECSFactory
+	// AutoScaling and CloudTrail are read by instances and doctor (the
+	// capacity behind the cluster, when roles were opted in); nil skips
+	// those reads with a warning finding.
+	AutoScaling inventory.AutoScalingAPI
+	CloudTrail  inventory.CloudTrailAPI
 	// Rollout are the ECS and Auto Scaling clients of trunkctl rollout.
 	Rollout RolloutClients
 }
@@ -114,7 +124,8 @@ func RealAWS(ctx context.Context, g GlobalOptions, debugOut io.Writer) (*AWS, er
 func awsOf(c *awsclient.Clients) *AWS {
 	return &AWS{
 		Region: c.Config.Region, ECS: c.ECS, EC2: c.EC2, IAM: c.IAM, STS: c.STS, Settings: c.ECS,
-		NewECS:  accountsetting.NewECSFactory(c.Config),
+		NewECS:      accountsetting.NewECSFactory(c.Config),
+		AutoScaling: c.AutoScaling, CloudTrail: c.CloudTrail,
 		Rollout: RolloutClients{ECS: c.ECS, ASG: c.AutoScaling},
 	}
 }
@@ -124,6 +135,7 @@ func awsOf(c *awsclient.Clients) *AWS {
 type clients struct {
 	region   string
 	loader   *inventory.Loader
+	signals  *inventory.Signals
 	resolver roleResolver
 	defaults defaultSetter
 	rollout  RolloutClients
@@ -197,9 +209,11 @@ type regionValidator interface {
 
 // connect builds the services commands call from the AWS clients.
 func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
+	loader := inventory.NewLoader(c.ECS, c.EC2, c.IAM, concurrency)
 	return &clients{
-		region: c.Region,
-		loader: inventory.NewLoader(c.ECS, c.EC2, c.IAM, concurrency),
+		region:  c.Region,
+		loader:  loader,
+		signals: loader.Signals(c.AutoScaling, c.CloudTrail),
 		resolver: accountsetting.Resolver{
 			STS: c.STS, ECS: c.Settings, PrincipalArnFirst: true,
 			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
@@ -294,12 +308,12 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 	pf := root.PersistentFlags()
 	pf.StringVar(&global.Profile, flagProfile, "", "AWS profile from the shared config (else AWS_PROFILE or default)")
 	pf.StringVar(&global.Region, flagRegion, "", "AWS Region (else AWS_REGION or the profile's region)")
-	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, json or yaml")
+	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, wide (every column; instances), json or yaml")
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr, secrets redacted")
 	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for read commands, none for enable and disable; 0 with the flag: no bound (rollout's own --timeout is its wait for replacements; a rollout has no bound)")
 	addFleetFlags(pf, &fan)
-	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputWide, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(
 		newStatusCmd(envOf),

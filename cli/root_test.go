@@ -31,7 +31,7 @@ func TestExitCodesThroughTheCommandLine(t *testing.T) {
 		{"a missing cluster is an error", newWorld, []string{"instances", "--cluster", "nope"}, ExitError, "not found"},
 		{"an unknown command is a usage error", newWorld, []string{"bogus"}, ExitUsage, `unknown command "bogus"`},
 		{"an unknown flag is a usage error", newWorld, []string{"status", "--nope"}, ExitUsage, "unknown flag: --nope"},
-		{"a bad output format is a usage error", newWorld, []string{"status", "--role", "r", "--output", "xml"}, ExitUsage, `--output must be "table", "json" or "yaml"`},
+		{"a bad output format is a usage error", newWorld, []string{"status", "--role", "r", "--output", "xml"}, ExitUsage, `--output must be "table", "wide", "json" or "yaml"`},
 		{"a missing required flag is a usage error", newWorld, []string{"instances"}, ExitUsage, "--cluster is required"},
 		{"stray arguments are a usage error", newWorld, []string{"status", "--role", "r", "extra"}, ExitUsage, "takes no arguments"},
 		{"--default with --role is a usage error", newWorld, []string{"enable", "--default", "--yes", "--role", "r"}, ExitUsage, "do not go together"},
@@ -104,7 +104,7 @@ func TestCompletionOffersInstanceTypesAndOutputFormats(t *testing.T) {
 		t.Fatalf("completion = %q", out)
 	}
 	_, out, _ = runCmd(t, newWorld(t), false, "__complete", "status", "--output", "")
-	if !strings.Contains(out, "table\njson\n") {
+	if !strings.Contains(out, "table\nwide\njson\n") {
 		t.Fatalf("completion = %q", out)
 	}
 }

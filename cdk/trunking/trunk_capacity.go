@@ -253,12 +253,17 @@ func ecsConfigCommand() string {
 }
 
 // checkInstanceType fails synth for a type ECS documents as unsupported and
-// warns for one its published table does not list.
+// warns for one its published table does not list (trunk-capable per EC2
+// with an unpublished limit, or unknown).
 func checkInstanceType(scope constructs.Construct, name string) catalog.InstanceType {
 	it := catalog.Default().Lookup(name)
 	switch it.Support {
 	case catalog.Unsupported:
 		panic(fmt.Sprintf("%s: instance type %s cannot use ENI trunking: %s", *scope.Node().Path(), name, it.Reason))
+	case catalog.LimitUnpublished:
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("trunkctl:instanceTypeLimitUnpublished"), jsii.String(fmt.Sprintf(
+			"instance type %s: trunking supported, but ECS publishes no task limit for it (%s); size services by the tasks seen (trunkctl instances)",
+			name, it.Reason)))
 	case catalog.Unknown:
 		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("trunkctl:instanceTypeUnknown"), jsii.String(fmt.Sprintf(
 			"instance type %s: trunking support is unknown (%s); check the ECS developer guide before relying on it",

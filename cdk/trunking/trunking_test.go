@@ -401,10 +401,10 @@ func TestTrunkCapacityWithHostBootstrap(t *testing.T) {
 		}
 	})
 
-	t.Run("a type missing from ECS's published table is a warning", func(t *testing.T) {
+	t.Run("a trunk-capable type missing from ECS's published table is a warning that its limit is not published", func(t *testing.T) {
 		cdktest.Check(t, func() {
 			assertions.Annotations_FromStack(s.hbStack).HasWarning(jsii.String("/HostBootstrapSubject/Capacity"),
-				assertions.Match_StringLikeRegexp(jsii.String("instance type c8g.large: trunking support is unknown")))
+				assertions.Match_StringLikeRegexp(jsii.String("instance type c8g.large: trunking supported, but ECS publishes no task limit")))
 		})
 	})
 }

@@ -1,4 +1,4 @@
-// Command bench runs `trunkctl instances` and `trunkctl enis` against a
+// Command bench runs `trunkctl instances`, `trunkctl doctor` and `trunkctl enis` against a
 // simulated cluster (fakes with a fixed latency per call) and prints the API
 // calls made against the minimum the API maxima allow, and the wall time,
 // once per scenario: all tasks in services, and some standalone.
@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/trunkctl/trunkctl/cli"
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
@@ -41,14 +43,22 @@ func main() {
 	// enis adds DescribeNetworkInterfaces for trunk and task ENIs.
 	ecsMin := 2*ceil(*instances, inventory.MaxECSListPage) + 2*ceil(*tasks, inventory.MaxECSListPage)
 	minInstances := ecsMin
+	// instances and doctor judge the same reads: besides the walk and the
+	// roles, DescribeClusters, the service-linked role (GetRole), the
+	// instances' subnets (DescribeSubnets), and the signals' own floor: one
+	// DescribeCapacityProviders, DescribeAutoScalingGroups and
+	// DescribeLaunchTemplateVersions for the one group, DescribeServices for
+	// 10 services a call, and one page of stopped tasks.
+	signalsMin := 3 + 3 + ceil(*services, inventory.MaxDescribeServices) + 1
 	if !*noRoles {
-		minInstances += ceil(*instances, inventory.MaxEC2IDs) + 4
+		minInstances += ceil(*instances, inventory.MaxEC2IDs) + 4 + signalsMin
 	}
 	minEnis := ecsMin + ceil(*instances+*tasks, inventory.MaxEC2IDs)
+	minDoctor := minInstances
 	fmt.Printf("simulated cluster: %d container instances, %d awsvpc tasks in %d services (some standalone, per scenario), %s per call, at most %d calls in flight\n",
 		*instances, *tasks, *services, *latency, *concurrency)
-	fmt.Printf("minimum = the unfiltered walk's: 2 x ceil(instances/100) + 2 x ceil(tasks/100) = %d; instances adds ceil(instances/200) + 4 role reads = %d; enis adds ceil((instances+tasks)/200) ENI describes = %d\n",
-		ecsMin, minInstances, minEnis)
+	fmt.Printf("minimum = the unfiltered walk's: 2 x ceil(instances/100) + 2 x ceil(tasks/100) = %d; instances and doctor add ceil(instances/200) + 4 role reads + %d for the cluster, service-linked role, subnets and signals = %d; enis adds ceil((instances+tasks)/200) ENI describes = %d\n",
+		ecsMin, signalsMin, minInstances, minEnis)
 	fmt.Printf("%-10s %-10s %7s %7s %6s %9s %8s  %-30s %-70s %s\n", "standalone", "command", "calls", "minimum", "ratio", "wall", "inflight", "targets (<=1.1x, <=2s)", "ListTasks by filter", "calls by operation")
 	failed := false
 	for _, field := range strings.Split(*standalone, ",") {
@@ -59,11 +69,12 @@ func main() {
 		}
 		c := inventorytest.New()
 		c.GenerateScale(inventorytest.Scale{Instances: *instances, Tasks: *tasks, Services: *services, Standalone: n})
+		addCapacity(c, *instances)
 		c.Latency = *latency
 		for _, b := range []struct {
 			name    string
 			minimum int
-		}{{"instances", minInstances}, {"enis", minEnis}} {
+		}{{"instances", minInstances}, {"doctor", minDoctor}, {"enis", minEnis}} {
 			calls, wall, ok := run(c, b.name, *concurrency, *noRoles)
 			failed = failed || !ok
 			ratio := float64(calls.total) / float64(b.minimum)
@@ -96,7 +107,8 @@ func run(c *inventorytest.Cluster, name string, concurrency int, noRoles bool) (
 		IO: &cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: os.Stderr},
 		AWS: func(context.Context, cli.GlobalOptions, io.Writer) (*cli.AWS, error) {
 			return &cli.AWS{Region: c.Region, ECS: c.ECS(), EC2: c.EC2(), IAM: c.IAM(),
-				STS: acct.STSAs(caller), Settings: acct.ECSAs(caller), NewECS: acct.ECSFactory()}, nil
+				STS: acct.STSAs(caller), Settings: acct.ECSAs(caller), NewECS: acct.ECSFactory(),
+				AutoScaling: c.AutoScaling(), CloudTrail: c.CloudTrail()}, nil
 		},
 		Concurrency: concurrency,
 	}
@@ -127,4 +139,18 @@ func met(ok bool) string {
 		return "met"
 	}
 	return "MISSED"
+}
+
+// addCapacity gives the cluster what a real one has around it: the ECS
+// service-linked role, and a capacity provider whose Auto Scaling group
+// launches every instance from one launch template.
+func addCapacity(c *inventorytest.Cluster, instances int) {
+	c.AddRole("ServiceLinked", "AWSServiceRoleForECS")
+	c.AddCapacityProvider("prod-cp", "prod-asg")
+	all := make([]int, instances)
+	for i := range all {
+		all[i] = i + 1
+	}
+	c.AddAutoScalingGroup(inventorytest.ASGSpec{Name: "prod-asg", Template: "lt-0prod", Subnets: []string{"subnet-0a"}, Instances: all})
+	c.AddLaunchTemplate("lt-0prod", "prod", inventorytest.TemplateVersion{InstanceType: "c5.xlarge", DNSARecord: aws.Bool(false), Default: true})
 }

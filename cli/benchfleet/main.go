@@ -274,6 +274,24 @@ func (r *regionECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, o ...
 	return r.region.ListTasks(ctx, in, o...)
 }
 
+func (r *regionECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, o ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	leave, err := r.enter(ctx, "ecs:DescribeServices")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	return r.region.DescribeServices(ctx, in, o...)
+}
+
+func (r *regionECS) DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapacityProvidersInput, o ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error) {
+	leave, err := r.enter(ctx, "ecs:DescribeCapacityProviders")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	return r.region.DescribeCapacityProviders(ctx, in, o...)
+}
+
 func (r *regionECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, o ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
 	leave, err := r.enter(ctx, "ecs:DescribeTasks")
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -179,8 +180,10 @@ type Clients struct {
 	EC2    *ec2.Client
 	IAM    *iam.Client
 	STS    *sts.Client
-	// AutoScaling serves trunkctl rollout.
+	// AutoScaling serves trunkctl rollout and the doctor's capacity checks.
 	AutoScaling *autoscaling.Client
+	// CloudTrail tells the doctor when roles were opted in.
+	CloudTrail *cloudtrail.Client
 }
 
 // New builds the service clients from cfg. Endpoints come from cfg
@@ -188,12 +191,12 @@ type Clients struct {
 // a local server.
 func New(cfg aws.Config) *Clients {
 	return &Clients{
-		Config: cfg,
-		ECS:    ecs.NewFromConfig(cfg),
-		EC2:    ec2.NewFromConfig(cfg),
-		IAM:    iam.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
-		// AutoScaling serves trunkctl rollout.
+		Config:      cfg,
+		ECS:         ecs.NewFromConfig(cfg),
+		EC2:         ec2.NewFromConfig(cfg),
+		IAM:         iam.NewFromConfig(cfg),
+		STS:         sts.NewFromConfig(cfg),
 		AutoScaling: autoscaling.NewFromConfig(cfg),
+		CloudTrail:  cloudtrail.NewFromConfig(cfg),
 	}
 }

@@ -2,8 +2,11 @@
 // supports it and how many awsvpc tasks fit with and without trunking.
 //
 // No AWS API returns the trunked task limit: it comes from ECS's published
-// table (embedded from shared/data). Types the table lacks, or where the
-// table contradicts the unsupported list, are Unknown, never guessed.
+// table (embedded from shared/data). Types the table lacks but EC2 calls
+// trunk-compatible (the newer families: c7i, m7i, c8g, ...) are
+// LimitUnpublished: they trunk, with a limit nobody publishes. Types neither
+// source vouches for, or where the table contradicts the unsupported list,
+// are Unknown, never guessed.
 package catalog
 
 import (
@@ -32,9 +35,18 @@ const (
 	Supported Support = "supported"
 	// Unsupported: ECS documents the type as unsupported, or EC2 cannot put a trunk ENI on it.
 	Unsupported Support = "unsupported"
+	// LimitUnpublished: EC2 says the type can have a trunk ENI, but ECS's
+	// published table (2023) predates it, so its trunked task limit is not
+	// published. Instances of it trunk; TasksWithTrunking is 0 (unknown),
+	// and the tasks seen running on one are a lower bound.
+	LimitUnpublished Support = "supported-limit-not-published"
 	// Unknown: not in the published table, or the table contradicts itself.
 	Unknown Support = "unknown"
 )
+
+// Trunks reports whether instances of a type with this support get a trunk
+// ENI when their role is opted in (Supported or LimitUnpublished).
+func (s Support) Trunks() bool { return s == Supported || s == LimitUnpublished }
 
 // InstanceType is what the catalog knows about one type.
 type InstanceType struct {
@@ -139,6 +151,8 @@ func judge(it InstanceType, e ec2Row) InstanceType {
 		it.Support = Supported
 	case it.MaxNetworkInterfaces > 0 && !e.compatible:
 		it.Support, it.Reason = Unsupported, "EC2 cannot attach a trunk ENI to this type"
+	case it.MaxNetworkInterfaces > 0 && e.compatible:
+		it.Support, it.Reason = LimitUnpublished, "EC2 says this type can have a trunk ENI; it is newer than ECS's published table, so its trunked task limit is not published"
 	default:
 		it.Support, it.Reason = Unknown, "not in ECS's published trunking table; the trunked task limit is not published"
 	}

@@ -49,6 +49,9 @@ type Finding struct {
 	Subject  string   `json:"subject"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix,omitempty"`
+	// Verdict is the instance verdict an "instance" finding reports, with
+	// its evidence and remedy (for trunkctl rollout).
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 // Role is what is known of one instance role's setting.
@@ -83,6 +86,10 @@ type Input struct {
 	// could not be described.
 	Images    map[string]inventory.Image
 	ImagesErr error
+	// Signals are the capacity providers, their groups and launch
+	// templates, services' events, stopped tasks and CloudTrail's opt-in
+	// events (inventory.ReadSignals); each part has its own error.
+	Signals inventory.SignalSet
 }
 
 // InstanceReport is the judgement on one container instance.
@@ -107,18 +114,20 @@ func Judge(in Input) Report {
 	var r Report
 	add := func(f Finding) { r.Findings = append(r.Findings, f) }
 	roles := roleOptIns(in)
-	awsvpc := awsvpcTasks(in.Snapshot.Tasks)
-	for _, ci := range in.Snapshot.ContainerInstances {
-		it := in.Catalog.Lookup(ci.InstanceType)
-		role := roles[ci.EC2InstanceID]
-		v := judgeWithRole(ci, it, role)
-		v.Severity, v.Fix, v.Evidence = severity(v), instanceFix(in, ci, v, it, role), evidence(ci, role)
-		r.Instances = append(r.Instances, InstanceReport{ContainerInstance: ci, Type: it, Usage: UsageOf(ci, it, awsvpc[ci.Arn]), Role: role, Verdict: v})
+	for _, f := range in.Facts() {
+		ci := f.CI
+		r.Instances = append(r.Instances, InstanceReport{ContainerInstance: ci, Type: f.Type, Usage: UsageOf(ci, f.Type, f.AWSVPCTasks),
+			Role: roles[ci.EC2InstanceID], Verdict: JudgeInstance(f)})
 	}
 	checkServiceLinkedRole(in, add)
 	checkRoles(in, add)
 	checkInstances(in, r.Instances, add)
-	checkTasks(in, add)
+	checkProvisioning(in, add)
+	checkNextInstance(in, add)
+	checkServiceEvents(in, add)
+	checkStoppedTasks(in, add)
+	checkOptInRecord(in, add)
+	checkTrunkENILimits(in, add)
 	sort.SliceStable(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
 		if rank(a.Severity) != rank(b.Severity) {
@@ -160,37 +169,6 @@ func roleOptIns(in Input) map[string]*RoleOptIn {
 	return out
 }
 
-func awsvpcTasks(tasks []inventory.Task) map[string]int {
-	out := map[string]int{}
-	for _, t := range tasks {
-		if t.AWSVPC() {
-			out[t.ContainerInstanceArn]++
-		}
-	}
-	return out
-}
-
-func severity(v Verdict) Severity {
-	switch {
-	case v.Healthy:
-		return Info
-	case v.Code == VerdictUnknownType:
-		return Warning
-	}
-	return Error
-}
-
-func evidence(ci inventory.ContainerInstance, role *RoleOptIn) []string {
-	ev := []string{"status: " + ci.Status, "agent: " + ci.AgentVersion, "type: " + ci.InstanceType}
-	if ci.TrunkENI != "" {
-		ev = append(ev, inventory.AttrTrunkID+": "+ci.TrunkENI)
-	}
-	if role != nil {
-		ev = append(ev, fmt.Sprintf("role %s enabled now: %v", role.RoleArn, role.Enabled))
-	}
-	return ev
-}
-
 func rank(s Severity) int {
 	switch s {
 	case Error:
@@ -214,49 +192,48 @@ func checkServiceLinkedRole(in Input, add func(Finding)) {
 	const name = "AWSServiceRoleForECS"
 	switch {
 	case in.ServiceLinkedRole == nil:
-		add(Finding{CheckServiceLinked, Warning, name, fmt.Sprintf("could not check that the ECS service-linked role exists: %v", in.ServiceLinkedErr),
-			"allow iam:GetRole on it, or check: aws iam get-role --role-name " + name})
+		add(Finding{Check: CheckServiceLinked, Severity: Warning, Subject: name, Message: fmt.Sprintf("could not check that the ECS service-linked role exists: %v", in.ServiceLinkedErr), Fix: "allow iam:GetRole on it, or check: aws iam get-role --role-name " + name})
 	case !*in.ServiceLinkedRole:
-		add(Finding{CheckServiceLinked, Error, name, "the ECS service-linked role does not exist; ECS cannot create trunk ENIs without it",
-			"aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"})
+		add(Finding{Check: CheckServiceLinked, Severity: Error, Subject: name, Message: "the ECS service-linked role does not exist; ECS cannot create trunk ENIs without it", Fix: "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"})
 	}
 }
 
 func checkRoles(in Input, add func(Finding)) {
 	if in.Snapshot.RolesErr != nil {
-		add(Finding{CheckRoleOptIn, Warning, in.Snapshot.Cluster, "could not find the instance roles behind the cluster: " + in.Snapshot.RolesErr.Error(),
-			"allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
+		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not find the instance roles behind the cluster: " + in.Snapshot.RolesErr.Error(), Fix: "allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
 		return
 	}
 	if len(in.Roles) == 0 && len(in.Snapshot.ContainerInstances) > 0 {
-		add(Finding{CheckRoleOptIn, Warning, in.Snapshot.Cluster, "found no instance role behind the container instances (no instance profiles?)",
-			"launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
+		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "found no instance role behind the container instances (no instance profiles?)", Fix: "launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
 	}
+	untrunked := rolesWithoutTrunks(in)
 	for _, r := range in.Roles {
 		switch {
 		case r.Err != nil:
-			add(Finding{CheckRoleOptIn, Warning, r.Arn, "could not read awsvpcTrunking for the role: " + r.Err.Error(),
-				"run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: r.Arn, Message: "could not read awsvpcTrunking for the role: " + r.Err.Error(), Fix: "run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
 		case r.EffectiveValue != "enabled":
 			from := "the account default"
 			if r.Source == "principal" {
 				from = "the role's own setting"
 			}
-			add(Finding{CheckRoleOptIn, Error, r.Arn, fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from),
-				"trunkctl enable --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from), Fix: "trunkctl enable --role " + r.Arn})
+		case r.Source == "default" && len(untrunked[r.Arn]) > 0:
+			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is enabled only through the account default, and %d of the role's instances have no trunk (%s)", len(untrunked[r.Arn]), strings.Join(firstN(untrunked[r.Arn], 5), ", ")),
+				Fix: "trunkctl enable --role " + r.Arn + " first (the role's own setting), then replace those instances: trunkctl rollout --cluster " + in.Snapshot.Cluster})
 		case r.Source == "default":
-			add(Finding{CheckRoleOptIn, Info, r.Arn, "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
-				"trunkctl enable --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Info, Subject: r.Arn, Message: "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
+				Fix: "trunkctl enable --role " + r.Arn})
 		}
 	}
 }
 
 func checkInstances(in Input, reports []InstanceReport, add func(Finding)) {
 	if len(reports) == 0 {
-		add(Finding{CheckCluster, Warning, in.Snapshot.Cluster, "the cluster has no container instances",
-			"launch instances with ECS_CLUSTER=" + in.Snapshot.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
+		add(Finding{Check: CheckCluster, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "the cluster has no container instances",
+			Fix: "launch instances with ECS_CLUSTER=" + in.Snapshot.Cluster + " in /etc/ecs/ecs.config, after their role is enabled"})
 		return
 	}
+	instanceFindings(reports, add)
 	trunked, tasks := 0, 0
 	for _, r := range reports {
 		ci, v, u := r.ContainerInstance, r.Verdict, r.Usage
@@ -268,65 +245,41 @@ func checkInstances(in Input, reports []InstanceReport, add func(Finding)) {
 			trunked++
 		}
 		tasks += u.AWSVPCTasks
-		if !v.Healthy {
-			add(Finding{CheckInstance, v.Severity, subject, v.Message, v.Fix})
+		if v.Code != VerdictAgentTooOldForOS && v.Code != VerdictManaged && v.Code != VerdictHostCannotTrunk {
+			checkAgentOS(in, ci, subject, add)
 		}
-		checkAgentOS(in, ci, subject, add)
 		inst, described := in.Snapshot.Instances[ci.EC2InstanceID]
-		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord {
-			sev, msg := Error, "resource-based IPv4 DNS A records are on; ECS does not give such instances a trunk"
+		// The verdict names the first thing that keeps the instance from a
+		// trunk; these say the other launch problems it has too.
+		if described && inst.ResourceNameDNSARecord != nil && *inst.ResourceNameDNSARecord && v.Code != VerdictDNSARecord {
+			sev, msg := Error, "resource-based IPv4 DNS A records are on; ECS gives such instances no trunk"
 			if ci.TrunkENI != "" {
 				sev, msg = Warning, "resource-based IPv4 DNS A records are on (this instance has a trunk, but instances launched the same way may not)"
 			}
-			add(Finding{CheckDNSARecord, sev, subject, msg,
-				"set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template, then replace the instance (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
+			add(Finding{Check: CheckDNSARecord, Severity: sev, Subject: subject, Message: msg,
+				Fix: "set PrivateDnsNameOptions.EnableResourceNameDnsARecord=false in the launch template (for this instance: aws ec2 modify-private-dns-name-options --instance-id " + ci.EC2InstanceID + " --no-enable-resource-name-dns-a-record)"})
 		}
-		if described {
-			if s, ok := in.Snapshot.Subnets[inst.SubnetID]; ok && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
-				add(Finding{CheckSharedSubnet, Error, subject, fmt.Sprintf("subnet %s is shared from account %s; ENI trunking does not support shared (RAM) subnets", s.ID, s.OwnerID),
-					"launch container instances in a subnet owned by account " + in.AccountID})
-			}
+		if s, ok := in.Snapshot.Subnets[inst.SubnetID]; described && ok && v.Code != VerdictSharedSubnet && in.AccountID != "" && s.OwnerID != "" && s.OwnerID != in.AccountID {
+			add(Finding{Check: CheckSharedSubnet, Severity: Error, Subject: subject, Message: fmt.Sprintf("subnet %s is shared from account %s; ENI trunking does not support shared (RAM) subnets", s.ID, s.OwnerID),
+				Fix: "launch container instances in a subnet owned by account " + in.AccountID})
 		}
 		if u.Limit > 0 && u.AWSVPCTasks >= u.Limit {
-			add(Finding{CheckCapacity, Warning, subject, fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
-				"add container instances, or use a type with more tasks: trunkctl capacity --family " + r.Type.Family})
+			add(Finding{Check: CheckCapacity, Severity: Warning, Subject: subject, Message: fmt.Sprintf("%d of %d awsvpc tasks in use: new tasks fail placement with RESOURCE:ENI", u.AWSVPCTasks, u.Limit),
+				Fix: "add container instances, or use a type with more tasks: trunkctl capacity --family " + r.Type.Family})
 		}
 	}
 	if in.Snapshot.SubnetsErr != nil {
-		add(Finding{CheckSharedSubnet, Warning, in.Snapshot.Cluster, "could not describe the instances' subnets, so shared subnets were not checked: " + in.Snapshot.SubnetsErr.Error(),
-			"allow ec2:DescribeSubnets"})
+		add(Finding{Check: CheckSharedSubnet, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not describe the instances' subnets, so shared subnets were not checked: " + in.Snapshot.SubnetsErr.Error(),
+			Fix: "allow ec2:DescribeSubnets"})
 	}
-	add(Finding{CheckSummary, Info, in.Snapshot.Cluster, fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(reports), trunked, tasks), ""})
+	add(Finding{Check: CheckSummary, Severity: Info, Subject: in.Snapshot.Cluster, Message: fmt.Sprintf("%d container instance(s), %d with a trunk ENI, %d awsvpc task(s)", len(reports), trunked, tasks)})
 }
 
-func instanceFix(in Input, ci inventory.ContainerInstance, v Verdict, it catalog.InstanceType, role *RoleOptIn) string {
-	if v.Healthy {
-		return ""
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(append([]string(nil), s[:n]...), fmt.Sprintf("and %d more", len(s)-n))
 	}
-	drain := fmt.Sprintf("aws ecs update-container-instances-state --cluster %s --container-instances %s --status DRAINING, then terminate %s so its Auto Scaling group replaces it", in.Snapshot.Cluster, ci.ID(), ci.EC2InstanceID)
-	switch v.Code {
-	case VerdictNoTrunk:
-		switch r := role; {
-		case r == nil:
-			return "make sure the instance role is enabled (trunkctl status --cluster " + in.Snapshot.Cluster + "), then " + drain
-		case r.Enabled:
-			return drain
-		default:
-			return "trunkctl enable --role " + r.RoleArn + ", then " + drain
-		}
-	case VerdictUnsupportedType, VerdictUnknownType:
-		return "use an instance type ECS lists as supported (trunkctl capacity --family " + it.Family + "), then " + drain
-	case VerdictAgentTooOld:
-		return fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s, or replace it from a current ECS-optimized AMI; update or replace before relying on trunking", in.Snapshot.Cluster, ci.ID())
-	case VerdictRegistrationFailed:
-		if strings.Contains(strings.ToLower(ci.StatusReason), "network interface") {
-			return "trunk ENI creation failed; check the subnet is owned by this account (not shared), has free addresses, and the ECS service-linked role exists, then " + drain
-		}
-		return "fix the reason ECS gives, then " + drain
-	case VerdictWindows:
-		return "run awsvpc tasks that need trunking on Linux container instances"
-	}
-	return ""
+	return s
 }
 
 // checkAgentOS: agents from 1.28.1 trunk on Amazon Linux; elsewhere (Ubuntu
@@ -344,27 +297,8 @@ func checkAgentOS(in Input, ci inventory.ContainerInstance, subject string, add 
 		if in.ImagesErr != nil {
 			why = "could not be described (" + in.ImagesErr.Error() + ")"
 		}
-		add(Finding{CheckAgentOS, Warning, subject, fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, MinAgentNonAmzn, ci.AMI, why),
-			fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Snapshot.Cluster, ci.ID())})
+		add(Finding{Check: CheckAgentOS, Severity: Warning, Subject: subject, Message: fmt.Sprintf("agent %s is enough on Amazon Linux but not elsewhere (needs %s), and AMI %s %s, so the OS is not known", ci.AgentVersion, MinAgentNonAmzn, ci.AMI, why), Fix: fmt.Sprintf("aws ecs update-container-agent --cluster %s --container-instance %s", in.Snapshot.Cluster, ci.ID())})
 	case !im.IsAmazonLinux():
-		add(Finding{CheckAgentOS, Error, subject, fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, MinAgentNonAmzn),
-			fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", MinAgentNonAmzn)})
-	}
-}
-
-func checkTasks(in Input, add func(Finding)) {
-	if in.StuckAfter <= 0 {
-		return
-	}
-	for _, t := range in.Snapshot.Tasks {
-		if t.LastStatus != "PROVISIONING" || t.CreatedAt.IsZero() {
-			continue
-		}
-		age := in.Now.Sub(t.CreatedAt)
-		if age < in.StuckAfter {
-			continue
-		}
-		add(Finding{CheckStuckProvisioning, Error, t.Arn, fmt.Sprintf("task has been PROVISIONING for %s (its ENI is not attached)", age.Round(time.Second)),
-			fmt.Sprintf("check ENI capacity and trunks: trunkctl instances --cluster %s; add trunked capacity or stop the task: aws ecs stop-task --cluster %s --task %s", in.Snapshot.Cluster, in.Snapshot.Cluster, t.ID())})
+		add(Finding{Check: CheckAgentOS, Severity: Error, Subject: subject, Message: fmt.Sprintf("agent %s on %s (not Amazon Linux) needs >= %s for trunking", ci.AgentVersion, im.Name, MinAgentNonAmzn), Fix: fmt.Sprintf("install ECS agent >= %s (ecs-init package), or use an ECS-optimized Amazon Linux AMI; then replace the instance", MinAgentNonAmzn)})
 	}
 }

@@ -22,7 +22,8 @@ func healthy() doctor.Input {
 		Snapshot: inventory.Snapshot{
 			Cluster: "prod",
 			ContainerInstances: []inventory.ContainerInstance{{Arn: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/abc", EC2InstanceID: "i-1",
-				InstanceType: "c5.large", Status: "ACTIVE", AgentVersion: "1.90.0", OSType: "linux", AMI: "ami-1", TrunkENI: "eni-t1"}},
+				InstanceType: "c5.large", Status: "ACTIVE", AgentVersion: "1.90.0", OSType: "linux", AMI: "ami-1", TrunkENI: "eni-t1",
+				Host: inventory.HostAttributes{TaskENI: true, Trunking: true, BranchCNI: "a21d3a41-", OSType: "linux", AMI: "ami-1"}}},
 			Instances:     map[string]inventory.Instance{"i-1": {ID: "i-1", SubnetID: "subnet-1", ResourceNameDNSARecord: aws.Bool(false)}},
 			InstanceRoles: map[string][]string{"i-1": {"arn:aws:iam::123456789012:role/EcsInstanceRole"}},
 			Subnets:       map[string]inventory.Subnet{"subnet-1": {ID: "subnet-1", OwnerID: "123456789012"}},
@@ -42,11 +43,15 @@ func findings(in doctor.Input, sev doctor.Severity) map[string]doctor.Finding {
 	return out
 }
 
-func TestAHealthyClusterHasNoErrorsOrWarnings(t *testing.T) {
-	fs := doctor.Judge(healthy()).Findings
-	c := doctor.Count(fs)
-	if c[doctor.Error] != 0 || c[doctor.Warning] != 0 || c[doctor.Info] != 1 {
-		t.Fatalf("findings = %+v", fs)
+func TestAHealthyClusterHasNoErrorsOrWarningsAndSaysOnceWhatCannotBeFixed(t *testing.T) {
+	r := doctor.Judge(healthy())
+	c := doctor.Count(r.Findings)
+	if c[doctor.Error] != 0 || c[doctor.Warning] != 0 || c[doctor.Info] != 2 || r.Unhealthy() {
+		t.Fatalf("findings = %+v", r.Findings)
+	}
+	f := findings(healthy(), doctor.Info)[doctor.CheckTrunkENIFixed]
+	if !strings.Contains(f.Message, doctor.RoadmapTrunkSecurityGroup) || !strings.Contains(f.Message, doctor.RoadmapTrunkTags) || !strings.Contains(f.Message, "eni-t1") {
+		t.Fatalf("trunk ENI finding = %+v", f)
 	}
 }
 
@@ -66,11 +71,12 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 		{"DNS A records on an instance without a trunk", func(in *doctor.Input) {
 			in.Snapshot.ContainerInstances[0].TrunkENI = ""
 			in.Snapshot.Instances["i-1"] = inventory.Instance{ID: "i-1", SubnetID: "subnet-1", ResourceNameDNSARecord: aws.Bool(true)}
-		}, doctor.CheckDNSARecord, "EnableResourceNameDnsARecord=false"},
-		{"a subnet shared from another account", func(in *doctor.Input) {
+		}, doctor.CheckInstance, "EnableResourceNameDnsARecord=false"},
+		{"an instance without a trunk in a subnet shared from another account", func(in *doctor.Input) {
+			in.Snapshot.ContainerInstances[0].TrunkENI = ""
 			in.Snapshot.Subnets["subnet-1"] = inventory.Subnet{ID: "subnet-1", OwnerID: "999999999999"}
 		},
-			doctor.CheckSharedSubnet, "owned by account 123456789012"},
+			doctor.CheckInstance, "subnets account 123456789012 owns"},
 		{"a task stuck in PROVISIONING", func(in *doctor.Input) {
 			in.Snapshot.Tasks = []inventory.Task{{Arn: "arn:aws:ecs:us-east-1:123456789012:task/prod/t1", LastStatus: "PROVISIONING", CreatedAt: now.Add(-10 * time.Minute)}}
 		}, doctor.CheckStuckProvisioning, "aws ecs stop-task --cluster prod --task t1"},
@@ -78,7 +84,9 @@ func TestEveryProblemIsAnErrorWithItsFix(t *testing.T) {
 			in.Snapshot.ContainerInstances[0].AgentVersion = "1.28.1"
 			in.Images = map[string]inventory.Image{"ami-1": {ID: "ami-1", Name: "ubuntu-jammy-22.04"}}
 		}, doctor.CheckAgentOS, "1.29.1"},
-		{"an agent too old anywhere", func(in *doctor.Input) { in.Snapshot.ContainerInstances[0].AgentVersion = "1.20.0" },
+		{"an agent too old anywhere", func(in *doctor.Input) {
+			in.Snapshot.ContainerInstances[0].AgentVersion, in.Snapshot.ContainerInstances[0].TrunkENI = "1.20.0", ""
+		},
 			doctor.CheckInstance, "aws ecs update-container-agent --cluster prod --container-instance abc"},
 	}
 	for _, tt := range tests {
@@ -142,10 +150,10 @@ func TestTheJudgeGivesEachInstanceOneVerdictWithItsRoleAndFix(t *testing.T) {
 	}
 	got := r.Instances[0]
 	v := got.Verdict
-	if v.Code != doctor.VerdictNoTrunk || v.Healthy || v.Severity != doctor.Error || got.Role == nil || got.Role.Enabled {
+	if v.Code != doctor.VerdictRoleNotEnabled || v.Healthy || v.Severity != doctor.Error || v.Remedy != doctor.RemedyEnableThenReplace || got.Role == nil || got.Role.Enabled {
 		t.Fatalf("report = %+v", got)
 	}
-	if !strings.Contains(v.Fix, "trunkctl enable --role arn:aws:iam::123456789012:role/EcsInstanceRole, then aws ecs update-container-instances-state") {
+	if !strings.Contains(v.Fix, "trunkctl enable --role arn:aws:iam::123456789012:role/EcsInstanceRole; then: aws ecs update-container-instances-state") {
 		t.Fatalf("fix = %q", v.Fix)
 	}
 	if f := findings(in, doctor.Error)[doctor.CheckInstance]; f.Message != v.Message || f.Fix != v.Fix {

@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -11,10 +10,8 @@ import (
 
 // Minimum ECS agent versions for ENI trunking.
 const (
-	MinAgent          = "1.28.1"
-	MinAgentNonAmzn   = "1.29.1"
-	statusRegFailed   = "REGISTRATION_FAILED"
-	statusRegistering = "REGISTERING"
+	MinAgent        = "1.28.1"
+	MinAgentNonAmzn = "1.29.1"
 )
 
 // VerdictCode names what is true of a container instance for trunking.
@@ -32,20 +29,26 @@ const (
 	VerdictWindows            VerdictCode = "windows"
 )
 
-// Verdict is the judgement on one container instance.
+// Verdict is the judgement on one container instance (JSON contract of
+// `instances` and of doctor's instance findings).
 type Verdict struct {
-	Code VerdictCode
-	// Severity is Info for a healthy instance, Warning for a type the
-	// published table lacks, Error otherwise.
-	Severity Severity
-	// Message says what is true, and for a missing trunk the next step.
-	Message string
+	Code VerdictCode `json:"code"`
+	// Severity is Info for a healthy instance, Warning for what is worth a
+	// look but may be fine (a type neither source knows, an ECS Managed
+	// Instance without a trunk), Error otherwise.
+	Severity Severity `json:"severity"`
+	// Message says what is true.
+	Message string `json:"message"`
 	// Healthy is false when the instance needs action.
-	Healthy bool
-	// Fix is the exact fix for an unhealthy instance (a command or setting).
-	Fix string
-	// Evidence are the facts the verdict rests on, e.g. "trunk: eni-1".
-	Evidence []string
+	Healthy bool `json:"healthy"`
+	// Fix is the exact fix for an unhealthy instance, with its real ids (a
+	// command or setting).
+	Fix string `json:"fix,omitempty"`
+	// Evidence are the facts the verdict rests on: ids and the values the
+	// APIs returned.
+	Evidence []string `json:"evidence,omitempty"`
+	// Remedy says what a replacement would do, for trunkctl rollout.
+	Remedy Remedy `json:"remedy"`
 }
 
 // Usage is how many awsvpc tasks an instance runs against its limit.
@@ -57,63 +60,11 @@ type Usage struct {
 	Support catalog.Support `json:"support"`
 }
 
-// Judge decides the verdict for a container instance.
-//
-// No API says when a role was opted in, so "registered before the opt-in"
-// cannot be proven: an ACTIVE Linux instance of a supported type with a new
-// enough agent and no trunk was registered while its role was not opted in
-// (or before it was), and only replacing it gives it a trunk.
-func judgeInstance(ci inventory.ContainerInstance, it catalog.InstanceType) Verdict {
-	switch {
-	case ci.Status == statusRegFailed:
-		reason := ci.StatusReason
-		if reason == "" {
-			reason = "no reason given"
-		}
-		return Verdict{Code: VerdictRegistrationFailed, Message: "registration failed: " + reason, Healthy: false}
-	case strings.EqualFold(ci.OSType, "windows"):
-		return Verdict{Code: VerdictWindows, Message: "Windows: ENI trunking is Linux only", Healthy: false}
-	case it.Support == catalog.Unsupported:
-		return Verdict{Code: VerdictUnsupportedType, Message: fmt.Sprintf("type %s not supported: %s", ci.InstanceType, it.Reason), Healthy: false}
-	case ci.AgentVersion != "" && CompareVersions(ci.AgentVersion, MinAgent) < 0:
-		return Verdict{Code: VerdictAgentTooOld, Message: fmt.Sprintf("agent %s too old: trunking needs >= %s (>= %s off Amazon Linux)", ci.AgentVersion, MinAgent, MinAgentNonAmzn), Healthy: false}
-	case ci.TrunkENI != "" && it.Support == catalog.Unknown:
-		return Verdict{Code: VerdictOK, Message: fmt.Sprintf("trunk %s; type %s not in the published table, task limit unknown", ci.TrunkENI, ci.InstanceType), Healthy: true}
-	case ci.TrunkENI != "":
-		return Verdict{Code: VerdictOK, Message: "trunk " + ci.TrunkENI, Healthy: true}
-	case ci.Status == statusRegistering:
-		return Verdict{Code: VerdictRegistering, Message: "registering: the trunk may still be provisioning", Healthy: true}
-	case it.Support == catalog.Unknown:
-		return Verdict{Code: VerdictUnknownType, Message: fmt.Sprintf("no trunk; type %s: %s", ci.InstanceType, it.Reason), Healthy: false}
-	default:
-		return Verdict{Code: VerdictNoTrunk, Message: "no trunk: registered while the role was not opted in, or before; opt the role in, then drain and replace it", Healthy: false}
-	}
-}
-
 // RoleOptIn is what is known now of an instance's role setting.
 type RoleOptIn struct {
 	RoleArn string
 	Enabled bool
 }
-
-// judgeWithRole is judgeInstance, with the no-trunk verdict made precise when
-// the role's current setting is known: enabled now means the instance
-// registered before the opt-in (or while it was off); disabled means opt it
-// in first.
-func judgeWithRole(ci inventory.ContainerInstance, it catalog.InstanceType, role *RoleOptIn) Verdict {
-	v := judgeInstance(ci, it)
-	if v.Code != VerdictNoTrunk || role == nil {
-		return v
-	}
-	if role.Enabled {
-		v.Message = fmt.Sprintf("no trunk, though role %s is enabled now: registered before the opt-in (or while it was off); drain and replace it", roleName(role.RoleArn))
-	} else {
-		v.Message = fmt.Sprintf("no trunk: role %s is not opted in; trunkctl enable --role %s, then drain and replace it", roleName(role.RoleArn), role.RoleArn)
-	}
-	return v
-}
-
-func roleName(arn string) string { return inventory.ResourceID(arn) }
 
 // UsageOf counts awsvpc tasks against the limit that applies to the instance.
 func UsageOf(ci inventory.ContainerInstance, it catalog.InstanceType, awsvpcTasks int) Usage {

@@ -1,46 +1,11 @@
 package doctor
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
-
-func TestJudgeGivesOneVerdictPerSituation(t *testing.T) {
-	cat := catalog.Default()
-	base := inventory.ContainerInstance{Status: "ACTIVE", InstanceType: "c5.large", AgentVersion: "1.80.0", OSType: "linux"}
-	with := func(f func(*inventory.ContainerInstance)) inventory.ContainerInstance { c := base; f(&c); return c }
-	tests := []struct {
-		name    string
-		ci      inventory.ContainerInstance
-		want    VerdictCode
-		healthy bool
-	}{
-		{"an instance with a trunk is ok", with(func(c *inventory.ContainerInstance) { c.TrunkENI = "eni-1" }), VerdictOK, true},
-		{"an active supported instance without a trunk must be replaced", base, VerdictNoTrunk, false},
-		{"an unsupported type is said so before the missing trunk", with(func(c *inventory.ContainerInstance) { c.InstanceType = "c5n.large" }), VerdictUnsupportedType, false},
-		{"a type the table lacks is unknown", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge" }), VerdictUnknownType, false},
-		{"a trunk on an unknown type is still ok", with(func(c *inventory.ContainerInstance) { c.InstanceType = "m7i.xlarge"; c.TrunkENI = "eni-1" }), VerdictOK, true},
-		{"an agent older than 1.28.1 is too old", with(func(c *inventory.ContainerInstance) { c.AgentVersion = "1.28.0" }), VerdictAgentTooOld, false},
-		{"agent 1.28.1 is new enough here", with(func(c *inventory.ContainerInstance) { c.AgentVersion = "1.28.1"; c.TrunkENI = "eni-1" }), VerdictOK, true},
-		{"a failed registration carries the reason", with(func(c *inventory.ContainerInstance) {
-			c.Status = "REGISTRATION_FAILED"
-			c.StatusReason = "Unexpected EC2 error"
-		}), VerdictRegistrationFailed, false},
-		{"a registering instance may still get its trunk", with(func(c *inventory.ContainerInstance) { c.Status = "REGISTERING" }), VerdictRegistering, true},
-		{"Windows never trunks", with(func(c *inventory.ContainerInstance) { c.OSType = "windows" }), VerdictWindows, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v := judgeInstance(tt.ci, cat.Lookup(tt.ci.InstanceType))
-			if v.Code != tt.want || v.Healthy != tt.healthy || v.Message == "" {
-				t.Fatalf("verdict = %+v, want %s (healthy %v)", v, tt.want, tt.healthy)
-			}
-		})
-	}
-}
 
 func TestCompareVersionsOrdersDottedNumbers(t *testing.T) {
 	tests := []struct {
@@ -80,23 +45,4 @@ func FuzzCompareVersions(f *testing.F) {
 			t.Fatalf("%q does not equal itself", a)
 		}
 	})
-}
-
-func TestJudgeWithRoleSaysWhyAnInstanceHasNoTrunk(t *testing.T) {
-	it := catalog.Default().Lookup("c5.large")
-	ci := inventory.ContainerInstance{Status: "ACTIVE", InstanceType: "c5.large", AgentVersion: "1.80.0"}
-	arn := "arn:aws:iam::123456789012:role/EcsInstanceRole"
-	if v := judgeWithRole(ci, it, &RoleOptIn{RoleArn: arn, Enabled: true}); v.Code != VerdictNoTrunk || !strings.Contains(v.Message, "role EcsInstanceRole is enabled now: registered before the opt-in") {
-		t.Fatalf("enabled role: %+v", v)
-	}
-	if v := judgeWithRole(ci, it, &RoleOptIn{RoleArn: arn}); v.Code != VerdictNoTrunk || !strings.Contains(v.Message, "trunkctl enable --role "+arn) {
-		t.Fatalf("disabled role: %+v", v)
-	}
-	if v := judgeWithRole(ci, it, nil); v.Message != judgeInstance(ci, it).Message {
-		t.Fatalf("unknown role: %+v", v)
-	}
-	ci.TrunkENI = "eni-1"
-	if v := judgeWithRole(ci, it, &RoleOptIn{RoleArn: arn}); v.Code != VerdictOK {
-		t.Fatalf("a trunk is ok whatever the role says now: %+v", v)
-	}
 }

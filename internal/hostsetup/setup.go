@@ -181,6 +181,9 @@ func (s *setup) checkTrunking(id Identity) error {
 		}
 		s.warn("instance type does not support ENI trunking; tasks will get one ENI each",
 			"instance_type", id.InstanceType, "reason", it.Reason)
+	case catalog.LimitUnpublished:
+		s.d.Log.Info("instance type supports ENI trunking; ECS publishes no task limit for it", "instance_type", id.InstanceType,
+			"tasks_without_trunking", it.TasksWithoutTrunking, "reason", it.Reason)
 	default:
 		s.warn("instance type is not in ECS's published trunking table; trunking may or may not work",
 			"instance_type", id.InstanceType, "reason", it.Reason)

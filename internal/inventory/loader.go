@@ -186,6 +186,8 @@ func containerInstance(ci ecstypes.ContainerInstance) ContainerInstance {
 	if ci.VersionInfo != nil {
 		c.AgentVersion = aws.ToString(ci.VersionInfo.AgentVersion)
 	}
+	c.Host = HostAttributesOf(ci.Attributes)
+	c.CapacityProvider = aws.ToString(ci.CapacityProviderName)
 	for _, a := range ci.Attributes {
 		v := aws.ToString(a.Value)
 		switch aws.ToString(a.Name) {
@@ -409,6 +411,7 @@ func instance(i ec2types.Instance) Instance {
 	if i.IamInstanceProfile != nil {
 		out.InstanceProfileArn = aws.ToString(i.IamInstanceProfile.Arn)
 	}
+	out.Operator = OperatorOf(i)
 	if o := i.PrivateDnsNameOptions; o != nil && o.EnableResourceNameDnsARecord != nil {
 		v := *o.EnableResourceNameDnsARecord
 		out.ResourceNameDNSARecord = &v

@@ -38,6 +38,10 @@ type ContainerInstance struct {
 	// CountsReadAt is when, by the local clock, the DescribeContainerInstances
 	// call that returned the counts was sent.
 	CountsReadAt time.Time
+	// Host is what the agent's attributes say the host can do (signals.go).
+	Host HostAttributes
+	// CapacityProvider is capacityProviderName: the provider that launched it.
+	CapacityProvider string
 }
 
 // ID is the container instance id, the last segment of its ARN.
@@ -99,6 +103,8 @@ type Instance struct {
 	// ResourceNameDNSARecord is PrivateDnsNameOptions.EnableResourceNameDnsARecord;
 	// nil when EC2 did not say.
 	ResourceNameDNSARecord *bool
+	// Operator says whether a service (ECS Managed Instances) manages it.
+	Operator ManagedOperator
 }
 
 // Subnet is what EC2 says of a subnet.

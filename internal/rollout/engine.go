@@ -572,12 +572,12 @@ func (r *run) waitNew(ctx context.Context, want map[string]int) (map[string][]ne
 					continue
 				}
 				v := judge(r.e.Catalog, r.o.Cluster, ci)
-				switch v.Code {
-				case doctor.VerdictOK:
+				switch {
+				case v.Healthy && v.Remedy == doctor.RemedyNone:
 					if ci.Status == statusActive {
 						ready[name] = append(ready[name], newInstance{ec2ID: id, ciArn: ci.Arn, trunk: ci.TrunkENI})
 					}
-				case doctor.VerdictRegistering:
+				case v.Remedy == doctor.RemedyWait:
 				default:
 					return nil, r.stop(StopNoTrunk, name, []string{id}, fmt.Sprintf("new container instance %s (%s) registered %s: %s", ci.ID(), ci.InstanceType, ci.Status, v.Message))
 				}

@@ -85,6 +85,7 @@ func setUpMoto(t *testing.T, srv *moto.Server) motoWorld {
 		ci, err := ecsc.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("prod"),
 			InstanceIdentityDocument: aws.String(fmt.Sprintf(`{"instanceId":%q}`, id)), VersionInfo: agent})
 		must(ci, err)
+		must(ecsc.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("prod"), Attributes: agentCapabilities(ci.ContainerInstance.ContainerInstanceArn)}))
 		w.instances = append(w.instances, id)
 		w.cis = append(w.cis, aws.ToString(ci.ContainerInstance.ContainerInstanceArn))
 	}
@@ -168,8 +169,8 @@ func (w motoWorld) agent(ctx context.Context, t *testing.T) {
 				ci, err := w.ecs.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("prod"),
 					InstanceIdentityDocument: aws.String(fmt.Sprintf(`{"instanceId":%q}`, id)), VersionInfo: &ecstypes.VersionInfo{AgentVersion: aws.String("1.89.0")}})
 				if err == nil {
-					_, err = w.ecs.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("prod"), Attributes: []ecstypes.Attribute{{
-						Name: aws.String("ecs.awsvpc-trunk-id"), Value: aws.String("eni-" + id[2:]), TargetId: ci.ContainerInstance.ContainerInstanceArn}}})
+					_, err = w.ecs.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("prod"), Attributes: append(agentCapabilities(ci.ContainerInstance.ContainerInstanceArn), ecstypes.Attribute{
+						Name: aws.String("ecs.awsvpc-trunk-id"), Value: aws.String("eni-" + id[2:]), TargetId: ci.ContainerInstance.ContainerInstanceArn})})
 				}
 				w.mu.Unlock()
 				if err != nil {
@@ -290,5 +291,15 @@ func testMotoHasNoInstanceRefresh(t *testing.T, srv *moto.Server) {
 		func(o *autoscaling.Options) { o.RetryMaxAttempts = 1 })
 	if err == nil || !strings.Contains(err.Error(), "StatusCode: 500") {
 		t.Fatalf("DescribeInstanceRefreshes on moto: %v, want moto's HTTP 500", err)
+	}
+}
+
+// agentCapabilities are the attributes an agent that can trunk reports
+// (moto's registration reports none).
+func agentCapabilities(target *string) []ecstypes.Attribute {
+	return []ecstypes.Attribute{
+		{Name: aws.String("ecs.capability.task-eni"), TargetId: target},
+		{Name: aws.String("ecs.capability.task-eni-trunking"), TargetId: target},
+		{Name: aws.String("ecs.capability.branch-cni-plugin-version"), Value: aws.String("a21d3a41-"), TargetId: target},
 	}
 }

@@ -28,21 +28,24 @@ const (
 const ReasonNotInGroup = "no trunk, and not in an Auto Scaling group: only a group can replace it"
 
 // actionFor maps the judge's verdict on an instance to what a rollout does
-// with it. It is the one place that decides: a verdict the judge adds later
-// (an agent that cannot trunk, ECS Managed Instances, ...) is skipped with
-// the judge's own message until it is named here as replaceable.
+// with it. It is the one place that decides, from the verdict's remedy:
+// only instances a replacement gives a trunk (replace, enable-then-replace:
+// the rollout opts the roles in first) are replaced; a host that cannot
+// trunk, a launch that must change, ECS Managed Instances and the rest are
+// skipped with the judge's own message.
 func actionFor(v doctor.Verdict, group string) (Action, string) {
-	switch v.Code {
-	case doctor.VerdictOK:
-		return ActionTrunked, v.Message
-	case doctor.VerdictNoTrunk:
+	switch v.Remedy {
+	case doctor.RemedyNone:
+		if v.Healthy {
+			return ActionTrunked, v.Message
+		}
+	case doctor.RemedyReplace, doctor.RemedyEnableThenReplace:
 		if group == "" {
 			return ActionSkip, ReasonNotInGroup
 		}
 		return ActionReplace, "no trunk: a replacement registers after the opt-in and gets one"
-	default:
-		return ActionSkip, v.Message
 	}
+	return ActionSkip, v.Message
 }
 
 // Item is one container instance of the plan.

@@ -9,10 +9,13 @@ import (
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
+// capable is what an agent that can trunk reports.
+var capable = inventory.HostAttributes{TaskENI: true, Trunking: true, BranchCNI: "a21d3a41-", OSType: "linux"}
+
 func TestThePlanTakesEachActionFromTheJudge(t *testing.T) {
 	ci := func(id, typ, os, trunk, agent string) inventory.ContainerInstance {
 		return inventory.ContainerInstance{Arn: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/" + id, EC2InstanceID: "i-" + id,
-			InstanceType: typ, Status: "ACTIVE", OSType: os, TrunkENI: trunk, AgentVersion: agent}
+			InstanceType: typ, Status: "ACTIVE", OSType: os, TrunkENI: trunk, AgentVersion: agent, Host: capable}
 	}
 	tests := []struct {
 		name       string
@@ -28,6 +31,12 @@ func TestThePlanTakesEachActionFromTheJudge(t *testing.T) {
 		{name: "Windows is skipped", ci: ci("e", "c5.large", "windows", "", "1.89.0"), group: "g", want: ActionSkip, wantReason: "Windows"},
 		{name: "an agent too old to trunk is skipped", ci: ci("f", "c5.large", "linux", "", "1.20.0"), group: "g", want: ActionSkip, wantReason: "too old"},
 		{name: "a type the published table lacks is skipped", ci: ci("g", "zz9.huge", "linux", "", "1.89.0"), group: "g", want: ActionSkip, wantReason: "zz9.huge"},
+		{name: "a newer family without a trunk is replaced like a supported type", ci: ci("h", "c7i.large", "linux", "", "1.89.0"), group: "g", want: ActionReplace},
+		{name: "an agent that cannot trunk is skipped, never replaced", ci: func() inventory.ContainerInstance {
+			c := ci("i", "c5.large", "linux", "", "1.89.0")
+			c.Host.TaskENI = false
+			return c
+		}(), group: "g", want: ActionSkip, wantReason: "the agent cannot trunk"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +64,7 @@ func TestThePlanPutsInstancesAlreadyDrainingFirstAndBatchesAcrossGroups(t *testi
 	for i, g := range []string{"a", "a", "a", "b", "b", "b", "b"} {
 		id := string(rune('0' + i))
 		c := inventory.ContainerInstance{Arn: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/" + id, EC2InstanceID: "i-" + id,
-			InstanceType: "c5.large", Status: "ACTIVE", OSType: "linux", AgentVersion: "1.89.0"}
+			InstanceType: "c5.large", Status: "ACTIVE", OSType: "linux", AgentVersion: "1.89.0", Host: capable}
 		if i == 5 {
 			c.Status = "DRAINING"
 		}
@@ -86,4 +95,16 @@ func fmtBatches(b [][]string) string {
 		parts = append(parts, "["+strings.Join(ids, " ")+"]")
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func TestAnECSManagedInstanceWithoutATrunkIsNeverReplaced(t *testing.T) {
+	c := inventory.ContainerInstance{Arn: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/m", EC2InstanceID: "i-m",
+		InstanceType: "c5.large", Status: "ACTIVE", OSType: "linux", CapacityProvider: "mi-cp", Host: capable}
+	r := doctor.Judge(doctor.Input{Snapshot: inventory.Snapshot{Cluster: "prod", ContainerInstances: []inventory.ContainerInstance{c}}, Catalog: catalog.Default(),
+		Signals: inventory.SignalSet{Providers: map[string]inventory.CapacityProvider{"mi-cp": {Name: "mi-cp", Type: inventory.CapacityProviderTypeManaged}}}})
+	p := newPlan("prod", catalog.Default(), r.Instances, map[string]string{"i-m": "g"},
+		map[string]Group{"g": {Name: "g", Max: 4, Desired: 1, Instances: []string{"i-m"}}}, DefaultMaxUnavailable, MethodDrain)
+	if it := p.Items[0]; it.Action != ActionSkip || !strings.Contains(it.Reason, "ECS Managed Instances") || len(p.Batches) != 0 {
+		t.Fatalf("item %+v, batches %v", it, p.Batches)
+	}
 }

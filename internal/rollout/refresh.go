@@ -121,12 +121,12 @@ func (r *run) refresh(ctx context.Context, g Group) (err error) {
 				continue
 			}
 			v := judge(r.e.Catalog, r.o.Cluster, ci)
-			switch v.Code {
-			case doctor.VerdictOK:
+			switch {
+			case v.Healthy && v.Remedy == doctor.RemedyNone:
 				if ci.Status == statusActive {
 					fresh = append(fresh, newInstance{ec2ID: ci.EC2InstanceID, ciArn: ci.Arn, trunk: ci.TrunkENI})
 				}
-			case doctor.VerdictRegistering:
+			case v.Remedy == doctor.RemedyWait:
 			default:
 				_, cerr := r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
 				cancelled = true

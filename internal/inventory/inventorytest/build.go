@@ -63,6 +63,7 @@ func (c *Cluster) AddInstance(s InstanceSpec) string {
 		{Name: aws.String("ecs.ami-id"), Value: aws.String(s.AMI)},
 		{Name: aws.String("ecs.capability.task-eni")},
 		{Name: aws.String("ecs.capability.task-eni-trunking")},
+		{Name: aws.String("ecs.capability.branch-cni-plugin-version"), Value: aws.String("a21d3a41-")},
 	}
 	if s.Trunk {
 		attrs = append(attrs, ecstypes.Attribute{Name: aws.String("ecs.awsvpc-trunk-id"), Value: aws.String(TrunkID(s.N))})
@@ -177,8 +178,13 @@ func (c *Cluster) AddTask(s TaskSpec) string {
 			},
 		}}
 		if s.Status != "PROVISIONING" {
+			// A branch ENI on a trunked instance; a whole ENI otherwise.
+			typ := ec2types.NetworkInterfaceTypeInterface
+			if _, trunked := c.ENIs[TrunkID(s.Instance)]; trunked {
+				typ = ec2types.NetworkInterfaceType("branch")
+			}
 			c.ENIs[id] = ec2types.NetworkInterface{
-				NetworkInterfaceId: aws.String(id), InterfaceType: ec2types.NetworkInterfaceType("branch"),
+				NetworkInterfaceId: aws.String(id), InterfaceType: typ,
 				Status: ec2types.NetworkInterfaceStatusInUse, MacAddress: aws.String(mac(0xb0, s.N)),
 				PrivateIpAddress: aws.String(ip(20, s.N)), SubnetId: aws.String(s.Subnet), VpcId: aws.String("vpc-0a"),
 				OwnerId: aws.String(c.AccountID), Groups: []ec2types.GroupIdentifier{{GroupId: aws.String("sg-0web")}},

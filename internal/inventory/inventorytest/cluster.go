@@ -50,6 +50,8 @@ type Cluster struct {
 	// Services names services that exist besides those the tasks name (a
 	// service with no tasks); ListServices lists both.
 	Services []string
+	// Extra holds the doctor's extra signals (see signals.go).
+	Extra Signals
 	// Fail makes an operation ("ecs:ListTasks", "iam:GetRole", ...) return this error.
 	Fail map[string]error
 	// OnCall, when set, hears every call (its operation and how many calls of
@@ -270,7 +272,8 @@ func (e *ECS) DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInpu
 			continue
 		}
 		out.Clusters = append(out.Clusters, ecstypes.Cluster{ClusterName: aws.String(e.c.Name), ClusterArn: aws.String(e.c.ClusterArn()), Status: aws.String("ACTIVE"),
-			RegisteredContainerInstancesCount: int32(len(e.c.ContainerInstances)), RunningTasksCount: int32(len(e.c.Tasks))})
+			RegisteredContainerInstancesCount: count(len(e.c.ContainerInstances)), RunningTasksCount: count(len(e.c.Tasks)),
+			CapacityProviders: e.c.Extra.ClusterProviders})
 	}
 	return out, nil
 }

@@ -73,3 +73,21 @@ func (e *RegionECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, o ...
 func (e *RegionECS) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, o ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
 	return e.cluster(in.Cluster).DescribeTasks(ctx, in, o...)
 }
+
+func (e *RegionECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, o ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	return e.cluster(in.Cluster).DescribeServices(ctx, in, o...)
+}
+
+// DescribeCapacityProviders is not scoped to a cluster: the Region's
+// providers are those of its clusters.
+func (e *RegionECS) DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapacityProvidersInput, o ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error) {
+	out := &ecs.DescribeCapacityProvidersOutput{}
+	for _, c := range e.r.Clusters {
+		page, err := c.ECS().DescribeCapacityProviders(ctx, in, o...)
+		if err != nil {
+			return nil, err
+		}
+		out.CapacityProviders = append(out.CapacityProviders, page.CapacityProviders...)
+	}
+	return out, nil
+}

@@ -128,6 +128,7 @@ func (f *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 			{Name: aws.String("ecs.os-type"), Value: aws.String("linux")},
 			{Name: aws.String("ecs.capability.task-eni")},
 			{Name: aws.String("ecs.capability.task-eni-trunking")},
+			{Name: aws.String("ecs.capability.branch-cni-plugin-version"), Value: aws.String("a21d3a41-")},
 		}
 		if ci.Trunk != "" {
 			attrs = append(attrs, ecstypes.Attribute{Name: aws.String("ecs.awsvpc-trunk-id"), Value: aws.String(ci.Trunk)})
