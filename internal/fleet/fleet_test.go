@@ -175,6 +175,62 @@ func TestRun(t *testing.T) {
 	t.Run("the caller's own account is read with the caller's credentials, without AssumeRole", testRunCallerAccount)
 	t.Run("concurrency bounds the targets in flight, which spread over accounts, and results keep their order", testRunConcurrency)
 	t.Run("a cancelled run marks what it did not do as canceled", testRunCancelled)
+	t.Run("credentials refused in a named Region the account has not enabled are region-disabled, asked once per account", testRunRegionNotEnabled)
+}
+
+// testRunRegionNotEnabled: credentials refused in a named Region the account
+// has not enabled are region-disabled, asked once per account.
+func testRunRegionNotEnabled(t *testing.T) {
+	ctx := context.Background()
+	w := fleettest.New()
+	a := w.AddAccounts(2, fleettest.Root)
+	w.Account(a[1]).Regions = []string{"us-east-1", "af-south-1"}
+	refused := fleettest.APIError("UnrecognizedClientException", "The security token included in the request is invalid.")
+	rules := map[fleet.Target]error{}
+	regions := []string{"us-east-1", "af-south-1", "ap-east-1", "xx-south-9"}
+	for _, acct := range a {
+		for _, r := range regions {
+			rules[fleet.Target{Account: acct, Region: r}] = refused
+		}
+	}
+	c, err := fleet.WhoAmI(ctx, w.STS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var askedFrom []string
+	f := fleet.New(aws.Config{Region: "us-east-1", Credentials: w.CallerCredentials()}, c, w.STS(), func(cfg aws.Config) fleet.RegionsAPI {
+		mu.Lock()
+		defer mu.Unlock()
+		askedFrom = append(askedFrom, cfg.Region)
+		return w.EC2(cfg)
+	}, fleet.Options{Concurrency: 4})
+	res := fleet.Run(ctx, f, a, regions, where(rules))
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Account+" "+r.Region+" "+string(r.Err.Kind))
+	}
+	want := []string{
+		// us-east-1 is enabled: the credentials themselves were refused.
+		a[0] + " us-east-1 expired-credentials", a[0] + " af-south-1 region-disabled", a[0] + " ap-east-1 region-disabled", a[0] + " xx-south-9 region-disabled",
+		a[1] + " us-east-1 expired-credentials", a[1] + " af-south-1 expired-credentials", a[1] + " ap-east-1 region-disabled", a[1] + " xx-south-9 region-disabled",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var rne *fleet.RegionNotEnabledError
+	if !errors.As(res[1].Err, &rne) || rne.OptInStatus != "not-opted-in" || !errors.Is(res[1].Err, refused) {
+		t.Fatalf("af-south-1 error %v", res[1].Err)
+	}
+	if msg := res[1].Err.Error(); msg != "account "+a[0]+", Region af-south-1: region-disabled: Region af-south-1 is not enabled in account "+a[0]+" (opt-in status not-opted-in): list clusters: api error UnrecognizedClientException: The security token included in the request is invalid." {
+		t.Fatalf("af-south-1 error: %s", msg)
+	}
+	if msg := res[3].Err.Error(); !strings.Contains(msg, "Region xx-south-9 is not enabled in account "+a[0]+" (not among the account's Regions)") {
+		t.Fatalf("xx-south-9 error: %s", msg)
+	}
+	if n := w.Calls()["ec2:DescribeRegions"]; n != 2 || !slices.Equal(askedFrom, []string{"us-east-1", "us-east-1"}) {
+		t.Fatalf("DescribeRegions called %d times from %v, want once per account from the caller's Region", n, askedFrom)
+	}
 }
 
 // testRunFailuresAreRows: a denied role, a disabled Region and throttling are rows with their kinds, and the others succeed.
