@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -458,5 +460,64 @@ func TestRunWithSDKClients(t *testing.T) {
 		if n == nil || n.(*atomic.Int32).Load() != want {
 			t.Fatalf("%s: %v calls, want %d", region, n, want)
 		}
+	}
+}
+
+func TestARegionNotEnabledIsFoundWithSDKClients(t *testing.T) {
+	// ECS refuses the credentials in af-south-1; EC2 (asked from the
+	// caller's Region) says af-south-1 is not opted in.
+	var asked sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		region := "?"
+		if _, scope, ok := strings.Cut(auth, "Credential="); ok {
+			if parts := strings.Split(scope, "/"); len(parts) > 3 {
+				region = parts[2] + "/" + parts[3]
+			}
+		}
+		n, _ := asked.LoadOrStore(region, &atomic.Int32{})
+		n.(*atomic.Int32).Add(1)
+		switch {
+		case strings.HasSuffix(region, "/ec2"):
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprint(w, `<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><regionInfo>`+
+				`<item><regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus></item>`+
+				`<item><regionName>af-south-1</regionName><optInStatus>not-opted-in</optInStatus></item></regionInfo></DescribeRegionsResponse>`)
+		case region == "af-south-1/ecs":
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}`)
+		default:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			fmt.Fprint(w, `{"clusterArns":[]}`)
+		}
+	}))
+	defer srv.Close()
+	base := aws.Config{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client(),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDCALLER", SecretAccessKey: "x"}, nil
+		}),
+		Retryer: func() aws.Retryer { return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 1 }) },
+	}
+	caller := fleet.Caller{Account: "000000000001", Partition: "aws"}
+	f := fleet.New(base, caller, nil, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
+	res := fleet.Run(context.Background(), f, []string{caller.Account}, []string{"us-east-1", "af-south-1"},
+		func(ctx context.Context, t fleet.Target, cfg aws.Config) (int, error) {
+			out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
+			if err != nil {
+				return 0, err
+			}
+			return len(out.ClusterArns), nil
+		})
+	if len(res) != 2 || res[0].Err != nil || res[1].Err == nil || res[1].Err.Kind != fleet.KindRegionDisabled {
+		t.Fatalf("results %+v", res)
+	}
+	if msg := res[1].Err.Error(); !strings.HasPrefix(msg, "account 000000000001, Region af-south-1: region-disabled: Region af-south-1 is not enabled in account 000000000001 (opt-in status not-opted-in): operation error ECS: ListClusters") {
+		t.Fatalf("error %s", msg)
+	}
+	n, _ := asked.Load("us-east-1/ec2")
+	if n == nil || n.(*atomic.Int32).Load() != 1 {
+		t.Fatalf("DescribeRegions from us-east-1: %v calls, want 1", n)
 	}
 }
