@@ -284,12 +284,12 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	}
 	progress := newFleetProgress(e.io)
 	f := fleet.New(fa.Base, caller, fa.STS, fa.Regions, fleet.Options{RoleName: fo.opts.AssumeRoleName, Concurrency: fo.opts.Concurrency, Progress: progress})
-	res := fleet.Run(ctx, f, accounts, regions, e.perTarget(fa, cluster, allClusters, fn))
+	res := fleet.Run(ctx, f, accounts, regions, e.perTarget(fa, f, regions != nil, cluster, allClusters, fn))
 	progress.done()
 	var rows []fleetRow
 	for _, r := range res {
 		if r.Err != nil {
-			rows = append(rows, fleetRow{Target: r.Target, Cluster: cluster, err: r.Err.Err, errorKind: r.Err.Kind, targetFailed: true})
+			rows = append(rows, fleetRow{Target: r.Target, Cluster: cluster, err: fleetAdvice(r.Err.Err), errorKind: r.Err.Kind, targetFailed: true})
 			continue
 		}
 		rows = append(rows, r.Value...)
@@ -322,8 +322,9 @@ func (fo *fanOut) regions(fa *FleetAWS) ([]string, error) {
 
 // perTarget is the fan-out's work in one target: its clients, its clusters
 // (named, or listed), and fn for each, with streams that print nothing
-// (warnings from many targets would interleave).
-func (e env) perTarget(fa *FleetAWS, cluster string, allClusters bool, fn targetFunc) fleet.Func[[]fleetRow] {
+// (warnings from many targets would interleave). In a named Region (named),
+// a cluster's error is explained by f (a Region the account has not enabled).
+func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string, allClusters bool, fn targetFunc) fleet.Func[[]fleetRow] {
 	quiet := e
 	quiet.io = &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	keepDetail := e.structured()
@@ -351,6 +352,11 @@ func (e env) perTarget(fa *FleetAWS, cluster string, allClusters bool, fn target
 			}
 			if err != nil {
 				row.err, row.errorKind = err, clusterErrorKind(err)
+				if named {
+					if fe := f.Explain(ctx, t, err); fe.Kind == fleet.KindRegionDisabled {
+						row.err, row.errorKind = fleetAdvice(fe.Err), fe.Kind
+					}
+				}
 			}
 			rows = append(rows, row)
 		}

@@ -181,6 +181,31 @@ func TestFleetInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("a named Region the account has not enabled is region-disabled with the fix, whichever call ECS refused", func(t *testing.T) {
+		fw := newFleetWorld()
+		member := fw.org.AddAccounts(1, fleettest.Root)[0]
+		refused := fleettest.APIError("UnrecognizedClientException", "The security token included in the request is invalid.")
+		fw.listErr[fleet.Target{Account: member, Region: "af-south-1"}] = refused
+		fw.addCluster(fleet.Target{Account: member, Region: "ap-east-1"}, "web", true, 1)
+		for _, op := range []string{"ecs:DescribeClusters", "ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ecs:ListTasks", "ecs:ListServices"} {
+			fw.clusters[fleet.Target{Account: member, Region: "ap-east-1"}]["web"].cluster.Fail[op] = refused
+		}
+		fix := "; enable the Region in the account (aws account enable-region --account-id " + member + " --region-name %s), or use --regions all, which runs only each account's enabled Regions"
+		for _, tc := range []struct{ region, flag, want string }{
+			{"af-south-1", "--all-clusters", "-\t-\t-\t-\t-\tregion-disabled: Region af-south-1 is not enabled in account " + member + " (opt-in status not-opted-in): list clusters: api error UnrecognizedClientException: The security token included in the request is invalid." + fmt.Sprintf(fix, "af-south-1")},
+			{"ap-east-1", "--cluster=web", "web\t-\t-\t-\t-\tregion-disabled: Region ap-east-1 is not enabled in account " + member + " (opt-in status not-opted-in): "},
+		} {
+			s, out, errOut := streams(false)
+			code := runFleetCmd(t, fw, s, "instances", tc.flag, "--accounts", member, "--regions", tc.region, "--no-roles")
+			if code != ExitError || !strings.HasPrefix(out.String(), member+"\t"+tc.region+"\t"+tc.want) || !strings.Contains(out.String(), fmt.Sprintf(fix, tc.region)) {
+				t.Fatalf("exit %d\n%s\nwant prefix\n%s\nstderr %s", code, out, tc.want, errOut)
+			}
+		}
+		if n := fw.org.Calls()["ec2:DescribeRegions"]; n != 2 {
+			t.Fatalf("DescribeRegions called %d times, want once per run (one account)", n)
+		}
+	})
+
 	t.Run("JSON has account, region, cluster, the single-target shape and error per row, and a summary", func(t *testing.T) {
 		fw, accts := threeAccounts()
 		fw.addCluster(fleet.Target{Account: accts[1], Region: "eu-west-1"}, "web", false, 2)

@@ -80,6 +80,14 @@ func IsExpiredCredentials(err error) bool {
 		"UnrecognizedClientException", "InvalidToken", "AuthFailure", "SignatureDoesNotMatch")
 }
 
+// IsUnrecognizedCredentials reports credentials the service does not know:
+// ECS, STS and EC2 answer so for expired or invalid ones, and also for
+// assumed-role session credentials used in a Region the account has not
+// enabled.
+func IsUnrecognizedCredentials(err error) bool {
+	return codeIn(err, "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure")
+}
+
 // IsRegionDisabled reports a call into a Region the account has not enabled
 // (an opt-in Region): EC2 answers OptInRequired, STS RegionDisabledException.
 func IsRegionDisabled(err error) bool {

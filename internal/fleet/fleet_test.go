@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -175,6 +177,62 @@ func TestRun(t *testing.T) {
 	t.Run("the caller's own account is read with the caller's credentials, without AssumeRole", testRunCallerAccount)
 	t.Run("concurrency bounds the targets in flight, which spread over accounts, and results keep their order", testRunConcurrency)
 	t.Run("a cancelled run marks what it did not do as canceled", testRunCancelled)
+	t.Run("credentials refused in a named Region the account has not enabled are region-disabled, asked once per account", testRunRegionNotEnabled)
+}
+
+// testRunRegionNotEnabled: credentials refused in a named Region the account
+// has not enabled are region-disabled, asked once per account.
+func testRunRegionNotEnabled(t *testing.T) {
+	ctx := context.Background()
+	w := fleettest.New()
+	a := w.AddAccounts(2, fleettest.Root)
+	w.Account(a[1]).Regions = []string{"us-east-1", "af-south-1"}
+	refused := fleettest.APIError("UnrecognizedClientException", "The security token included in the request is invalid.")
+	rules := map[fleet.Target]error{}
+	regions := []string{"us-east-1", "af-south-1", "ap-east-1", "xx-south-9"}
+	for _, acct := range a {
+		for _, r := range regions {
+			rules[fleet.Target{Account: acct, Region: r}] = refused
+		}
+	}
+	c, err := fleet.WhoAmI(ctx, w.STS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var askedFrom []string
+	f := fleet.New(aws.Config{Region: "us-east-1", Credentials: w.CallerCredentials()}, c, w.STS(), func(cfg aws.Config) fleet.RegionsAPI {
+		mu.Lock()
+		defer mu.Unlock()
+		askedFrom = append(askedFrom, cfg.Region)
+		return w.EC2(cfg)
+	}, fleet.Options{Concurrency: 4})
+	res := fleet.Run(ctx, f, a, regions, where(rules))
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Account+" "+r.Region+" "+string(r.Err.Kind))
+	}
+	want := []string{
+		// us-east-1 is enabled: the credentials themselves were refused.
+		a[0] + " us-east-1 expired-credentials", a[0] + " af-south-1 region-disabled", a[0] + " ap-east-1 region-disabled", a[0] + " xx-south-9 region-disabled",
+		a[1] + " us-east-1 expired-credentials", a[1] + " af-south-1 expired-credentials", a[1] + " ap-east-1 region-disabled", a[1] + " xx-south-9 region-disabled",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var rne *fleet.RegionNotEnabledError
+	if !errors.As(res[1].Err, &rne) || rne.OptInStatus != "not-opted-in" || !errors.Is(res[1].Err, refused) {
+		t.Fatalf("af-south-1 error %v", res[1].Err)
+	}
+	if msg := res[1].Err.Error(); msg != "account "+a[0]+", Region af-south-1: region-disabled: Region af-south-1 is not enabled in account "+a[0]+" (opt-in status not-opted-in): list clusters: api error UnrecognizedClientException: The security token included in the request is invalid." {
+		t.Fatalf("af-south-1 error: %s", msg)
+	}
+	if msg := res[3].Err.Error(); !strings.Contains(msg, "Region xx-south-9 is not enabled in account "+a[0]+" (not among the account's Regions)") {
+		t.Fatalf("xx-south-9 error: %s", msg)
+	}
+	if n := w.Calls()["ec2:DescribeRegions"]; n != 2 || !slices.Equal(askedFrom, []string{"us-east-1", "us-east-1"}) {
+		t.Fatalf("DescribeRegions called %d times from %v, want once per account from the caller's Region", n, askedFrom)
+	}
 }
 
 // testRunFailuresAreRows: a denied role, a disabled Region and throttling are rows with their kinds, and the others succeed.
@@ -402,5 +460,64 @@ func TestRunWithSDKClients(t *testing.T) {
 		if n == nil || n.(*atomic.Int32).Load() != want {
 			t.Fatalf("%s: %v calls, want %d", region, n, want)
 		}
+	}
+}
+
+func TestARegionNotEnabledIsFoundWithSDKClients(t *testing.T) {
+	// ECS refuses the credentials in af-south-1; EC2 (asked from the
+	// caller's Region) says af-south-1 is not opted in.
+	var asked sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		region := "?"
+		if _, scope, ok := strings.Cut(auth, "Credential="); ok {
+			if parts := strings.Split(scope, "/"); len(parts) > 3 {
+				region = parts[2] + "/" + parts[3]
+			}
+		}
+		n, _ := asked.LoadOrStore(region, &atomic.Int32{})
+		n.(*atomic.Int32).Add(1)
+		switch {
+		case strings.HasSuffix(region, "/ec2"):
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprint(w, `<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><regionInfo>`+
+				`<item><regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus></item>`+
+				`<item><regionName>af-south-1</regionName><optInStatus>not-opted-in</optInStatus></item></regionInfo></DescribeRegionsResponse>`)
+		case region == "af-south-1/ecs":
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}`)
+		default:
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			fmt.Fprint(w, `{"clusterArns":[]}`)
+		}
+	}))
+	defer srv.Close()
+	base := aws.Config{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client(),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDCALLER", SecretAccessKey: "x"}, nil
+		}),
+		Retryer: func() aws.Retryer { return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 1 }) },
+	}
+	caller := fleet.Caller{Account: "000000000001", Partition: "aws"}
+	f := fleet.New(base, caller, nil, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
+	res := fleet.Run(context.Background(), f, []string{caller.Account}, []string{"us-east-1", "af-south-1"},
+		func(ctx context.Context, t fleet.Target, cfg aws.Config) (int, error) {
+			out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
+			if err != nil {
+				return 0, err
+			}
+			return len(out.ClusterArns), nil
+		})
+	if len(res) != 2 || res[0].Err != nil || res[1].Err == nil || res[1].Err.Kind != fleet.KindRegionDisabled {
+		t.Fatalf("results %+v", res)
+	}
+	if msg := res[1].Err.Error(); !strings.HasPrefix(msg, "account 000000000001, Region af-south-1: region-disabled: Region af-south-1 is not enabled in account 000000000001 (opt-in status not-opted-in): operation error ECS: ListClusters") {
+		t.Fatalf("error %s", msg)
+	}
+	n, _ := asked.Load("us-east-1/ec2")
+	if n == nil || n.(*atomic.Int32).Load() != 1 {
+		t.Fatalf("DescribeRegions from us-east-1: %v calls, want 1", n)
 	}
 }

@@ -212,7 +212,11 @@ func (s *scheduler[T]) run(ctx context.Context, j targetJob) {
 	} else {
 		v, err := s.fn(withLimiter(ctx, s.f.account(id)), t, s.f.Config(id, j.name))
 		res.Value = v
-		if err != nil {
+		switch {
+		case err != nil && s.regions != nil:
+			// A named Region may not be enabled in this account.
+			res.Err = s.f.Explain(ctx, t, err)
+		case err != nil:
 			res.Err = newError(t, err)
 		}
 	}

@@ -71,6 +71,13 @@ type Fleet struct {
 type account struct {
 	creds   aws.CredentialsProvider // nil: the base config's
 	limiter *rate.Limiter
+	// regions are the account's Regions by opt-in status, read at most
+	// once (see Explain).
+	regions struct {
+		once   sync.Once
+		status map[string]string
+		err    error
+	}
 }
 
 // New builds a Fleet on base (the caller's configuration). assume is the

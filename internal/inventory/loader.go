@@ -112,6 +112,12 @@ func pipeline(ctx context.Context, list func(ctx context.Context, emit func([]st
 // cluster that is not INACTIVE, sorted by EC2 instance id. Describe failures
 // (an instance deregistered between list and describe) come back as warnings.
 func (l *Loader) ContainerInstances(ctx context.Context, cluster string) ([]ContainerInstance, []string, error) {
+	return l.containerInstances(ctx, cluster, nil)
+}
+
+// containerInstances is ContainerInstances that also hands each described
+// batch to onBatch, when set, as it arrives (calls are serialized).
+func (l *Loader) containerInstances(ctx context.Context, cluster string, onBatch func([]ContainerInstance)) ([]ContainerInstance, []string, error) {
 	var (
 		mu       sync.Mutex
 		out      []ContainerInstance
@@ -145,10 +151,15 @@ func (l *Loader) ContainerInstances(ctx context.Context, cluster string) ([]Cont
 					return fmt.Errorf("describe container instances in %s: %w", cluster, err)
 				}
 				mu.Lock()
+				got := make([]ContainerInstance, 0, len(res.ContainerInstances))
 				for _, ci := range res.ContainerInstances {
 					c := containerInstance(ci)
 					c.CountsReadAt = sent
-					out = append(out, c)
+					got = append(got, c)
+				}
+				out = append(out, got...)
+				if onBatch != nil {
+					onBatch(got)
 				}
 				for _, f := range res.Failures {
 					warnings = append(warnings, fmt.Sprintf("container instance %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason)))

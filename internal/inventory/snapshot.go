@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -40,7 +41,8 @@ type Snapshot struct {
 	// Tasks are sorted by ARN (SnapshotOptions.Tasks).
 	Tasks []Task
 	// Services are the service ARNs listed on the way to the tasks (empty
-	// when the tasks were listed without them).
+	// when the tasks were listed without them, e.g. when no container
+	// instance counts a task).
 	Services []string
 	// Instances are the EC2 instances by id (SnapshotOptions.Instances).
 	Instances map[string]Instance
@@ -113,14 +115,23 @@ func (l *Loader) Snapshot(ctx context.Context, cluster string, opts SnapshotOpti
 }
 
 func (l *Loader) snapshotAll(ctx context.Context, s *Snapshot, opts SnapshotOptions, enis *ENIBatcher) error {
-	known := make(chan struct{})
+	known, busy := make(chan struct{}), make(chan struct{})
+	var markBusy sync.Once
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		cis, ws, err := l.ContainerInstances(gctx, s.Cluster)
+		cis, ws, err := l.containerInstances(gctx, s.Cluster, func(batch []ContainerInstance) {
+			if showTasks(batch) {
+				markBusy.Do(func() { close(busy) })
+			}
+		})
 		if err != nil {
 			return err
 		}
 		s.ContainerInstances, s.Warnings = cis, ws
+		if len(ws) > 0 {
+			// An instance ECS failed to describe has no counts to go by.
+			markBusy.Do(func() { close(busy) })
+		}
 		close(known)
 		if enis != nil {
 			for _, ci := range cis {
@@ -133,6 +144,7 @@ func (l *Loader) snapshotAll(ctx context.Context, s *Snapshot, opts SnapshotOpti
 	})
 	if opts.Tasks {
 		q := taskQuery(s.Cluster, enis)
+		q.Busy = busy
 		q.Instances = func(ctx context.Context) ([]ContainerInstance, error) {
 			select {
 			case <-known:
@@ -172,7 +184,9 @@ func (l *Loader) snapshotOne(ctx context.Context, s *Snapshot, opts SnapshotOpti
 		l.readInstances(gctx, s, opts)
 		return nil
 	})
-	if opts.Tasks {
+	// An instance that counts no task has none that ran throughout the read
+	// (see listPartitioned): its tasks are not listed.
+	if opts.Tasks && ci.RunningTasks+ci.PendingTasks > 0 {
 		q := taskQuery(s.Cluster, enis)
 		q.ContainerInstance = ci.Arn
 		g.Go(func() (err error) {

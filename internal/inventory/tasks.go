@@ -29,6 +29,14 @@ type TaskQuery struct {
 	// instances' task counts (see listPartitioned) instead of walking the
 	// cluster's single ListTasks token chain.
 	Instances func(context.Context) ([]ContainerInstance, error)
+	// Busy, when set with Instances, is closed as soon as the container
+	// instances read so far show a task (a runningTasksCount or
+	// pendingTasksCount above zero), or when one could not be described (its
+	// counts are unknown). The tasks are listed by service only once an
+	// instance shows a task: when Instances returns and none does, no task
+	// can be on them (see listPartitioned), and ListServices is not called.
+	// Without Busy, that is decided when Instances returns.
+	Busy <-chan struct{}
 	// OnBatch, when set, hears each described batch as it arrives, so callers
 	// can start dependent calls before the listing ends. Calls are serialized.
 	OnBatch func([]Task)
@@ -105,6 +113,13 @@ func (l *Loader) tasks(ctx context.Context, q TaskQuery) ([]Task, []string, []st
 // missing. A task that starts (or stops) during the walk cannot make a
 // missing one look found.
 //
+// When no container instance shows a task (every count is zero), no task was
+// on them throughout the walk, and only the Fargate partition is listed: the
+// services are not (ListServices is only called once an instance shows a
+// task, see TaskQuery.Busy), so a cluster whose instances run nothing costs
+// one ListTasks. A cluster that lists no services costs the Fargate call and
+// whatever the counts show unexplained.
+//
 // An instance whose count is not vouched for is listed again with
 // ListTasks{containerInstance}, one chain per instance, concurrently; when
 // that would take more calls than one unfiltered walk (many instances with
@@ -132,7 +147,18 @@ func (l *Loader) listPartitioned(ctx context.Context, q TaskQuery, c *taskCollec
 		}
 	}
 	g.Go(list(&ecs.ListTasksInput{Cluster: cluster, LaunchType: ecstypes.LaunchTypeFargate, MaxResults: aws.Int32(MaxECSListPage)}))
+	var cis []ContainerInstance
 	g.Go(func() error {
+		select {
+		case <-q.Busy:
+		case <-gate:
+			// cis is set before gate closes.
+			if !showTasks(cis) && !closed(q.Busy) {
+				return nil
+			}
+		case <-gctx.Done():
+			return gctx.Err()
+		}
 		p := ecs.NewListServicesPaginator(l.ECS, &ecs.ListServicesInput{Cluster: cluster, MaxResults: aws.Int32(MaxECSListPage)})
 		for p.HasMorePages() {
 			var page *ecs.ListServicesOutput
@@ -151,7 +177,6 @@ func (l *Loader) listPartitioned(ctx context.Context, q TaskQuery, c *taskCollec
 		}
 		return nil
 	})
-	var cis []ContainerInstance
 	g.Go(func() error {
 		var err error
 		if cis, err = q.Instances(gctx); err != nil {
@@ -336,6 +361,26 @@ func (c *taskCollector) vouched(cis []ContainerInstance) map[string]int {
 		out[t.ContainerInstanceArn]++
 	}
 	return out
+}
+
+// showTasks says whether a container instance counts a task.
+func showTasks(cis []ContainerInstance) bool {
+	for _, ci := range cis {
+		if ci.RunningTasks+ci.PendingTasks > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// closed says whether ch is closed (a nil ch never is).
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func ceilDiv(n, d int) int { return (n + d - 1) / d }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
@@ -247,7 +249,11 @@ func TestATaskStoppingBeforeTheCountIsReadDoesNotHideAStandaloneTask(t *testing.
 		}
 	}}
 	l := inventory.NewLoader(ecsc, c.EC2(), c.IAM(), 4)
-	q := inventory.TaskQuery{Cluster: "prod", Instances: func(ctx context.Context) ([]inventory.ContainerInstance, error) {
+	// Instance 1 is known to show tasks before its counts are read (as
+	// Snapshot knows from an earlier batch), so the services are listed first.
+	busy := make(chan struct{})
+	close(busy)
+	q := inventory.TaskQuery{Cluster: "prod", Busy: busy, Instances: func(ctx context.Context) ([]inventory.ContainerInstance, error) {
 		<-listed
 		cis, _, err := l.ContainerInstances(ctx, "prod")
 		return cis, err
@@ -279,5 +285,210 @@ func checkEachTaskOnce(t *testing.T, tasks []inventory.Task) {
 			t.Fatalf("task %s twice", tk.Arn)
 		}
 		seen[tk.Arn] = true
+	}
+}
+
+func TestTasksAreListedByServiceOnlyWhenAnInstanceCountsATask(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		build func(c *inventorytest.Cluster)
+		want  int
+		// services is the ListServices calls; by the ListTasks calls per filter.
+		services int
+		by       map[string]int
+	}{
+		{
+			name: "no instance counts a task: one Fargate ListTasks and no ListServices",
+			build: func(c *inventorytest.Cluster) {
+				for n := 1; n <= 3; n++ {
+					c.AddInstance(inventorytest.InstanceSpec{N: n})
+				}
+				c.AddTask(inventorytest.TaskSpec{N: 1, Standalone: true, Fargate: true})
+				c.Services = []string{"idle"}
+			},
+			want: 1, services: 0,
+			by: map[string]int{"launchType": 1},
+		},
+		{
+			name: "a cluster without container instances: one Fargate ListTasks",
+			build: func(c *inventorytest.Cluster) {
+				c.AddTask(inventorytest.TaskSpec{N: 1, Service: "api", Fargate: true})
+			},
+			want: 1, services: 0,
+			by: map[string]int{"launchType": 1},
+		},
+		{
+			name: "one instance counts a standalone task: the services are listed and that instance again",
+			build: func(c *inventorytest.Cluster) {
+				for n := 1; n <= 3; n++ {
+					c.AddInstance(inventorytest.InstanceSpec{N: n})
+				}
+				c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 2, Standalone: true})
+			},
+			want: 1, services: 1,
+			by: map[string]int{"launchType": 1, "containerInstance": 1},
+		},
+		{
+			name: "one instance counts a service task: the services are listed, nothing again",
+			build: func(c *inventorytest.Cluster) {
+				for n := 1; n <= 3; n++ {
+					c.AddInstance(inventorytest.InstanceSpec{N: n})
+				}
+				c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 3, Service: "api"})
+			},
+			want: 1, services: 1,
+			by: map[string]int{"launchType": 1, "serviceName": 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, via := range []string{"Tasks", "Snapshot"} {
+				c := inventorytest.New()
+				tc.build(c)
+				l := loader(c, 4)
+				var tasks []inventory.Task
+				var err error
+				if via == "Tasks" {
+					tasks, _, err = l.Tasks(context.Background(), inventory.TaskQuery{Cluster: "prod", Instances: instancesFrom(l)})
+				} else {
+					var s *inventory.Snapshot
+					if s, err = l.Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Tasks: true}); err == nil {
+						tasks = s.Tasks
+					}
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", via, err)
+				}
+				if len(tasks) != tc.want {
+					t.Fatalf("%s: got %d tasks, want %d; calls %s", via, len(tasks), tc.want, c.SortedOps())
+				}
+				if got := c.Calls()["ecs:ListServices"]; got != tc.services {
+					t.Fatalf("%s: ListServices calls = %d, want %d", via, got, tc.services)
+				}
+				if got := c.ListTasksBy(); fmt.Sprint(got) != fmt.Sprint(tc.by) {
+					t.Fatalf("%s: ListTasks by filter = %v, want %v", via, got, tc.by)
+				}
+			}
+		})
+	}
+}
+
+// gatedInstances holds back the n-th ListContainerInstances page until
+// ListServices is called (or a deadline passes), and drops one container
+// instance from every DescribeContainerInstances answer as MISSING.
+type gatedInstances struct {
+	inventory.ECSAPI
+	n        int32
+	pages    *atomic.Int32
+	services chan struct{}
+	once     *sync.Once
+	waited   *atomic.Bool
+	drop     string
+}
+
+func (g gatedInstances) ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
+	if g.pages.Add(1) == g.n {
+		select {
+		case <-g.services:
+		case <-time.After(3 * time.Second):
+			g.waited.Store(true)
+		}
+	}
+	return g.ECSAPI.ListContainerInstances(ctx, in, optFns...)
+}
+
+func (g gatedInstances) ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
+	g.once.Do(func() { close(g.services) })
+	return g.ECSAPI.ListServices(ctx, in, optFns...)
+}
+
+func (g gatedInstances) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
+	out, err := g.ECSAPI.DescribeContainerInstances(ctx, in, optFns...)
+	if err != nil || g.drop == "" {
+		return out, err
+	}
+	kept := out.ContainerInstances[:0]
+	for _, ci := range out.ContainerInstances {
+		if aws.ToString(ci.ContainerInstanceArn) == g.drop {
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String("MISSING")})
+			continue
+		}
+		kept = append(kept, ci)
+	}
+	out.ContainerInstances = kept
+	return out, nil
+}
+
+func newGated(c *inventorytest.Cluster, n int32) gatedInstances {
+	return gatedInstances{ECSAPI: c.ECS(), n: n, pages: &atomic.Int32{}, services: make(chan struct{}), once: &sync.Once{}, waited: &atomic.Bool{}}
+}
+
+func TestSnapshotListsServicesAsSoonAsABatchOfInstancesCountsATask(t *testing.T) {
+	c := inventorytest.New()
+	for n := 1; n <= 300; n++ {
+		c.AddInstance(inventorytest.InstanceSpec{N: n})
+	}
+	c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 1, Service: "api"})
+	// The last of 3 pages of instances is answered only once ListServices is
+	// called: the first batch counts a task, so the services need not wait
+	// for the whole instance chain.
+	g := newGated(c, 3)
+	l := inventory.NewLoader(g, c.EC2(), c.IAM(), 4)
+	s, err := l.Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Tasks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.waited.Load() {
+		t.Fatal("ListServices waited for every container instance to be read")
+	}
+	if len(s.Tasks) != 1 || len(s.ContainerInstances) != 300 {
+		t.Fatalf("got %d tasks on %d instances, want 1 on 300", len(s.Tasks), len(s.ContainerInstances))
+	}
+}
+
+func TestAnInstanceThatCouldNotBeDescribedIsNotTakenAsIdle(t *testing.T) {
+	c := inventorytest.New()
+	c.AddInstance(inventorytest.InstanceSpec{N: 1})
+	c.AddInstance(inventorytest.InstanceSpec{N: 2})
+	c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 2, Service: "api"})
+	// Instance 2 fails to describe: instance 1 counts nothing, yet the
+	// services are listed, and instance 2's service task is found.
+	g := newGated(c, 0)
+	g.drop = c.ContainerInstanceArn(2)
+	l := inventory.NewLoader(g, c.EC2(), c.IAM(), 4)
+	s, err := l.Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Tasks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Warnings) != 1 || len(s.Tasks) != 1 || c.Calls()["ecs:ListServices"] != 1 {
+		t.Fatalf("warnings %v, %d tasks, calls %s; want 1 warning, 1 task, 1 ListServices", s.Warnings, len(s.Tasks), c.SortedOps())
+	}
+}
+
+func TestOneInstancesTasksAreListedOnlyWhenItCountsOne(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		instance int
+		want     int
+		by       map[string]int
+	}{
+		{"an instance counting no task: no ListTasks at all", 1, 0, map[string]int{}},
+		{"an instance counting a task: its tasks are listed", 2, 1, map[string]int{"containerInstance": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := inventorytest.New()
+			c.AddInstance(inventorytest.InstanceSpec{N: 1})
+			c.AddInstance(inventorytest.InstanceSpec{N: 2})
+			c.AddTask(inventorytest.TaskSpec{N: 1, Instance: 2, Standalone: true})
+			s, err := loader(c, 4).Snapshot(context.Background(), "prod", inventory.SnapshotOptions{Tasks: true, Instance: inventorytest.InstanceID(tc.instance)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Tasks) != tc.want {
+				t.Fatalf("got %d tasks, want %d", len(s.Tasks), tc.want)
+			}
+			if got := c.ListTasksBy(); fmt.Sprint(got) != fmt.Sprint(tc.by) {
+				t.Fatalf("ListTasks by filter = %v, want %v", got, tc.by)
+			}
+		})
 	}
 }

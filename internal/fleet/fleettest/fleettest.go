@@ -351,6 +351,9 @@ func (e *EC2) DescribeRegions(ctx context.Context, in *ec2.DescribeRegionsInput,
 	}
 	if aws.ToBool(in.AllRegions) {
 		for _, r := range DisabledRegions {
+			if slices.Contains(enabled, r) {
+				continue
+			}
 			out = append(out, ec2types.Region{RegionName: aws.String(r), OptInStatus: aws.String("not-opted-in")})
 		}
 	}
