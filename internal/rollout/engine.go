@@ -430,7 +430,7 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			continue
 		}
 		if _, err := r.e.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
-			AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(int32(g.Desired + n)), HonorCooldown: aws.Bool(false)}); err != nil {
+			AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(capped32(g.Desired + n)), HonorCooldown: aws.Bool(false)}); err != nil {
 			return fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
 		}
 		launched[name] = n

@@ -47,7 +47,7 @@ func (r *run) refresh(ctx context.Context, g Group) (err error) {
 		Strategy:             asgtypes.RefreshStrategyRolling,
 		Preferences: &asgtypes.RefreshPreferences{
 			MinHealthyPercentage: aws.Int32(100),
-			MaxHealthyPercentage: aws.Int32(int32(100 + step)),
+			MaxHealthyPercentage: aws.Int32(capped32(100 + step)),
 			// The opt-in does not change the launch template: match nothing.
 			SkipMatching:              aws.Bool(false),
 			ScaleInProtectedInstances: asgtypes.ScaleInProtectedInstancesRefresh,
