@@ -279,7 +279,7 @@ func testRunConcurrency(t *testing.T) {
 	var mu sync.Mutex
 	perAccount := map[string]int{}
 	overlapping := 0 // targets started while another of their account ran
-	fn := func(_ context.Context, t fleet.Target, cfg aws.Config) (string, error) {
+	fn := func(_ context.Context, t fleet.Target, _ aws.Config) (string, error) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for {

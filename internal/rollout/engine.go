@@ -748,26 +748,10 @@ func (r *run) waitDrained(ctx context.Context, ids []string, standalone map[stri
 		if err != nil {
 			return err
 		}
-		var busy, svcBusy []string
-		for _, ci := range cis {
-			n := ci.RunningTasks + ci.PendingTasks
-			if n == 0 {
-				continue
-			}
-			busy = append(busy, ci.EC2InstanceID)
-			if n > standalone[ci.EC2InstanceID] {
-				svcBusy = append(svcBusy, ci.EC2InstanceID)
-				continue
-			}
-			runsService, err := r.settleStandalone(ctx, ci, stopped)
-			if err != nil {
-				return err
-			}
-			if runsService {
-				svcBusy = append(svcBusy, ci.EC2InstanceID)
-			}
+		busy, svcBusy, err := r.stillBusy(ctx, cis, standalone, stopped)
+		if err != nil {
+			return err
 		}
-		svcBusy = uniqSorted(svcBusy)
 		if len(svcBusy) == 0 && !drainedSaid {
 			drainedSaid = true
 			r.emit(Event{Step: StepDrained, Instances: ids, Message: "service tasks moved off the batch"})
@@ -787,6 +771,32 @@ func (r *run) waitDrained(ctx context.Context, ids []string, standalone map[stri
 			return err
 		}
 	}
+}
+
+// stillBusy lists the draining instances that still run tasks (busy) and,
+// sorted, those among them that still run service tasks (svcBusy). An
+// instance that may run only standalone tasks is settled: see
+// settleStandalone.
+func (r *run) stillBusy(ctx context.Context, cis []inventory.ContainerInstance, standalone map[string]int, stopped map[string]bool) (busy, svcBusy []string, err error) {
+	for _, ci := range cis {
+		n := ci.RunningTasks + ci.PendingTasks
+		if n == 0 {
+			continue
+		}
+		busy = append(busy, ci.EC2InstanceID)
+		if n > standalone[ci.EC2InstanceID] {
+			svcBusy = append(svcBusy, ci.EC2InstanceID)
+			continue
+		}
+		runsService, serr := r.settleStandalone(ctx, ci, stopped)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		if runsService {
+			svcBusy = append(svcBusy, ci.EC2InstanceID)
+		}
+	}
+	return busy, uniqSorted(svcBusy), nil
 }
 
 // settleStandalone handles a draining instance that may run only standalone
