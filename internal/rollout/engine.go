@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -706,7 +707,7 @@ func (r *run) drain(ctx context.Context, ids []string) error {
 			set = append(set, id)
 		}
 	}
-	for _, batch := range chunk(arns, maxUpdateState) {
+	for batch := range slices.Chunk(arns, maxUpdateState) {
 		res, err := r.e.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
 			Cluster: aws.String(r.o.Cluster), ContainerInstances: batch, Status: ecstypes.ContainerInstanceStatusDraining})
 		if err != nil {
@@ -853,7 +854,7 @@ const placementFailure = "was unable to place a task"
 // checkPlacement stops the rollout when a service says, since the drain
 // began, that it cannot place a task.
 func (r *run) checkPlacement(ctx context.Context, services []string, since time.Time) error {
-	for _, batch := range chunk(services, maxDescribeServices) {
+	for batch := range slices.Chunk(services, maxDescribeServices) {
 		res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
 		if err != nil {
 			return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
@@ -880,7 +881,7 @@ func (r *run) waitSettled(ctx context.Context, services []string) error {
 	deadline := start.Add(r.o.DrainTimeout)
 	for {
 		var short []string
-		for _, batch := range chunk(services, maxDescribeServices) {
+		for batch := range slices.Chunk(services, maxDescribeServices) {
 			res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
 			if err != nil {
 				return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
@@ -966,7 +967,7 @@ func (r *run) unprotect(ctx context.Context, name string, g groupState, ids []st
 			protected = append(protected, id)
 		}
 	}
-	for _, batch := range chunk(protected, maxASGInstanceIDs) {
+	for batch := range slices.Chunk(protected, maxASGInstanceIDs) {
 		if _, err := r.e.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
 			AutoScalingGroupName: aws.String(name), InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
 			return fmt.Errorf("lift scale-in protection of %s in %s: %w", strings.Join(batch, ", "), name, err)
