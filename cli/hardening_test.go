@@ -116,7 +116,7 @@ func TestMissingOrExpiredCredentialsGetOneSentenceAndTheFix(t *testing.T) {
 		{name: "expired credentials answered by STS", fail: func(w *world) {
 			w.acct.Fail["sts:GetCallerIdentity"] = &smithy.GenericAPIError{Code: "ExpiredToken", Message: "The security token included in the request is expired"}
 		}},
-		{name: "no credentials at all", aws: func(w *world) func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
+		{name: "no credentials at all", aws: func(_ *world) func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
 			return func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
 				return nil, fmt.Errorf("operation error STS: GetCallerIdentity, get identity: %w", &awsclient.CredentialsError{Err: errors.New("the SSO session has expired or is invalid")})
 			}
@@ -216,7 +216,7 @@ func TestReadCommandsAreBoundedByDefaultAndEnableIsNot(t *testing.T) {
 			s, _, _ := streams(false)
 			var left time.Duration
 			var has bool
-			deps := Deps{IO: s, AWS: func(ctx context.Context, g GlobalOptions, _ io.Writer) (*AWS, error) {
+			deps := Deps{IO: s, AWS: func(ctx context.Context, _ GlobalOptions, _ io.Writer) (*AWS, error) {
 				var dl time.Time
 				dl, has = ctx.Deadline()
 				left = time.Until(dl)

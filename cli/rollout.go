@@ -562,10 +562,10 @@ func (o *rolloutOpts) RecommendActions() error {
 	if o.structured() {
 		return nil // stderr carries only the JSON steps
 	}
-	switch {
-	case o.out.Result == resultDryRun:
+	switch o.out.Result {
+	case resultDryRun:
 		o.io.Infof("Run it: trunkctl rollout --cluster %s (add --yes to skip the question)", o.cluster)
-	case o.out.Result == resultDone || o.out.Result == resultSkipped:
+	case resultDone, resultSkipped:
 		if len(o.out.Replaced) > 0 {
 			o.io.Infof("Check: trunkctl instances --cluster %s", o.cluster)
 		}

@@ -24,7 +24,7 @@ func readVersion() versionInfo {
 // text is the version first, so that cobra's --version ("trunkctl version "
 // + text) and `trunkctl version` print the same.
 func (v versionInfo) text() string {
-	return v.Info.Text(buildinfo.Field{Label: "catalog", Value: fmt.Sprintf("ECS task limits %s, EC2 network limits %s",
+	return v.Text(buildinfo.Field{Label: "catalog", Value: fmt.Sprintf("ECS task limits %s, EC2 network limits %s",
 		v.Catalog.ECSTaskLimits, v.Catalog.EC2NetworkLimits)})
 }
 

@@ -49,7 +49,7 @@ func OrgMemberTemplate() ([]byte, error) {
 	app := NewTemplateApp(dir)
 	NewOrgMemberStack(app, OrgMemberStackID, &OrgMemberStackProps{StackProps: TemplateStackProps()})
 	app.Synth(nil)
-	js, err := os.ReadFile(filepath.Join(dir, OrgMemberStackID+".template.json"))
+	js, err := os.ReadFile(filepath.Join(dir, OrgMemberStackID+".template.json")) //nolint:gosec // our own temp dir and stack id
 	if err != nil {
 		return nil, fmt.Errorf("read synthesized %s: %w", OrgMemberStackID, err)
 	}

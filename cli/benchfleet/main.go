@@ -140,7 +140,7 @@ func run(accounts, concurrency int, latency time.Duration) result {
 	}
 	base := aws.Config{Region: "us-east-1", Credentials: w.CallerCredentials()}
 	f := fleet.New(base, caller, w.STS(), func(cfg aws.Config) fleet.RegionsAPI { return w.EC2(cfg) }, fleet.Options{Concurrency: concurrency})
-	res := fleet.Run(ctx, f, ids, nil, func(ctx context.Context, t fleet.Target, cfg aws.Config) (summary, error) {
+	res := fleet.Run(ctx, f, ids, nil, func(ctx context.Context, t fleet.Target, _ aws.Config) (summary, error) {
 		return readTarget(ctx, w, t)
 	})
 	wall := time.Since(start)
@@ -459,7 +459,7 @@ func scenarioInChild(mode string, n int) bool {
 			args = append(args, "-"+f.Name+"="+f.Value.String())
 		}
 	})
-	cmd := exec.Command(self, args...)
+	cmd := exec.Command(self, args...) //nolint:gosec // re-runs this benchmark binary with its own flags
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run() == nil
 }

@@ -141,16 +141,17 @@ func IsPrincipalArnRefused(err error) bool {
 }
 
 // retry runs call again as the assumed role when p named a principalArn
-// and ECS refused it.
-func (p Principal) retry(ctx context.Context, err error, call func(Principal) error) error {
+// and ECS refused it, and reports whether it did; when it did not, it
+// returns err unchanged.
+func (p Principal) retry(ctx context.Context, err error, call func(Principal) error) (bool, error) {
 	if p.Mode != AsPrincipalArn || p.fallback == nil || !IsPrincipalArnRefused(err) {
-		return err
+		return false, err
 	}
 	q, aerr := p.fallback.get(ctx)
 	if aerr != nil {
-		return fmt.Errorf("ECS refused principalArn (%s), and then: %w", awserr.Message(err), aerr)
+		return true, fmt.Errorf("ECS refused principalArn (%s), and then: %w", awserr.Message(err), aerr)
 	}
-	return call(q)
+	return true, call(q)
 }
 
 // Put sets name=value for the principal.
@@ -164,7 +165,7 @@ func (p Principal) Put(ctx context.Context, name, value string) error {
 		PrincipalArn: p.principalArn(),
 	})
 	if err != nil {
-		if rerr := p.retry(ctx, err, func(q Principal) error { return q.Put(ctx, name, value) }); rerr != err {
+		if retried, rerr := p.retry(ctx, err, func(q Principal) error { return q.Put(ctx, name, value) }); retried {
 			return rerr
 		}
 		return fmt.Errorf("put account setting %s=%s as %s: %w", name, value, p.Role, err)
@@ -218,11 +219,11 @@ func (p Principal) list(ctx context.Context, name string, effective bool) (types
 	if err != nil {
 		var s types.Setting
 		var found bool
-		if rerr := p.retry(ctx, err, func(q Principal) error {
+		if retried, rerr := p.retry(ctx, err, func(q Principal) error {
 			var qerr error
 			s, found, qerr = q.list(ctx, name, effective)
 			return qerr
-		}); rerr != err {
+		}); retried {
 			return s, found, rerr
 		}
 		return types.Setting{}, false, fmt.Errorf("list account settings %s as %s: %w", name, p.Role, err)

@@ -15,7 +15,7 @@ const (
 	KindAccessDenied       Kind = "access-denied"
 	KindRegionDisabled     Kind = "region-disabled"
 	KindThrottled          Kind = "throttled"
-	KindExpiredCredentials Kind = "expired-credentials"
+	KindExpiredCredentials Kind = "expired-credentials" //nolint:gosec // a failure class name, not a credential
 	KindNotFound           Kind = "not-found"
 	KindCanceled           Kind = "canceled"
 	KindOther              Kind = "error"

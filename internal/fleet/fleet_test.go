@@ -337,7 +337,7 @@ func testRunConcurrency(t *testing.T) {
 	var mu sync.Mutex
 	perAccount := map[string]int{}
 	overlapping := 0 // targets started while another of their account ran
-	fn := func(ctx context.Context, t fleet.Target, cfg aws.Config) (string, error) {
+	fn := func(_ context.Context, t fleet.Target, _ aws.Config) (string, error) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for {
@@ -436,7 +436,7 @@ func TestRunWithSDKClients(t *testing.T) {
 	f := fleet.New(base, caller, nil, nil, fleet.Options{AccountRate: 2, AccountBurst: 1})
 	start := time.Now()
 	res := fleet.Run(context.Background(), f, []string{caller.Account}, []string{"us-east-1", "eu-west-1"},
-		func(ctx context.Context, t fleet.Target, cfg aws.Config) (int, error) {
+		func(ctx context.Context, _ fleet.Target, cfg aws.Config) (int, error) {
 			c := sts.NewFromConfig(cfg)
 			for i := range 3 {
 				if _, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {

@@ -1,7 +1,6 @@
 package hostsetup
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -39,8 +38,6 @@ func flakyFront(t *testing.T, n int, drop bool, next http.Handler) *httptest.Ser
 	t.Cleanup(srv.Close)
 	return srv
 }
-
-func noSleep(context.Context, time.Duration) error { return nil }
 
 func TestDownloadsAreRetriedWhileTheNetworkComesUp(t *testing.T) {
 	for _, drop := range []bool{true, false} {

@@ -60,7 +60,7 @@ func (f *slowIMDS) start(t *testing.T) {
 const goodDocument = `{"instanceId":"i-0123456789abcdef0","instanceType":"c5.large","region":"us-east-1","architecture":"x86_64"}`
 
 // runAgainst runs hostbootstrap's logic on an ECS-optimized host against f.
-func runAgainst(t *testing.T, f *slowIMDS) (*host, error, string) {
+func runAgainst(t *testing.T, f *slowIMDS) (*host, string, error) {
 	t.Helper()
 	f.start(t)
 	h := ecsOptimized(t)
@@ -78,12 +78,12 @@ func runAgainst(t *testing.T, f *slowIMDS) (*host, error, string) {
 			t.Errorf("a failed run changed the host:\nbefore %v\nafter  %v", before, after)
 		}
 	}
-	return h, err, log.String()
+	return h, log.String(), err
 }
 
 func TestAnIMDSThatAnswersSlowlyIsWaitedFor(t *testing.T) {
 	f := &slowIMDS{slowFirst: 4, delay: 2 * time.Second, document: goodDocument}
-	h, err, log := runAgainst(t, f)
+	h, log, err := runAgainst(t, f)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log)
 	}
@@ -104,7 +104,7 @@ func TestAnIMDSThatAnswersGarbageFailsClearlyAndChangesNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &slowIMDS{document: tt.document}
 			start := time.Now()
-			_, err, _ := runAgainst(t, f)
+			_, _, err := runAgainst(t, f)
 			if err == nil || ExitCode(err) != ExitFailed || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v (exit %d), want exit 1 mentioning %q", err, ExitCode(err), tt.want)
 			}
@@ -142,7 +142,11 @@ func TestAReadOnlyRootFailsWithExit1AndWritesNothing(t *testing.T) {
 	if err := os.Chmod(h.root, 0o555); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(h.root, 0o755) })
+	t.Cleanup(func() {
+		if err := os.Chmod(h.root, 0o755); err != nil {
+			t.Error(err)
+		}
+	})
 	_, err := Run(context.Background(), Options{Cluster: "prod", Root: h.root, TempDir: t.TempDir()}, Deps{
 		IMDS: NewIMDSClient(), Runner: newRunner(), HTTP: NewHTTPClient(), Catalog: catalog.Default(), Log: slogTo(&syncbuf.Buffer{}),
 	})

@@ -198,22 +198,17 @@ func containerInstance(ci ecstypes.ContainerInstance) ContainerInstance {
 		c.AgentVersion = aws.ToString(ci.VersionInfo.AgentVersion)
 	}
 	c.Host = HostAttributesOf(ci.Attributes)
+	c.TrunkCapable, c.OSType, c.AMI = c.Host.Trunking, c.Host.OSType, c.Host.AMI
 	c.CapacityProvider = aws.ToString(ci.CapacityProviderName)
 	for _, a := range ci.Attributes {
 		v := aws.ToString(a.Value)
 		switch aws.ToString(a.Name) {
 		case AttrTrunkID:
 			c.TrunkENI = v
-		case AttrTrunkCapable:
-			c.TrunkCapable = true
 		case AttrInstanceType:
 			c.InstanceType = v
-		case AttrOSType:
-			c.OSType = v
 		case AttrOSFamily:
 			c.OSFamily = v
-		case AttrAMI:
-			c.AMI = v
 		}
 	}
 	return c

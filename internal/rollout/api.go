@@ -11,10 +11,13 @@ package rollout
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/trunkctl/trunkctl/internal/retry"
 )
 
 // ECSAPI is the part of the ECS client a rollout calls, with the SDK's exact
@@ -68,13 +71,17 @@ type SystemClock struct{}
 func (SystemClock) Now() time.Time { return time.Now() }
 
 // Sleep waits d or until ctx ends.
-func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }
+
+// capped32 is n as the int32 an Auto Scaling field takes. The values passed
+// are group sizes (read from int32 fields) and percentages, so they fit; a
+// value that did not would be capped rather than wrapped.
+func capped32(n int) int32 {
+	switch {
+	case n > math.MaxInt32:
+		return math.MaxInt32
+	case n < math.MinInt32:
+		return math.MinInt32
 	}
+	return int32(n) //nolint:gosec // G115: n is within int32 here
 }

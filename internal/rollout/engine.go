@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -374,84 +375,17 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 	r.emit(Event{Step: StepBatch, Instances: ids, Message: msg})
 
 	// Standalone tasks first: --standalone fail must fail before any change.
-	standalone := map[string]int{}
-	var services []string
-	svcSeen := map[string]bool{}
-	for _, id := range ids {
-		tasks, err := r.e.tasksOn(ctx, r.o.Cluster, r.items[id].ContainerInstanceArn)
-		if err != nil {
-			return err
-		}
-		var alone []string
-		for _, t := range tasks {
-			if isService(t) {
-				if name := strings.TrimPrefix(t.Group, servicePrefix); !svcSeen[name] {
-					svcSeen[name] = true
-					services = append(services, name)
-				}
-				continue
-			}
-			alone = append(alone, t.ID())
-		}
-		standalone[id] = len(alone)
-		if len(alone) > 0 && r.o.Standalone == StandaloneFail {
-			return r.stop(StopStandalone, r.items[id].Group, []string{id}, fmt.Sprintf("standalone task(s) %s would not move when drained", strings.Join(alone, ", ")))
-		}
-	}
-	sort.Strings(services)
-
-	states, err := r.e.describeGroups(ctx, names)
+	standalone, services, err := r.batchTasks(ctx, ids)
 	if err != nil {
 		return err
 	}
-	launched := map[string]int{}
-	for _, name := range names {
-		g := states[name]
-		if resumed {
-			msg := fmt.Sprintf("group %s: desired capacity %d, not raised by an earlier run: the group replaces the instances left DRAINING", name, g.Desired)
-			if k := min(r.raised[name], len(byGroup[name])); k > 0 {
-				msg = fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the instances left DRAINING are terminated with a decrement, %d replaced by the group", name, r.raised[name], RaisedTagKey, k, len(byGroup[name])-k)
-			}
-			r.emit(Event{Step: StepNote, Group: name, Message: msg})
-			continue
-		}
-		// Instances an earlier run launched and did not take back (its
-		// tag) already stand in for as many of the batch: launch only the rest.
-		carried := min(r.raised[name], len(byGroup[name]))
-		need := len(byGroup[name]) - carried
-		n := min(need, max(0, g.Max-g.Desired))
-		if carried > 0 {
-			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the batch are terminated with a decrement against it, without launching for them", name, r.raised[name], RaisedTagKey, carried)})
-		}
-		if n < need {
-			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, need-n)})
-		}
-		if n == 0 {
-			continue
-		}
-		if _, err := r.e.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
-			AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(int32(g.Desired + n)), HonorCooldown: aws.Bool(false)}); err != nil {
-			return fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
-		}
-		launched[name] = n
-		if r.raised[name] == 0 {
-			r.from[name] = g.Desired
-		}
-		r.raised[name] += n
-		r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
-		if err := r.saveRaised(ctx, name); err != nil {
-			return err
-		}
+	launched, err := r.launchFirst(ctx, names, byGroup, resumed)
+	if err != nil {
+		return err
 	}
 	newOf := map[string][]newInstance{}
-	if len(launched) > 0 {
-		got, err := r.waitNew(ctx, launched)
-		if err != nil {
-			return err
-		}
-		for g, ns := range got {
-			newOf[g] = append(newOf[g], ns...)
-		}
+	if err := r.collectNew(ctx, launched, newOf); err != nil {
+		return err
 	}
 
 	if err := r.drain(ctx, ids); err != nil {
@@ -470,42 +404,157 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 			rest[name] = n
 		}
 	}
-	if len(rest) > 0 {
-		got, err := r.waitNew(ctx, rest)
-		if err != nil {
-			return err
-		}
-		for g, ns := range got {
-			newOf[g] = append(newOf[g], ns...)
-		}
+	if err := r.collectNew(ctx, rest, newOf); err != nil {
+		return err
 	}
 	if err := r.waitSettled(ctx, services); err != nil {
 		return err
 	}
 	for _, name := range names {
-		// newOf holds this batch's launches first, then the group's own
-		// replacements of the instances terminated without a decrement; an
-		// instance decremented against an earlier run's raise was replaced
-		// by that run's launch, which this run cannot tell apart.
-		news := newOf[name]
-		for i, old := range byGroup[name] {
-			var n newInstance
-			switch {
-			case i < launched[name]:
-				n = news[i]
-			case i >= decremented[name]:
-				n = news[launched[name]+i-decremented[name]]
-			}
-			rep := Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: name}
-			r.res.Replaced = append(r.res.Replaced, rep)
-			ev := Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)}
-			if n.ec2ID == "" {
-				ev.Instances, ev.Message = []string{old}, old+" -> an instance an earlier run launched"
-			}
-			r.emit(ev)
-		}
+		r.reportReplaced(name, byGroup[name], newOf[name], launched[name], decremented[name])
 	}
 	return nil
+}
+
+// batchTasks reads the tasks on the batch's instances: how many standalone
+// tasks each runs and the sorted names of the services among them. With
+// --standalone fail, an instance running a standalone task stops the rollout.
+func (r *run) batchTasks(ctx context.Context, ids []string) (map[string]int, []string, error) {
+	standalone := map[string]int{}
+	var services []string
+	svcSeen := map[string]bool{}
+	for _, id := range ids {
+		tasks, err := r.e.tasksOn(ctx, r.o.Cluster, r.items[id].ContainerInstanceArn)
+		if err != nil {
+			return nil, nil, err
+		}
+		var alone []string
+		for _, t := range tasks {
+			if !isService(t) {
+				alone = append(alone, t.ID())
+				continue
+			}
+			if name := strings.TrimPrefix(t.Group, servicePrefix); !svcSeen[name] {
+				svcSeen[name] = true
+				services = append(services, name)
+			}
+		}
+		standalone[id] = len(alone)
+		if len(alone) > 0 && r.o.Standalone == StandaloneFail {
+			return nil, nil, r.stop(StopStandalone, r.items[id].Group, []string{id}, fmt.Sprintf("standalone task(s) %s would not move when drained", strings.Join(alone, ", ")))
+		}
+	}
+	sort.Strings(services)
+	return standalone, services, nil
+}
+
+// launchFirst raises each group's desired capacity for as many of the batch
+// as its maximum allows, and returns how many it launched per group. A
+// resumed batch (an earlier run's, left DRAINING) launches nothing.
+func (r *run) launchFirst(ctx context.Context, names []string, byGroup map[string][]string, resumed bool) (map[string]int, error) {
+	states, err := r.e.describeGroups(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	launched := map[string]int{}
+	for _, name := range names {
+		g := states[name]
+		if resumed {
+			r.noteResumed(name, g, len(byGroup[name]))
+			continue
+		}
+		n, err := r.launchFor(ctx, name, g, len(byGroup[name]))
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			launched[name] = n
+		}
+	}
+	return launched, nil
+}
+
+// noteResumed says how a resumed batch's count instances of group name are
+// replaced.
+func (r *run) noteResumed(name string, g groupState, count int) {
+	msg := fmt.Sprintf("group %s: desired capacity %d, not raised by an earlier run: the group replaces the instances left DRAINING", name, g.Desired)
+	if k := min(r.raised[name], count); k > 0 {
+		msg = fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the instances left DRAINING are terminated with a decrement, %d replaced by the group", name, r.raised[name], RaisedTagKey, k, count-k)
+	}
+	r.emit(Event{Step: StepNote, Group: name, Message: msg})
+}
+
+// launchFor raises group name's desired capacity for count instances of the
+// batch, as far as its maximum allows, records the raise (tag included) and
+// returns how many it launched.
+func (r *run) launchFor(ctx context.Context, name string, g groupState, count int) (int, error) {
+	// Instances an earlier run launched and did not take back (its
+	// tag) already stand in for as many of the batch: launch only the rest.
+	carried := min(r.raised[name], count)
+	need := count - carried
+	n := min(need, max(0, g.Max-g.Desired))
+	if carried > 0 {
+		r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the batch are terminated with a decrement against it, without launching for them", name, r.raised[name], RaisedTagKey, carried)})
+	}
+	if n < need {
+		r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, need-n)})
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if _, err := r.e.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
+		AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(capped32(g.Desired + n)), HonorCooldown: aws.Bool(false)}); err != nil {
+		return 0, fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
+	}
+	if r.raised[name] == 0 {
+		r.from[name] = g.Desired
+	}
+	r.raised[name] += n
+	r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
+	if err := r.saveRaised(ctx, name); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// collectNew waits for want[group] new instances per group (none when want
+// is empty) and appends them to newOf.
+func (r *run) collectNew(ctx context.Context, want map[string]int, newOf map[string][]newInstance) error {
+	if len(want) == 0 {
+		return nil
+	}
+	got, err := r.waitNew(ctx, want)
+	if err != nil {
+		return err
+	}
+	for g, ns := range got {
+		newOf[g] = append(newOf[g], ns...)
+	}
+	return nil
+}
+
+// reportReplaced records and reports which new instance replaced each of
+// the group's olds. news holds this batch's launches first, then the group's
+// own replacements of the instances terminated without a decrement; an
+// instance decremented against an earlier run's raise was replaced by that
+// run's launch, which this run cannot tell apart.
+func (r *run) reportReplaced(name string, olds []string, news []newInstance, launched, decremented int) {
+	for i, old := range olds {
+		var n newInstance
+		switch {
+		case i < launched:
+			n = news[i]
+		case i >= decremented:
+			n = news[launched+i-decremented]
+		}
+		rep := Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: name}
+		r.res.Replaced = append(r.res.Replaced, rep)
+		ev := Event{Step: StepReplaced, Group: name, Instances: []string{old, n.ec2ID}, Message: fmt.Sprintf("%s -> %s (trunk %s)", old, n.ec2ID, n.trunk)}
+		if n.ec2ID == "" {
+			ev.Instances, ev.Message = []string{old}, old+" -> an instance an earlier run launched"
+		}
+		r.emit(ev)
+	}
 }
 
 // newInstance is a replacement that registered with a trunk.
@@ -529,75 +578,23 @@ func (r *run) waitNew(ctx context.Context, want map[string]int) (map[string][]ne
 		if err != nil {
 			return nil, err
 		}
-		candidates := map[string][]string{}
-		fresh := map[string]bool{}
-		for _, name := range names {
-			for _, id := range states[name].Instances {
-				if r.seen[id] || strings.HasPrefix(string(states[name].members[id].LifecycleState), "Terminat") {
-					continue
-				}
-				candidates[name] = append(candidates[name], id)
-				fresh[id] = true
-			}
-		}
-		byEC2 := map[string]inventory.ContainerInstance{}
-		if len(fresh) > 0 {
-			arns, err := r.e.listContainerInstanceArns(ctx, r.o.Cluster)
-			if err != nil {
-				return nil, err
-			}
-			var unknown []string
-			for _, a := range arns {
-				if owner, ok := r.owner[a]; !ok || fresh[owner] {
-					unknown = append(unknown, a)
-				}
-			}
-			cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, unknown)
-			if err != nil {
-				return nil, err
-			}
-			for _, ci := range cis {
-				r.owner[ci.Arn] = ci.EC2InstanceID
-				if fresh[ci.EC2InstanceID] {
-					byEC2[ci.EC2InstanceID] = ci
-				}
-			}
+		candidates, fresh := r.candidates(names, states)
+		byEC2, err := r.registered(ctx, fresh)
+		if err != nil {
+			return nil, err
 		}
 		ready := map[string][]newInstance{}
 		done := true
 		for _, name := range names {
-			for _, id := range candidates[name] {
-				ci, ok := byEC2[id]
-				if !ok {
-					continue
-				}
-				v := judge(r.e.Catalog, r.o.Cluster, ci)
-				switch {
-				case v.Healthy && v.Remedy == doctor.RemedyNone:
-					if ci.Status == statusActive {
-						ready[name] = append(ready[name], newInstance{ec2ID: id, ciArn: ci.Arn, trunk: ci.TrunkENI})
-					}
-				case v.Remedy == doctor.RemedyWait:
-				default:
-					return nil, r.stop(StopNoTrunk, name, []string{id}, fmt.Sprintf("new container instance %s (%s) registered %s: %s", ci.ID(), ci.InstanceType, ci.Status, v.Message))
-				}
+			if ready[name], err = r.readyIn(name, candidates[name], byEC2); err != nil {
+				return nil, err
 			}
 			if len(ready[name]) < want[name] {
 				done = false
 			}
 		}
 		if done {
-			out := map[string][]newInstance{}
-			for _, name := range names {
-				out[name] = ready[name][:want[name]]
-				var ids []string
-				for _, n := range out[name] {
-					r.seen[n.ec2ID] = true
-					ids = append(ids, n.ec2ID)
-				}
-				r.emit(Event{Step: StepRegistered, Group: name, Instances: ids, Message: fmt.Sprintf("%d new instance(s) ACTIVE with a trunk", len(ids))})
-			}
-			return out, nil
+			return r.claim(names, ready, want), nil
 		}
 		if !r.e.Clock.Now().Before(deadline) {
 			var seen []string
@@ -612,6 +609,94 @@ func (r *run) waitNew(ctx context.Context, want map[string]int) (map[string][]ne
 	}
 }
 
+// candidates lists, per group, the instances not yet claimed and not
+// terminating, and the set of them all.
+func (r *run) candidates(names []string, states map[string]groupState) (map[string][]string, map[string]bool) {
+	candidates := map[string][]string{}
+	fresh := map[string]bool{}
+	for _, name := range names {
+		for _, id := range states[name].Instances {
+			if r.seen[id] || strings.HasPrefix(string(states[name].members[id].LifecycleState), "Terminat") {
+				continue
+			}
+			candidates[name] = append(candidates[name], id)
+			fresh[id] = true
+		}
+	}
+	return candidates, fresh
+}
+
+// registered reads the container instances the fresh EC2 instances
+// registered as, by EC2 instance id. It describes only the container
+// instances whose owner it does not know yet or is one of fresh.
+func (r *run) registered(ctx context.Context, fresh map[string]bool) (map[string]inventory.ContainerInstance, error) {
+	byEC2 := map[string]inventory.ContainerInstance{}
+	if len(fresh) == 0 {
+		return byEC2, nil
+	}
+	arns, err := r.e.listContainerInstanceArns(ctx, r.o.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for _, a := range arns {
+		if owner, ok := r.owner[a]; !ok || fresh[owner] {
+			unknown = append(unknown, a)
+		}
+	}
+	cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, unknown)
+	if err != nil {
+		return nil, err
+	}
+	for _, ci := range cis {
+		r.owner[ci.Arn] = ci.EC2InstanceID
+		if fresh[ci.EC2InstanceID] {
+			byEC2[ci.EC2InstanceID] = ci
+		}
+	}
+	return byEC2, nil
+}
+
+// readyIn judges group name's registered candidates: those ACTIVE with a
+// trunk are ready; one the judge says will not get a trunk by waiting stops
+// the rollout.
+func (r *run) readyIn(name string, candidates []string, byEC2 map[string]inventory.ContainerInstance) ([]newInstance, error) {
+	var ready []newInstance
+	for _, id := range candidates {
+		ci, ok := byEC2[id]
+		if !ok {
+			continue
+		}
+		v := judge(r.e.Catalog, r.o.Cluster, ci)
+		switch {
+		case v.Healthy && v.Remedy == doctor.RemedyNone:
+			if ci.Status == statusActive {
+				ready = append(ready, newInstance{ec2ID: id, ciArn: ci.Arn, trunk: ci.TrunkENI})
+			}
+		case v.Remedy == doctor.RemedyWait:
+		default:
+			return nil, r.stop(StopNoTrunk, name, []string{id}, fmt.Sprintf("new container instance %s (%s) registered %s: %s", ci.ID(), ci.InstanceType, ci.Status, v.Message))
+		}
+	}
+	return ready, nil
+}
+
+// claim takes want[group] of each group's ready instances, marks them seen
+// and reports them.
+func (r *run) claim(names []string, ready map[string][]newInstance, want map[string]int) map[string][]newInstance {
+	out := map[string][]newInstance{}
+	for _, name := range names {
+		out[name] = ready[name][:want[name]]
+		var ids []string
+		for _, n := range out[name] {
+			r.seen[n.ec2ID] = true
+			ids = append(ids, n.ec2ID)
+		}
+		r.emit(Event{Step: StepRegistered, Group: name, Instances: ids, Message: fmt.Sprintf("%d new instance(s) ACTIVE with a trunk", len(ids))})
+	}
+	return out
+}
+
 // drain sets the batch's instances DRAINING (those not already).
 func (r *run) drain(ctx context.Context, ids []string) error {
 	var arns []string
@@ -622,7 +707,7 @@ func (r *run) drain(ctx context.Context, ids []string) error {
 			set = append(set, id)
 		}
 	}
-	for _, batch := range chunk(arns, maxUpdateState) {
+	for batch := range slices.Chunk(arns, maxUpdateState) {
 		res, err := r.e.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
 			Cluster: aws.String(r.o.Cluster), ContainerInstances: batch, Status: ecstypes.ContainerInstanceStatusDraining})
 		if err != nil {
@@ -664,45 +749,10 @@ func (r *run) waitDrained(ctx context.Context, ids []string, standalone map[stri
 		if err != nil {
 			return err
 		}
-		var busy, svcBusy []string
-		for _, ci := range cis {
-			n := ci.RunningTasks + ci.PendingTasks
-			if n == 0 {
-				continue
-			}
-			busy = append(busy, ci.EC2InstanceID)
-			if n > standalone[ci.EC2InstanceID] {
-				svcBusy = append(svcBusy, ci.EC2InstanceID)
-				continue
-			}
-			// Only standalone tasks may be left: list them to be sure.
-			tasks, err := r.e.tasksOn(ctx, r.o.Cluster, ci.Arn)
-			if err != nil {
-				return err
-			}
-			var alone []string
-			for _, t := range tasks {
-				if isService(t) {
-					svcBusy = append(svcBusy, ci.EC2InstanceID)
-					alone = nil
-					break
-				}
-				alone = append(alone, t.Arn)
-			}
-			if r.o.Standalone == StandaloneStop {
-				for _, a := range alone {
-					if stopped[a] {
-						continue
-					}
-					if _, err := r.e.ECS.StopTask(ctx, stopTaskInput(r.o.Cluster, a, ci.ID())); err != nil {
-						return fmt.Errorf("stop task %s on %s: %w", a, ci.EC2InstanceID, err)
-					}
-					stopped[a] = true
-					r.emit(Event{Step: StepStopTasks, Instances: []string{ci.EC2InstanceID}, Message: "stopped standalone task " + a})
-				}
-			}
+		busy, svcBusy, err := r.stillBusy(ctx, cis, standalone, stopped)
+		if err != nil {
+			return err
 		}
-		svcBusy = uniqSorted(svcBusy)
 		if len(svcBusy) == 0 && !drainedSaid {
 			drainedSaid = true
 			r.emit(Event{Step: StepDrained, Instances: ids, Message: "service tasks moved off the batch"})
@@ -716,16 +766,79 @@ func (r *run) waitDrained(ctx context.Context, ids []string, standalone map[stri
 			}
 		}
 		if !r.e.Clock.Now().Before(deadline) {
-			what := "standalone tasks still running (--standalone " + string(r.o.Standalone) + ")"
-			if len(svcBusy) > 0 {
-				what = "service tasks still on " + strings.Join(svcBusy, ", ")
-			}
-			return r.stop(StopDrainTimeout, "", uniqSorted(busy), fmt.Sprintf("after %s: %s", r.o.DrainTimeout, what))
+			return r.drainTimedOut(busy, svcBusy)
 		}
 		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
 			return err
 		}
 	}
+}
+
+// stillBusy lists the draining instances that still run tasks (busy) and,
+// sorted, those among them that still run service tasks (svcBusy). An
+// instance that may run only standalone tasks is settled: see
+// settleStandalone.
+func (r *run) stillBusy(ctx context.Context, cis []inventory.ContainerInstance, standalone map[string]int, stopped map[string]bool) (busy, svcBusy []string, err error) {
+	for _, ci := range cis {
+		n := ci.RunningTasks + ci.PendingTasks
+		if n == 0 {
+			continue
+		}
+		busy = append(busy, ci.EC2InstanceID)
+		if n > standalone[ci.EC2InstanceID] {
+			svcBusy = append(svcBusy, ci.EC2InstanceID)
+			continue
+		}
+		runsService, serr := r.settleStandalone(ctx, ci, stopped)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		if runsService {
+			svcBusy = append(svcBusy, ci.EC2InstanceID)
+		}
+	}
+	return busy, uniqSorted(svcBusy), nil
+}
+
+// settleStandalone handles a draining instance that may run only standalone
+// tasks: it lists them to be sure, and reports whether a service task is
+// still among them. Otherwise, with --standalone stop, it stops those it has
+// not stopped yet (stopped, by task ARN).
+func (r *run) settleStandalone(ctx context.Context, ci inventory.ContainerInstance, stopped map[string]bool) (bool, error) {
+	tasks, err := r.e.tasksOn(ctx, r.o.Cluster, ci.Arn)
+	if err != nil {
+		return false, err
+	}
+	var alone []string
+	for _, t := range tasks {
+		if isService(t) {
+			return true, nil
+		}
+		alone = append(alone, t.Arn)
+	}
+	if r.o.Standalone != StandaloneStop {
+		return false, nil
+	}
+	for _, a := range alone {
+		if stopped[a] {
+			continue
+		}
+		if _, err := r.e.ECS.StopTask(ctx, stopTaskInput(r.o.Cluster, a, ci.ID())); err != nil {
+			return false, fmt.Errorf("stop task %s on %s: %w", a, ci.EC2InstanceID, err)
+		}
+		stopped[a] = true
+		r.emit(Event{Step: StepStopTasks, Instances: []string{ci.EC2InstanceID}, Message: "stopped standalone task " + a})
+	}
+	return false, nil
+}
+
+// drainTimedOut stops the rollout for a batch that did not drain in time.
+func (r *run) drainTimedOut(busy, svcBusy []string) error {
+	what := "standalone tasks still running (--standalone " + string(r.o.Standalone) + ")"
+	if len(svcBusy) > 0 {
+		what = "service tasks still on " + strings.Join(svcBusy, ", ")
+	}
+	return r.stop(StopDrainTimeout, "", uniqSorted(busy), fmt.Sprintf("after %s: %s", r.o.DrainTimeout, what))
 }
 
 func stopTaskInput(cluster, task, ciID string) *ecs.StopTaskInput {
@@ -741,7 +854,7 @@ const placementFailure = "was unable to place a task"
 // checkPlacement stops the rollout when a service says, since the drain
 // began, that it cannot place a task.
 func (r *run) checkPlacement(ctx context.Context, services []string, since time.Time) error {
-	for _, batch := range chunk(services, maxDescribeServices) {
+	for batch := range slices.Chunk(services, maxDescribeServices) {
 		res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
 		if err != nil {
 			return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
@@ -768,7 +881,7 @@ func (r *run) waitSettled(ctx context.Context, services []string) error {
 	deadline := start.Add(r.o.DrainTimeout)
 	for {
 		var short []string
-		for _, batch := range chunk(services, maxDescribeServices) {
+		for batch := range slices.Chunk(services, maxDescribeServices) {
 			res, err := r.e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.o.Cluster), Services: batch})
 			if err != nil {
 				return fmt.Errorf("describe services %s in %s: %w", strings.Join(batch, ", "), r.o.Cluster, err)
@@ -801,7 +914,32 @@ func (r *run) waitSettled(ctx context.Context, services []string) error {
 // per group and keeps the groups' tags in step.
 func (r *run) terminate(ctx context.Context, byGroup map[string][]string) (map[string]int, error) {
 	names := sortedKeys(byGroup)
-	// Never terminate an instance that still runs tasks: check once more.
+	if err := r.checkIdle(ctx, names, byGroup); err != nil {
+		return nil, err
+	}
+	states, err := r.e.describeGroups(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	decremented := map[string]int{}
+	for _, name := range names {
+		if err := r.unprotect(ctx, name, states[name], byGroup[name]); err != nil {
+			return nil, err
+		}
+		n, err := r.terminateIn(ctx, name, byGroup[name])
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			decremented[name] = n
+		}
+	}
+	return decremented, nil
+}
+
+// checkIdle stops the rollout if an instance of the batch still runs tasks:
+// never terminate one that does, so check once more.
+func (r *run) checkIdle(ctx context.Context, names []string, byGroup map[string][]string) error {
 	var arns []string
 	for _, name := range names {
 		for _, id := range byGroup[name] {
@@ -810,60 +948,67 @@ func (r *run) terminate(ctx context.Context, byGroup map[string][]string) (map[s
 	}
 	cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, ci := range cis {
 		if n := ci.RunningTasks + ci.PendingTasks; n > 0 {
-			return nil, r.stop(StopTasksLeft, "", []string{ci.EC2InstanceID}, fmt.Sprintf("%d task(s) still on it", n))
+			return r.stop(StopTasksLeft, "", []string{ci.EC2InstanceID}, fmt.Sprintf("%d task(s) still on it", n))
 		}
 	}
-	states, err := r.e.describeGroups(ctx, names)
-	if err != nil {
-		return nil, err
+	return nil
+}
+
+// unprotect lifts scale-in protection from those of ids in group name that
+// have it.
+func (r *run) unprotect(ctx context.Context, name string, g groupState, ids []string) error {
+	var protected []string
+	for _, id := range ids {
+		if m, ok := g.members[id]; ok && aws.ToBool(m.ProtectedFromScaleIn) {
+			protected = append(protected, id)
+		}
 	}
-	decremented := map[string]int{}
-	for _, name := range names {
-		var protected []string
-		for _, id := range byGroup[name] {
-			if m, ok := states[name].members[id]; ok && aws.ToBool(m.ProtectedFromScaleIn) {
-				protected = append(protected, id)
-			}
+	for batch := range slices.Chunk(protected, maxASGInstanceIDs) {
+		if _, err := r.e.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
+			AutoScalingGroupName: aws.String(name), InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
+			return fmt.Errorf("lift scale-in protection of %s in %s: %w", strings.Join(batch, ", "), name, err)
 		}
-		for _, batch := range chunk(protected, maxASGInstanceIDs) {
-			if _, err := r.e.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{
-				AutoScalingGroupName: aws.String(name), InstanceIds: batch, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
-				return nil, fmt.Errorf("lift scale-in protection of %s in %s: %w", strings.Join(batch, ", "), name, err)
-			}
-			r.emit(Event{Step: StepUnprotect, Group: name, Instances: batch, Message: "scale-in protection lifted"})
-		}
-		budget := min(len(byGroup[name]), r.raised[name])
-		for i, id := range byGroup[name] {
-			decrement := i < budget
-			if _, err := r.e.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
-				InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(decrement)}); err != nil {
-				err = fmt.Errorf("terminate %s in %s: %w", id, name, err)
-				if decremented[name] > 0 {
-					if serr := r.saveRaised(ctx, name); serr != nil {
-						err = fmt.Errorf("%w; %w", err, serr)
-					}
+		r.emit(Event{Step: StepUnprotect, Group: name, Instances: batch, Message: "scale-in protection lifted"})
+	}
+	return nil
+}
+
+// terminateIn terminates ids through group name, decrementing its desired
+// capacity for as many as it is raised, and returns how many it decremented.
+// The group's tag follows the decrements, also when a termination fails.
+func (r *run) terminateIn(ctx context.Context, name string, ids []string) (int, error) {
+	budget := min(len(ids), r.raised[name])
+	decremented := 0
+	for i, id := range ids {
+		decrement := i < budget
+		if _, err := r.e.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+			InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(decrement)}); err != nil {
+			err = fmt.Errorf("terminate %s in %s: %w", id, name, err)
+			if decremented > 0 {
+				if serr := r.saveRaised(ctx, name); serr != nil {
+					err = fmt.Errorf("%w; %w", err, serr)
 				}
-				return nil, err
 			}
-			delete(r.draining, id)
-			if decrement {
-				r.raised[name]--
-				decremented[name]++
-			}
-			how := "desired capacity decremented"
-			if !decrement {
-				how = "the group launches its replacement"
-			}
-			r.emit(Event{Step: StepTerminate, Group: name, Instances: []string{id}, Message: "terminating: " + how})
+			return decremented, err
 		}
-		if decremented[name] > 0 {
-			if err := r.saveRaised(ctx, name); err != nil {
-				return nil, err
-			}
+		delete(r.draining, id)
+		if decrement {
+			r.raised[name]--
+			decremented++
+		}
+		how := "desired capacity decremented"
+		if !decrement {
+			how = "the group launches its replacement"
+		}
+		r.emit(Event{Step: StepTerminate, Group: name, Instances: []string{id}, Message: "terminating: " + how})
+	}
+	if decremented > 0 {
+		if err := r.saveRaised(ctx, name); err != nil {
+			return decremented, err
 		}
 	}
 	return decremented, nil

@@ -101,7 +101,7 @@ func TestAFullRolloutReplacesEveryStaleInstanceWithATrunkedOne(t *testing.T) {
 		t.Fatalf("replaced %d, want 20", len(res.Replaced))
 	}
 	for _, r := range res.Replaced {
-		if !strings.HasPrefix(r.TrunkENI, "eni-") || r.New == "" || !(slices.Contains(a, r.Old) || slices.Contains(b, r.Old)) {
+		if !strings.HasPrefix(r.TrunkENI, "eni-") || r.New == "" || (!slices.Contains(a, r.Old) && !slices.Contains(b, r.Old)) {
 			t.Errorf("replacement %+v: want an old instance of web or api replaced by one with a trunk", r)
 		}
 		if st := w.sim.InstanceState(r.Old); st != rollouttest.Terminating && st != rollouttest.Terminated {
@@ -279,7 +279,7 @@ func TestAnInterruptedRolloutResumesFromTheDrainingBatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	drained := false
-	w.sim.OnCall = func(op string, n int) {
+	w.sim.OnCall = func(op string, _ int) {
 		switch {
 		case op == "ecs:UpdateContainerInstancesState":
 			drained = true

@@ -128,7 +128,7 @@ func (u *unprotectCounter) CreateOrUpdateTags(ctx context.Context, in *autoscali
 		return out, err
 	}
 	u.tagged++
-	g, derr := u.AutoScalingAPI.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{aws.ToString(in.Tags[0].ResourceId)}})
+	g, derr := u.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{aws.ToString(in.Tags[0].ResourceId)}})
 	if derr == nil && len(g.AutoScalingGroups) == 1 {
 		for _, tag := range g.AutoScalingGroups[0].Tags {
 			if aws.ToString(tag.Key) == rollout.RaisedTagKey {

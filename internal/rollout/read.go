@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,7 +41,7 @@ func (e *Engine) listContainerInstanceArns(ctx context.Context, cluster string) 
 // away between list and describe are left out.
 func (e *Engine) describeContainerInstances(ctx context.Context, cluster string, arns []string) ([]inventory.ContainerInstance, error) {
 	var out []inventory.ContainerInstance
-	for _, batch := range chunk(arns, maxDescribe) {
+	for batch := range slices.Chunk(arns, maxDescribe) {
 		res, err := e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
 		if err != nil {
 			return nil, fmt.Errorf("describe container instances in %s: %w", cluster, err)
@@ -70,7 +71,7 @@ func (e *Engine) containerInstances(ctx context.Context, cluster string) ([]inve
 // instances no group owns are absent.
 func (e *Engine) groupsOf(ctx context.Context, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, batch := range chunk(ids, maxASGInstanceIDs) {
+	for batch := range slices.Chunk(ids, maxASGInstanceIDs) {
 		p := autoscaling.NewDescribeAutoScalingInstancesPaginator(e.ASG, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: batch})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -96,7 +97,7 @@ type groupState struct {
 // describeGroups describes the named groups; a name AWS does not know is an error.
 func (e *Engine) describeGroups(ctx context.Context, names []string) (map[string]groupState, error) {
 	out := map[string]groupState{}
-	for _, batch := range chunk(names, maxASGDescribeGroups) {
+	for batch := range slices.Chunk(names, maxASGDescribeGroups) {
 		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(e.ASG, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: batch})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -142,7 +143,7 @@ func (e *Engine) tasksOn(ctx context.Context, cluster, ciArn string) ([]inventor
 		arns = append(arns, page.TaskArns...)
 	}
 	var out []inventory.Task
-	for _, batch := range chunk(arns, maxDescribe) {
+	for batch := range slices.Chunk(arns, maxDescribe) {
 		res, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
 		if err != nil {
 			return nil, fmt.Errorf("describe tasks on %s: %w", ciArn, err)
@@ -156,13 +157,3 @@ func (e *Engine) tasksOn(ctx context.Context, cluster, ciArn string) ([]inventor
 
 // isService: ECS puts a service's tasks in the group "service:NAME".
 func isService(t inventory.Task) bool { return strings.HasPrefix(t.Group, servicePrefix) }
-
-func chunk(s []string, n int) [][]string {
-	var out [][]string
-	for len(s) > 0 {
-		k := min(n, len(s))
-		out = append(out, s[:k])
-		s = s[k:]
-	}
-	return out
-}

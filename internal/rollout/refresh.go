@@ -28,26 +28,98 @@ func refreshStep(maxUnavailable, groupSize int) int {
 // every instance of the group new and ACTIVE with a trunk. The group's
 // capacity provider drains the instances it terminates (managed draining).
 func (r *run) refresh(ctx context.Context, g Group) (err error) {
-	if r.o.Standalone == StandaloneFail {
-		for _, id := range g.Instances {
-			tasks, err := r.e.tasksOn(ctx, r.o.Cluster, r.items[id].ContainerInstanceArn)
-			if err != nil {
-				return err
-			}
-			for _, t := range tasks {
-				if !isService(t) {
-					return r.stop(StopStandalone, g.Name, []string{id}, fmt.Sprintf("standalone task %s would not move when drained", t.ID()))
-				}
+	if err := r.noStandaloneIn(ctx, g); err != nil {
+		return err
+	}
+	step := refreshStep(r.plan.MaxUnavailable, len(g.Instances))
+	id, err := r.startRefresh(ctx, g, step)
+	if err != nil {
+		return err
+	}
+	w := &refreshWatch{g: g, id: id, old: map[string]bool{}, stopped: map[string]bool{}}
+	for _, i := range g.Instances {
+		w.old[i] = true
+	}
+	// A refresh left running would go on replacing beside whatever runs
+	// next (the next run drains the group's rest in batches): whatever ends
+	// the watch early cancels it, even when ctx has ended.
+	defer func() {
+		if err != nil && !w.ended {
+			r.cancelLeftRefresh(ctx, w)
+		}
+	}()
+	r.emit(Event{Step: StepRefresh, Group: g.Name, Instances: g.Instances, Message: fmt.Sprintf("instance refresh %s started: %d instance(s), %d%% at a time", id, len(g.Instances), step)})
+	steps := (100 + step - 1) / step
+	limit := time.Duration(steps) * (r.o.LaunchTimeout + r.o.DrainTimeout)
+	deadline := r.e.Clock.Now().Add(limit)
+	lastStatus := ""
+	for {
+		ir, err := r.describeRefresh(ctx, w)
+		if err != nil {
+			return err
+		}
+		status := string(ir.Status)
+		if status != lastStatus {
+			lastStatus = status
+			r.emit(Event{Step: StepRefreshState, Group: g.Name, Message: fmt.Sprintf("instance refresh %s: %s, %d%% done", id, status, aws.ToInt32(ir.PercentageComplete))})
+		}
+		fresh, err := r.refreshed(ctx, w)
+		if err != nil {
+			return err
+		}
+		if done, err := r.refreshEnded(w, ir, fresh); done || err != nil {
+			return err
+		}
+		if !r.e.Clock.Now().Before(deadline) {
+			_, _ = r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
+			w.ended = true
+			return r.stop(StopRefresh, g.Name, nil, fmt.Sprintf("instance refresh %s still %s after %s (%d of %d replaced with a trunk); cancelled", id, status, limit, len(fresh), len(g.Instances)))
+		}
+		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// refreshWatch is the state of watching one group's instance refresh.
+type refreshWatch struct {
+	g       Group
+	id      string          // the instance refresh
+	old     map[string]bool // the group's instances it replaces
+	stopped map[string]bool // standalone tasks stopped, by ARN
+	ended   bool            // the refresh ended on its own or was cancelled: nothing left to cancel
+}
+
+// noStandaloneIn stops the rollout, with --standalone fail, when one of the
+// group's instances runs a standalone task.
+func (r *run) noStandaloneIn(ctx context.Context, g Group) error {
+	if r.o.Standalone != StandaloneFail {
+		return nil
+	}
+	for _, id := range g.Instances {
+		tasks, err := r.e.tasksOn(ctx, r.o.Cluster, r.items[id].ContainerInstanceArn)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if !isService(t) {
+				return r.stop(StopStandalone, g.Name, []string{id}, fmt.Sprintf("standalone task %s would not move when drained", t.ID()))
 			}
 		}
 	}
-	step := refreshStep(r.plan.MaxUnavailable, len(g.Instances))
+	return nil
+}
+
+// startRefresh starts a rolling instance refresh of the group that replaces
+// step percent of it at a time, launching before it terminates, and returns
+// its id.
+func (r *run) startRefresh(ctx context.Context, g Group, step int) (string, error) {
 	out, err := r.e.ASG.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{
 		AutoScalingGroupName: aws.String(g.Name),
 		Strategy:             asgtypes.RefreshStrategyRolling,
 		Preferences: &asgtypes.RefreshPreferences{
 			MinHealthyPercentage: aws.Int32(100),
-			MaxHealthyPercentage: aws.Int32(int32(100 + step)),
+			MaxHealthyPercentage: aws.Int32(capped32(100 + step)),
 			// The opt-in does not change the launch template: match nothing.
 			SkipMatching:              aws.Bool(false),
 			ScaleInProtectedInstances: asgtypes.ScaleInProtectedInstancesRefresh,
@@ -55,111 +127,101 @@ func (r *run) refresh(ctx context.Context, g Group) (err error) {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("start instance refresh of %s: %w", g.Name, err)
+		return "", fmt.Errorf("start instance refresh of %s: %w", g.Name, err)
 	}
-	id := aws.ToString(out.InstanceRefreshId)
-	// A refresh left running would go on replacing beside whatever runs
-	// next (the next run drains the group's rest in batches): whatever ends
-	// the watch early cancels it, even when ctx has ended.
-	cancelled := false
-	defer func() {
-		if err == nil || cancelled {
-			return
-		}
-		cctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer stop()
-		if _, cerr := r.e.ASG.CancelInstanceRefresh(cctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)}); cerr != nil {
-			r.refreshes = append(r.refreshes, fmt.Sprintf("instance refresh %s of %s is still running: cancelling it failed: %v", id, g.Name, cerr))
-			return
-		}
-		r.refreshes = append(r.refreshes, fmt.Sprintf("instance refresh %s of %s cancelled", id, g.Name))
-		r.emit(Event{Step: StepRefreshState, Group: g.Name, Message: fmt.Sprintf("instance refresh %s cancelled: the next run drains what it left in batches", id)})
-	}()
-	r.emit(Event{Step: StepRefresh, Group: g.Name, Instances: g.Instances, Message: fmt.Sprintf("instance refresh %s started: %d instance(s), %d%% at a time", id, len(g.Instances), step)})
-	steps := (100 + step - 1) / step
-	deadline := r.e.Clock.Now().Add(time.Duration(steps) * (r.o.LaunchTimeout + r.o.DrainTimeout))
-	old := map[string]bool{}
-	for _, i := range g.Instances {
-		old[i] = true
+	return aws.ToString(out.InstanceRefreshId), nil
+}
+
+// cancelLeftRefresh cancels a refresh the watch left early, even when ctx
+// has ended, and records the outcome for the result.
+func (r *run) cancelLeftRefresh(ctx context.Context, w *refreshWatch) {
+	cctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer stop()
+	if _, cerr := r.e.ASG.CancelInstanceRefresh(cctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(w.g.Name)}); cerr != nil {
+		r.refreshes = append(r.refreshes, fmt.Sprintf("instance refresh %s of %s is still running: cancelling it failed: %v", w.id, w.g.Name, cerr))
+		return
 	}
-	stopped := map[string]bool{}
-	lastStatus := ""
-	for {
-		res, err := r.e.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(g.Name), InstanceRefreshIds: []string{id}})
-		if err != nil {
-			return fmt.Errorf("describe instance refresh %s of %s: %w", id, g.Name, err)
+	r.refreshes = append(r.refreshes, fmt.Sprintf("instance refresh %s of %s cancelled", w.id, w.g.Name))
+	r.emit(Event{Step: StepRefreshState, Group: w.g.Name, Message: fmt.Sprintf("instance refresh %s cancelled: the next run drains what it left in batches", w.id)})
+}
+
+// describeRefresh reads the watched instance refresh.
+func (r *run) describeRefresh(ctx context.Context, w *refreshWatch) (asgtypes.InstanceRefresh, error) {
+	res, err := r.e.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(w.g.Name), InstanceRefreshIds: []string{w.id}})
+	if err != nil {
+		return asgtypes.InstanceRefresh{}, fmt.Errorf("describe instance refresh %s of %s: %w", w.id, w.g.Name, err)
+	}
+	if len(res.InstanceRefreshes) == 0 {
+		return asgtypes.InstanceRefresh{}, r.stop(StopRefresh, w.g.Name, nil, "instance refresh "+w.id+" not found")
+	}
+	return res.InstanceRefreshes[0], nil
+}
+
+// refreshed returns the group's new instances that are ACTIVE with a trunk.
+// With --standalone stop it stops the standalone tasks on the old instances
+// the refresh drains; a new instance the judge says will not get a trunk by
+// waiting cancels the refresh and stops the rollout.
+func (r *run) refreshed(ctx context.Context, w *refreshWatch) ([]newInstance, error) {
+	cis, err := r.e.containerInstances(ctx, r.o.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	states, err := r.e.describeGroups(ctx, []string{w.g.Name})
+	if err != nil {
+		return nil, err
+	}
+	members := states[w.g.Name].members
+	var fresh []newInstance
+	for _, ci := range cis {
+		if _, in := members[ci.EC2InstanceID]; !in {
+			continue
 		}
-		if len(res.InstanceRefreshes) == 0 {
-			return r.stop(StopRefresh, g.Name, nil, "instance refresh "+id+" not found")
-		}
-		ir := res.InstanceRefreshes[0]
-		status := string(ir.Status)
-		if status != lastStatus {
-			lastStatus = status
-			r.emit(Event{Step: StepRefreshState, Group: g.Name, Message: fmt.Sprintf("instance refresh %s: %s, %d%% done", id, status, aws.ToInt32(ir.PercentageComplete))})
-		}
-		cis, err := r.e.containerInstances(ctx, r.o.Cluster)
-		if err != nil {
-			return err
-		}
-		states, err := r.e.describeGroups(ctx, []string{g.Name})
-		if err != nil {
-			return err
-		}
-		members := states[g.Name].members
-		var fresh []newInstance
-		for _, ci := range cis {
-			if _, in := members[ci.EC2InstanceID]; !in {
-				continue
-			}
-			if old[ci.EC2InstanceID] {
-				if ci.Status == statusDraining && r.o.Standalone == StandaloneStop {
-					if err := r.stopStandalone(ctx, ci, stopped); err != nil {
-						return err
-					}
+		if w.old[ci.EC2InstanceID] {
+			if ci.Status == statusDraining && r.o.Standalone == StandaloneStop {
+				if err := r.stopStandalone(ctx, ci, w.stopped); err != nil {
+					return nil, err
 				}
-				continue
 			}
-			v := judge(r.e.Catalog, r.o.Cluster, ci)
-			switch {
-			case v.Healthy && v.Remedy == doctor.RemedyNone:
-				if ci.Status == statusActive {
-					fresh = append(fresh, newInstance{ec2ID: ci.EC2InstanceID, ciArn: ci.Arn, trunk: ci.TrunkENI})
-				}
-			case v.Remedy == doctor.RemedyWait:
-			default:
-				_, cerr := r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
-				cancelled = true
-				seen := fmt.Sprintf("new container instance %s (%s) registered %s: %s; instance refresh %s cancelled", ci.ID(), ci.InstanceType, ci.Status, v.Message, id)
-				if cerr != nil {
-					seen = fmt.Sprintf("new container instance %s registered %s: %s; cancelling instance refresh %s failed: %v", ci.ID(), ci.Status, v.Message, id, cerr)
-				}
-				return r.stop(StopNoTrunk, g.Name, []string{ci.EC2InstanceID}, seen)
-			}
+			continue
 		}
-		switch ir.Status {
-		case asgtypes.InstanceRefreshStatusSuccessful:
-			if len(fresh) >= len(g.Instances) {
-				r.claimRefresh(g, fresh)
-				return nil
+		v := judge(r.e.Catalog, r.o.Cluster, ci)
+		switch {
+		case v.Healthy && v.Remedy == doctor.RemedyNone:
+			if ci.Status == statusActive {
+				fresh = append(fresh, newInstance{ec2ID: ci.EC2InstanceID, ciArn: ci.Arn, trunk: ci.TrunkENI})
 			}
-		case asgtypes.InstanceRefreshStatusFailed, asgtypes.InstanceRefreshStatusCancelled, asgtypes.InstanceRefreshStatusCancelling,
-			asgtypes.InstanceRefreshStatusRollbackFailed, asgtypes.InstanceRefreshStatusRollbackSuccessful, asgtypes.InstanceRefreshStatusRollbackInProgress,
-			asgtypes.InstanceRefreshStatusBaking:
-			if ir.Status != asgtypes.InstanceRefreshStatusBaking {
-				cancelled = true // it has ended on its own
-				return r.stop(StopRefresh, g.Name, nil, fmt.Sprintf("instance refresh %s: %s: %s", id, status, aws.ToString(ir.StatusReason)))
+		case v.Remedy == doctor.RemedyWait:
+		default:
+			_, cerr := r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(w.g.Name)})
+			w.ended = true
+			seen := fmt.Sprintf("new container instance %s (%s) registered %s: %s; instance refresh %s cancelled", ci.ID(), ci.InstanceType, ci.Status, v.Message, w.id)
+			if cerr != nil {
+				seen = fmt.Sprintf("new container instance %s registered %s: %s; cancelling instance refresh %s failed: %v", ci.ID(), ci.Status, v.Message, w.id, cerr)
 			}
-		}
-		if !r.e.Clock.Now().Before(deadline) {
-			_, _ = r.e.ASG.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(g.Name)})
-			cancelled = true
-			return r.stop(StopRefresh, g.Name, nil, fmt.Sprintf("instance refresh %s still %s after %s (%d of %d replaced with a trunk); cancelled", id, status, time.Duration(steps)*(r.o.LaunchTimeout+r.o.DrainTimeout), len(fresh), len(g.Instances)))
-		}
-		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
-			return err
+			return nil, r.stop(StopNoTrunk, w.g.Name, []string{ci.EC2InstanceID}, seen)
 		}
 	}
+	return fresh, nil
+}
+
+// refreshEnded reports whether the watch is over: the refresh succeeded and
+// every instance has its replacement ACTIVE with a trunk (claimed), or the
+// refresh failed, was cancelled or rolled back (the rollout stops).
+func (r *run) refreshEnded(w *refreshWatch, ir asgtypes.InstanceRefresh, fresh []newInstance) (bool, error) {
+	switch ir.Status {
+	case asgtypes.InstanceRefreshStatusSuccessful:
+		if len(fresh) >= len(w.g.Instances) {
+			r.claimRefresh(w.g, fresh)
+			return true, nil
+		}
+	case asgtypes.InstanceRefreshStatusFailed, asgtypes.InstanceRefreshStatusCancelled, asgtypes.InstanceRefreshStatusCancelling,
+		asgtypes.InstanceRefreshStatusRollbackFailed, asgtypes.InstanceRefreshStatusRollbackSuccessful, asgtypes.InstanceRefreshStatusRollbackInProgress:
+		w.ended = true // it has ended on its own
+		return true, r.stop(StopRefresh, w.g.Name, nil, fmt.Sprintf("instance refresh %s: %s: %s", w.id, ir.Status, aws.ToString(ir.StatusReason)))
+	}
+	// Pending, InProgress, Baking, or Successful with replacements still
+	// registering: keep watching.
+	return false, nil
 }
 
 func (r *run) stopStandalone(ctx context.Context, ci inventory.ContainerInstance, stopped map[string]bool) error {

@@ -5,6 +5,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -103,7 +104,8 @@ func Role(field, value, region string) error {
 }
 
 func reasonOf(err error) string {
-	if ae, ok := err.(*awsarn.Error); ok {
+	var ae *awsarn.Error
+	if errors.As(err, &ae) {
 		return ae.Reason
 	}
 	return err.Error()

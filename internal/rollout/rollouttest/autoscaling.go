@@ -118,8 +118,8 @@ func (f *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autosca
 		if g == nil {
 			continue
 		}
-		ag := asgtypes.AutoScalingGroup{AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(int32(g.Min)),
-			MaxSize: aws.Int32(int32(g.Max)), DesiredCapacity: aws.Int32(int32(g.Desired))}
+		ag := asgtypes.AutoScalingGroup{AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(count32(g.Min)),
+			MaxSize: aws.Int32(count32(g.Max)), DesiredCapacity: aws.Int32(count32(g.Desired))}
 		for _, id := range g.Instances {
 			inst := s.instances[id]
 			ag.Instances = append(ag.Instances, asgtypes.Instance{InstanceId: aws.String(id), LifecycleState: asgtypes.LifecycleState(inst.State),
@@ -418,4 +418,16 @@ func (f *AutoScaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTags
 		delete(g.Tags, aws.ToString(t.Key))
 	}
 	return &autoscaling.DeleteTagsOutput{}, nil
+}
+
+// count32 is a simulated size or count as the int32 the API returns, capped at
+// its maximum.
+func count32(n int) int32 {
+	switch {
+	case n > math.MaxInt32:
+		return math.MaxInt32
+	case n < 0:
+		return 0
+	}
+	return int32(n) //nolint:gosec // G115: 0 <= n <= math.MaxInt32 here
 }

@@ -137,7 +137,7 @@ func (f *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 		out.ContainerInstances = append(out.ContainerInstances, ecstypes.ContainerInstance{
 			ContainerInstanceArn: aws.String(arn), Ec2InstanceId: aws.String(ci.EC2), Status: aws.String(ci.Status),
 			AgentConnected: ci.Status != "INACTIVE", RegisteredAt: aws.Time(ci.RegisteredAt), Attributes: attrs,
-			RunningTasksCount: int32(c[0]), PendingTasksCount: int32(c[1]),
+			RunningTasksCount: count32(c[0]), PendingTasksCount: count32(c[1]),
 			VersionInfo: &ecstypes.VersionInfo{AgentVersion: aws.String("1.89.0")},
 		})
 	}
@@ -266,8 +266,8 @@ func (f *ECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInpu
 			}
 		}
 		out.Services = append(out.Services, ecstypes.Service{
-			ServiceName: aws.String(name), DesiredCount: int32(svc.Desired), RunningCount: int32(running), Events: evs,
-			DeploymentConfiguration: &ecstypes.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(int32(svc.MinHealthy)), MaximumPercent: aws.Int32(int32(svc.MaxPct))},
+			ServiceName: aws.String(name), DesiredCount: count32(svc.Desired), RunningCount: count32(running), Events: evs,
+			DeploymentConfiguration: &ecstypes.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(count32(svc.MinHealthy)), MaximumPercent: aws.Int32(count32(svc.MaxPct))},
 		})
 	}
 	return out, nil

@@ -442,55 +442,67 @@ func (s *Sim) freeInstance() string {
 func (s *Sim) reconcile() {
 	for _, name := range sortedKeys(s.services) {
 		svc := s.services[name]
-		var active, running int
-		var onDraining []*Task
-		for _, arn := range s.taskOrder {
-			t := s.tasks[arn]
-			if t.Service != name || t.LastStatus == "STOPPED" {
-				continue
-			}
-			if t.LastStatus == "RUNNING" {
-				running++
-			}
-			if s.cis[t.CI].Status == "DRAINING" {
-				if t.LastStatus == "RUNNING" {
-					onDraining = append(onDraining, t)
-				}
-				continue
-			}
-			active++
-		}
-		maxCount := svc.Desired * svc.MaxPct / 100
+		active, running, onDraining := s.serviceTasks(name)
+		s.placeTasks(name, svc, active, len(onDraining))
 		minCount := int(math.Ceil(float64(svc.Desired*svc.MinHealthy) / 100))
-		for active < svc.Desired && active+len(onDraining) < maxCount {
-			ci := s.freeInstance()
-			if ci == "" {
-				if s.now.Sub(svc.lastUnplaceable) >= time.Minute {
-					svc.lastUnplaceable = s.now
-					svc.events = append(svc.events, serviceEvent{at: s.now, id: s.newID("ev-"), msg: fmt.Sprintf(
-						"(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching container-instance has insufficient free ENIs.", name)})
-				}
-				break
-			}
-			arn := s.addTask(ci, name, "PENDING")
-			s.at(s.now.Add(s.cfg.TaskStartDelay), func() {
-				if t := s.tasks[arn]; t.LastStatus == "PENDING" {
-					t.LastStatus = "RUNNING"
-				}
-			})
-			active++
-		}
 		for _, t := range onDraining {
 			if running-1 < minCount {
 				break
 			}
 			t.LastStatus, t.Desired = "STOPPED", "STOPPED"
 			running--
-			onDraining = onDraining[1:]
 		}
 		if running < svc.minRunning {
 			svc.minRunning = running
 		}
+	}
+}
+
+// serviceTasks counts the service's tasks not stopped on instances not
+// draining (active) and those RUNNING anywhere (running), and lists its
+// RUNNING tasks on DRAINING instances.
+func (s *Sim) serviceTasks(name string) (active, running int, onDraining []*Task) {
+	for _, arn := range s.taskOrder {
+		t := s.tasks[arn]
+		if t.Service != name || t.LastStatus == "STOPPED" {
+			continue
+		}
+		if t.LastStatus == "RUNNING" {
+			running++
+		}
+		if s.cis[t.CI].Status == "DRAINING" {
+			if t.LastStatus == "RUNNING" {
+				onDraining = append(onDraining, t)
+			}
+			continue
+		}
+		active++
+	}
+	return active, running, onDraining
+}
+
+// placeTasks starts the service's missing tasks on free instances, within
+// its maximum percent, and writes a placement-failure event (at most one a
+// minute) when no instance is free.
+func (s *Sim) placeTasks(name string, svc *Service, active, draining int) {
+	maxCount := svc.Desired * svc.MaxPct / 100
+	for active < svc.Desired && active+draining < maxCount {
+		ci := s.freeInstance()
+		if ci == "" {
+			if s.now.Sub(svc.lastUnplaceable) >= time.Minute {
+				svc.lastUnplaceable = s.now
+				svc.events = append(svc.events, serviceEvent{at: s.now, id: s.newID("ev-"), msg: fmt.Sprintf(
+					"(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching container-instance has insufficient free ENIs.", name)})
+			}
+			return
+		}
+		arn := s.addTask(ci, name, "PENDING")
+		s.at(s.now.Add(s.cfg.TaskStartDelay), func() {
+			if t := s.tasks[arn]; t.LastStatus == "PENDING" {
+				t.LastStatus = "RUNNING"
+			}
+		})
+		active++
 	}
 }
 
