@@ -342,21 +342,11 @@ func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string,
 		}
 		rows := make([]fleetRow, 0, len(names))
 		for _, name := range names {
-			r, err := fn(ctx, quiet, c, name)
-			row := fleetRow{Target: t, Cluster: name, cells: r.cells}
-			if keepDetail && err == nil {
-				// Compact now: results are held until every target is done.
-				if row.detail, err = encodeJSON(r.detail, ""); err != nil {
-					return nil, err
-				}
-			}
+			row, err := clusterRow(ctx, t, name, func(ctx context.Context, name string) (clusterResult, error) {
+				return fn(ctx, quiet, c, name)
+			}, keepDetail, named, f)
 			if err != nil {
-				row.err, row.errorKind = err, clusterErrorKind(err)
-				if named {
-					if fe := f.Explain(ctx, t, err); fe.Kind == fleet.KindRegionDisabled {
-						row.err, row.errorKind = fleetAdvice(fe.Err), fe.Kind
-					}
-				}
+				return nil, err
 			}
 			rows = append(rows, row)
 		}
@@ -365,6 +355,30 @@ func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string,
 		}
 		return rows, nil
 	}
+}
+
+// clusterRow is one cluster's row of a target: fn's cells, its detail
+// compacted when the output is data (results are held until every target is
+// done), or its error with a kind; in a named Region (named) f explains a
+// Region the account has not enabled. Only a failure to encode is an error.
+func clusterRow(ctx context.Context, t fleet.Target, name string, fn func(context.Context, string) (clusterResult, error), keepDetail, named bool, f *fleet.Fleet) (fleetRow, error) {
+	r, err := fn(ctx, name)
+	row := fleetRow{Target: t, Cluster: name, cells: r.cells}
+	if err == nil {
+		if keepDetail {
+			if row.detail, err = encodeJSON(r.detail, ""); err != nil {
+				return row, err
+			}
+		}
+		return row, nil
+	}
+	row.err, row.errorKind = err, clusterErrorKind(err)
+	if named {
+		if fe := f.Explain(ctx, t, err); fe.Kind == fleet.KindRegionDisabled {
+			row.err, row.errorKind = fleetAdvice(fe.Err), fe.Kind
+		}
+	}
+	return row, nil
 }
 
 // accounts are the named accounts, the organization's, or the caller's own.

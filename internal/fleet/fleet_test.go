@@ -503,7 +503,7 @@ func TestARegionNotEnabledIsFoundWithSDKClients(t *testing.T) {
 	caller := fleet.Caller{Account: "000000000001", Partition: "aws"}
 	f := fleet.New(base, caller, nil, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
 	res := fleet.Run(context.Background(), f, []string{caller.Account}, []string{"us-east-1", "af-south-1"},
-		func(ctx context.Context, t fleet.Target, cfg aws.Config) (int, error) {
+		func(ctx context.Context, _ fleet.Target, cfg aws.Config) (int, error) {
 			out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
 			if err != nil {
 				return 0, err
