@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/callmeter"
 )
 
 // PageSize is the page size of every list the fakes answer (ListAccounts'
@@ -61,10 +62,7 @@ type World struct {
 	// Latency is added to every call.
 	Latency time.Duration
 
-	mu       sync.Mutex
-	calls    map[string]int
-	inFlight int
-	peak     int
+	meter callmeter.Meter
 }
 
 // New returns a World whose caller is account 000000000001 in partition aws.
@@ -115,58 +113,22 @@ func AccountOf(ctx context.Context, cfg aws.Config) (string, error) {
 // Enter counts a call to op, waits the latency, and returns the func that
 // ends the call; fakes of other services use it to share the counts.
 func (w *World) Enter(ctx context.Context, op string) (func(), error) {
-	w.mu.Lock()
-	if w.calls == nil {
-		w.calls = map[string]int{}
-	}
-	w.calls[op]++
-	w.inFlight++
-	w.peak = max(w.peak, w.inFlight)
-	w.mu.Unlock()
-	leave := func() {
-		w.mu.Lock()
-		w.inFlight--
-		w.mu.Unlock()
-	}
-	if w.Latency > 0 {
-		t := time.NewTimer(w.Latency)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			leave()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	_, leave := w.meter.Enter(op)
+	if err := callmeter.Wait(ctx, w.Latency); err != nil {
+		leave()
+		return nil, err
 	}
 	return leave, nil
 }
 
 // Calls returns the calls made so far by operation.
-func (w *World) Calls() map[string]int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range w.calls {
-		out[k] = v
-	}
-	return out
-}
+func (w *World) Calls() map[string]int { return w.meter.Calls() }
 
 // TotalCalls is the number of calls made so far.
-func (w *World) TotalCalls() int {
-	n := 0
-	for _, v := range w.Calls() {
-		n += v
-	}
-	return n
-}
+func (w *World) TotalCalls() int { return w.meter.Total() }
 
 // PeakInFlight is the most calls that were in flight at once.
-func (w *World) PeakInFlight() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.peak
-}
+func (w *World) PeakInFlight() int { return w.meter.Peak() }
 
 // APIError builds a client-fault API error with a code, as AWS returns.
 func APIError(code, msg string) error {

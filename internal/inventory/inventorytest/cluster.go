@@ -25,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/testutil/callmeter"
 )
 
 // Cluster is the fake world. Fill the exported fields, then use ECS(), EC2()
@@ -60,12 +61,11 @@ type Cluster struct {
 	OnCall func(op string, n int)
 
 	mu    sync.Mutex
-	calls map[string]int
+	meter callmeter.Meter
 	// listTasksBy counts ListTasks calls by the filter they used.
 	listTasksBy map[string]int
 	// in-flight tracking for tests of the concurrency bound
-	inFlight, maxInFlight int
-	index                 *index
+	index *index
 	// state guards the exported world against Change while handlers read it.
 	state sync.RWMutex
 }
@@ -121,7 +121,7 @@ func New() *Cluster {
 		ENIs: map[string]ec2types.NetworkInterface{}, Instances: map[string]ec2types.Instance{},
 		Subnets: map[string]ec2types.Subnet{}, Images: map[string]ec2types.Image{},
 		InstanceProfiles: map[string]iamtypes.InstanceProfile{}, Roles: map[string]iamtypes.Role{},
-		Fail: map[string]error{}, calls: map[string]int{},
+		Fail: map[string]error{},
 	}
 }
 
@@ -131,70 +131,38 @@ func (c *Cluster) ClusterArn() string {
 }
 
 // Calls returns the number of calls per operation.
-func (c *Cluster) Calls() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range c.calls {
-		out[k] = v
-	}
-	return out
-}
+func (c *Cluster) Calls() map[string]int { return c.meter.Calls() }
 
 // TotalCalls is the sum of all calls.
-func (c *Cluster) TotalCalls() int {
-	n := 0
-	for _, v := range c.Calls() {
-		n += v
-	}
-	return n
-}
+func (c *Cluster) TotalCalls() int { return c.meter.Total() }
 
 // MaxInFlight is the most calls that were in flight at once.
-func (c *Cluster) MaxInFlight() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.maxInFlight
-}
+func (c *Cluster) MaxInFlight() int { return c.meter.Peak() }
 
 // ResetCalls forgets the call counts.
 func (c *Cluster) ResetCalls() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls = map[string]int{}
+	c.meter.Reset()
 	c.listTasksBy = nil
-	c.maxInFlight = 0
 }
 
 // enter counts a call, waits the latency, applies Fail, and takes the read
 // lock; the returned func releases it and ends the call.
 func (c *Cluster) enter(ctx context.Context, op string) (func(), error) {
+	n, leave := c.meter.Enter(op)
 	c.mu.Lock()
-	c.calls[op]++
-	c.inFlight++
-	c.maxInFlight = max(c.maxInFlight, c.inFlight)
 	if c.index == nil {
 		c.index = c.buildIndex()
 	}
-	fail, n := c.Fail[op], c.calls[op]
+	fail := c.Fail[op]
 	c.mu.Unlock()
 	if c.OnCall != nil {
 		c.OnCall(op, n)
 	}
-	leave := func() {
-		c.mu.Lock()
-		c.inFlight--
-		c.mu.Unlock()
-	}
-	if c.Latency > 0 {
-		t := time.NewTimer(c.Latency)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			leave()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	if err := callmeter.Wait(ctx, c.Latency); err != nil {
+		leave()
+		return nil, err
 	}
 	if fail != nil {
 		leave()
