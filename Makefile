@@ -8,6 +8,16 @@ DIST := dist
 BIN := bin
 # Reproducible, small binaries.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w -buildid='
+# trunkctl and hostbootstrap say which commit they were built from (`version`):
+# from git here, from goreleaser in releases. Outside a checkout they say "dev".
+BUILDINFO := github.com/trunkctl/trunkctl/internal/buildinfo
+GIT_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_DATE := $(shell git log -1 --format=%cI 2>/dev/null)
+GOBUILD_STAMPED := CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w -buildid= \
+  $(if $(GIT_VERSION),-X $(BUILDINFO).version=$(GIT_VERSION)) \
+  $(if $(GIT_COMMIT),-X $(BUILDINFO).commit=$(GIT_COMMIT)) \
+  $(if $(GIT_DATE),-X $(BUILDINFO).date=$(GIT_DATE))'
 
 ARTIFACTS :=
 BENCHES :=

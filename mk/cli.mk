@@ -9,7 +9,7 @@ trunkctl: $(TRUNKCTL_BIN)
 # Always handed to go build, whose cache decides what is stale.
 $(TRUNKCTL_BIN): trunkctl-force
 	@mkdir -p $(DIST)
-	$(GOBUILD) -o $@ ./cli/trunkctl
+	$(GOBUILD_STAMPED) -o $@ ./cli/trunkctl
 
 trunkctl-force:
 

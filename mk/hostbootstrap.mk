@@ -11,7 +11,7 @@ hostbootstrap: $(HOSTBOOTSTRAP_BINS)
 # Always handed to go build, whose cache decides what is stale.
 $(DIST)/hostbootstrap-linux-%: hostbootstrap-force
 	@mkdir -p $(DIST)
-	GOOS=linux GOARCH=$* $(GOBUILD) -o $@ ./hostbootstrap
+	GOOS=linux GOARCH=$* $(GOBUILD_STAMPED) -o $@ ./hostbootstrap
 
 hostbootstrap-force:
 
