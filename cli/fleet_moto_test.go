@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/awsclient"
@@ -40,18 +38,7 @@ func TestFleetAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := organizations.NewFromConfig(base)
-	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
-		t.Fatal(err)
-	}
-	var members []string
-	for i := range 2 {
-		out, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(fmt.Sprintf("member-%d", i)), Email: aws.String(fmt.Sprintf("m%d@example.com", i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, aws.ToString(out.CreateAccountStatus.AccountId))
-	}
+	_, members := moto.Organization(t, base, 2)
 	stsc := sts.NewFromConfig(base)
 	caller, err := fleet.WhoAmI(ctx, stsc)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/awsclient"
@@ -85,18 +84,7 @@ func setUpMotoOrg(t *testing.T) motoOrg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := organizations.NewFromConfig(base)
-	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
-		t.Fatal(err)
-	}
-	var members []string
-	for i := range 4 {
-		out, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(fmt.Sprintf("member-%d", i)), Email: aws.String(fmt.Sprintf("member-%d@example.com", i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, aws.ToString(out.CreateAccountStatus.AccountId))
-	}
+	org, members := moto.Organization(t, base, 4)
 	// The last member is closed: not ACTIVE, so not read.
 	if _, err := org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(members[3])}); err != nil {
 		t.Fatal(err)
