@@ -210,13 +210,14 @@ type regionValidator interface {
 // connect builds the services commands call from the AWS clients.
 func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 	loader := inventory.NewLoader(c.ECS, c.EC2, c.IAM, concurrency)
+	stsc := &accountsetting.OnceCaller{STSAPI: c.STS}
 	return &clients{
 		region:  c.Region,
 		loader:  loader,
 		signals: loader.Signals(c.AutoScaling, c.CloudTrail),
 		resolver: accountsetting.Resolver{
-			STS: c.STS, ECS: c.Settings, PrincipalArnFirst: true,
-			Assumer: accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
+			STS: stsc, ECS: c.Settings, PrincipalArnFirst: true,
+			Assumer: accountsetting.Assumer{STS: stsc, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
 		},
 		defaults: c.Settings,
 		rollout:  c.Rollout,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -283,3 +284,28 @@ func (e *NoAccessError) Error() string {
 }
 
 func (e *NoAccessError) Unwrap() error { return e.Err }
+
+// OnceCaller is an STS client that asks sts:GetCallerIdentity once: the
+// caller does not change within a run, and several reads (the judge's
+// input, the roles' settings) each need it. A failed call is not kept, so
+// the next caller asks again. Other calls (AssumeRole) pass through.
+type OnceCaller struct {
+	STSAPI
+	mu  sync.Mutex
+	out *sts.GetCallerIdentityOutput
+}
+
+// GetCallerIdentity answers from the first successful call.
+func (c *OnceCaller) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.out != nil {
+		return c.out, nil
+	}
+	out, err := c.STSAPI.GetCallerIdentity(ctx, in, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	c.out = out
+	return out, nil
+}
