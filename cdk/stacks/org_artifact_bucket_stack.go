@@ -39,14 +39,7 @@ func NewOrgArtifactBucketStack(scope constructs.Construct, id string, props *Org
 			"for the organization's StackSet; readable by the organization only")
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
-	prefix := awscdk.NewCfnParameter(stack, jsii.String(ParamBucketPrefix), &awscdk.CfnParameterProps{
-		Type:                  jsii.String("String"),
-		Description:           jsii.String("Bucket name prefix; the bucket is BUCKET_PREFIX-REGION (the member template's BucketPrefix)"),
-		AllowedPattern:        jsii.String("^[a-z0-9][a-z0-9.-]*[a-z0-9]$"),
-		ConstraintDescription: jsii.String("lower-case letters, digits, dots and hyphens, as in an S3 bucket name"),
-		MinLength:             jsii.Number(3),
-		MaxLength:             jsii.Number(46),
-	})
+	prefix := bucketPrefixParameter(stack, "Bucket name prefix; the bucket is BUCKET_PREFIX-REGION (the member template's BucketPrefix)")
 	org := awscdk.NewCfnParameter(stack, jsii.String(ParamOrganizationID), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
 		Description:           jsii.String("AWS Organizations id (o-...): its accounts may read the bucket's objects"),

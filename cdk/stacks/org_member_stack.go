@@ -69,14 +69,7 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 			"at most %d; the stack edits neither their trust nor their policies. Empty: none", MaxOrgInstanceRoles)),
 		Default: jsii.String(DefaultOrgInstanceRoleNames),
 	})
-	prefix := awscdk.NewCfnParameter(stack, jsii.String(ParamBucketPrefix), &awscdk.CfnParameterProps{
-		Type:                  jsii.String("String"),
-		Description:           jsii.String("Artifact buckets' name prefix: the Lambda zip is read from BUCKET_PREFIX-REGION (make package-org)"),
-		AllowedPattern:        jsii.String("^[a-z0-9][a-z0-9.-]*[a-z0-9]$"),
-		ConstraintDescription: jsii.String("lower-case letters, digits, dots and hyphens, as in an S3 bucket name"),
-		MinLength:             jsii.Number(3),
-		MaxLength:             jsii.Number(46), // + "-" + the longest Region name <= 63
-	})
+	prefix := bucketPrefixParameter(stack, "Artifact buckets' name prefix: the Lambda zip is read from BUCKET_PREFIX-REGION (make package-org)")
 	key := awscdk.NewCfnParameter(stack, jsii.String(ParamLambdaCodeKey), &awscdk.CfnParameterProps{
 		Type:        jsii.String("String"),
 		Description: jsii.String("S3 key of the Lambda zip in every Region's artifact bucket (make package-org prints it)"),
@@ -221,4 +214,18 @@ func setCondition(c constructs.IConstruct, cond awscdk.CfnCondition) {
 		res = c.Node().DefaultChild().(awscdk.CfnResource)
 	}
 	res.CfnOptions().SetCondition(cond)
+}
+
+// bucketPrefixParameter is BucketPrefix, the one rule for the artifact
+// buckets' names (BUCKET_PREFIX-REGION) that the bucket template and the
+// member template must both accept.
+func bucketPrefixParameter(stack awscdk.Stack, description string) awscdk.CfnParameter {
+	return awscdk.NewCfnParameter(stack, jsii.String(ParamBucketPrefix), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Description:           jsii.String(description),
+		AllowedPattern:        jsii.String("^[a-z0-9][a-z0-9.-]*[a-z0-9]$"),
+		ConstraintDescription: jsii.String("lower-case letters, digits, dots and hyphens, as in an S3 bucket name"),
+		MinLength:             jsii.Number(3),
+		MaxLength:             jsii.Number(46), // + "-" + the longest Region name <= 63
+	})
 }
