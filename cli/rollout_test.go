@@ -158,7 +158,10 @@ func TestRolloutStopsWhenAReplacementRegistersWithoutATrunk(t *testing.T) {
 	if code != ExitError {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"rollout stopped (replacement-without-trunk)", "desired capacity of web left 1 above", "trunkctl status --cluster"} {
+	for _, want := range []string{"rollout stopped (replacement-without-trunk)", "desired capacity of web left 1 above", "trunkctl status --cluster",
+		// The hand-made way back is a command that runs as printed.
+		"aws autoscaling set-desired-capacity --auto-scaling-group-name web --desired-capacity $(( $(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names web --query 'AutoScalingGroups[0].DesiredCapacity' --output text) - 1 ))",
+		"aws autoscaling delete-tags --tags ResourceId=web,ResourceType=auto-scaling-group,Key=trunkctl:rollout-raised"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr does not say %q:\n%s", want, errOut)
 		}

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/trunkctl/trunkctl/internal/rollout"
@@ -48,17 +50,13 @@ func rolloutAdvice(err error) string {
 	if len(drainingIDs) > 0 {
 		next += fmt.Sprintf("; or put the DRAINING ones back in service: aws ecs update-container-instances-state --cluster %s --status ACTIVE --container-instances %s", cluster, strings.Join(drainingIDs, " "))
 	}
-	for _, g := range sortedKeysOf(raisedSet(raised)) {
+	for _, g := range slices.Sorted(maps.Keys(raised)) {
 		n := raised[g]
-		next += fmt.Sprintf("; group %s runs %d more instance(s) than before (its tag %s says so): the next run takes them back by terminating with a decrement; if you stop here, lower it by hand (aws autoscaling set-desired-capacity --auto-scaling-group-name %s) once nothing runs on the extra instances, and delete the tag", g, n, rollout.RaisedTagKey, g)
+		next += fmt.Sprintf("; group %s runs %d more instance(s) than before (its tag %s says so): the next run takes them back by terminating with a decrement; "+
+			"if you stop here, once nothing runs on the extra instances lower it by hand: "+
+			"aws autoscaling set-desired-capacity --auto-scaling-group-name %s --desired-capacity $(( $(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names %s --query 'AutoScalingGroups[0].DesiredCapacity' --output text) - %d )) "+
+			"&& aws autoscaling delete-tags --tags ResourceId=%s,ResourceType=auto-scaling-group,Key=%s",
+			g, n, rollout.RaisedTagKey, g, g, n, g, rollout.RaisedTagKey)
 	}
 	return next
-}
-
-func raisedSet(m map[string]int) map[string]bool {
-	out := map[string]bool{}
-	for k := range m {
-		out[k] = true
-	}
-	return out
 }
