@@ -144,7 +144,7 @@ func (o *instancesOpts) read(ctx context.Context, c *clients) error {
 	}
 	for _, r := range in.Roles {
 		if r.Err != nil {
-			o.io.Warnf("could not read %s: %v", r.Arn, r.Err)
+			o.io.Warnf("could not read %s: %v", r.RoleArn, r.Err)
 		}
 	}
 	report := doctor.Judge(in)
@@ -164,7 +164,7 @@ func (o *instancesOpts) read(ctx context.Context, c *clients) error {
 func instanceRows(reports []doctor.InstanceReport, in doctor.Input) []instanceRow {
 	source := map[string]string{}
 	for _, r := range in.Roles {
-		source[r.Arn] = r.Source
+		source[r.RoleArn] = string(r.Source)
 	}
 	rows := make([]instanceRow, 0, len(reports))
 	for _, r := range reports {

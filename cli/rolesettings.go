@@ -7,7 +7,6 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsarn"
-	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -87,10 +86,10 @@ func snapshotRoles(s *inventory.Snapshot) []awsarn.Role {
 }
 
 // judgedRoles are role settings as the judge takes them.
-func judgedRoles(rs []roleStatus) []doctor.Role {
-	out := make([]doctor.Role, 0, len(rs))
+func judgedRoles(rs []roleStatus) []accountsetting.RoleSetting {
+	out := make([]accountsetting.RoleSetting, 0, len(rs))
 	for _, st := range rs {
-		out = append(out, doctor.Role{Arn: st.RoleArn, EffectiveValue: st.EffectiveValue, Source: st.Source, Err: st.err})
+		out = append(out, accountsetting.RoleSetting{RoleArn: st.RoleArn, EffectiveValue: st.EffectiveValue, Source: accountsetting.Source(st.Source), Err: st.err})
 	}
 	return out
 }

@@ -247,7 +247,7 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 	if clock == nil {
 		clock = rollout.SystemClock{}
 	}
-	engine := &rollout.Engine{ECS: c.rollout.ECS, ASG: c.rollout.ASG, Clock: clock, Catalog: o.catalog, Observe: o.observe}
+	engine := &rollout.Engine{ECS: c.rollout.ECS, ASG: c.rollout.ASG, Clock: clock, Catalog: o.catalog, Observe: o.observe, Judge: in}
 	plan, err := engine.Plan(ctx, o.opts, report.Instances)
 	stop()
 	if err != nil {

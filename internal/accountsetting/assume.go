@@ -190,7 +190,23 @@ type Resolver struct {
 	// Setting is the setting the principalArn probe lists (awsvpcTrunking
 	// when empty); IAM policies may allow the call for one setting only.
 	Setting string
+	// NoAssume never assumes a role: where ECS refuses principalArn the
+	// role's setting is a *NotAssumedError (the read-only guard).
+	NoAssume bool
 }
+
+// NotAssumedError says a role's setting was not read because ECS refused
+// principalArn and the resolver does not assume roles.
+type NotAssumedError struct {
+	Role awsarn.Role
+	Err  error
+}
+
+func (e *NotAssumedError) Error() string {
+	return fmt.Sprintf("ECS refused principalArn for %s and this reader does not assume instance roles (%s); check it with: trunkctl status --role %s", e.Role, awserr.Message(e.Err), e.Role)
+}
+
+func (e *NotAssumedError) Unwrap() error { return e.Err }
 
 // Caller returns who the current credentials belong to.
 func (r Resolver) Caller(ctx context.Context) (awsarn.Principal, string, error) {
@@ -255,7 +271,12 @@ func (r Resolver) ActAs(ctx context.Context, role awsarn.Role) (Principal, error
 				fallback: &fallback{assume: func(ctx context.Context) (Principal, error) { return r.Assumer.Assume(ctx, role) }}}, nil
 		case !IsPrincipalArnRefused(err):
 			return Principal{}, fmt.Errorf("list account settings %s for %s: %w", setting, role, err)
+		case r.NoAssume:
+			return Principal{}, &NotAssumedError{Role: role, Err: err}
 		}
+	}
+	if r.NoAssume {
+		return Principal{}, &NotAssumedError{Role: role, Err: errors.New("principalArn not tried")}
 	}
 	return r.Assumer.Assume(ctx, role)
 }

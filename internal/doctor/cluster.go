@@ -3,6 +3,7 @@ package doctor
 import (
 	"sort"
 
+	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -14,11 +15,11 @@ func (in Input) roleFacts(ec2ID string) *RoleFacts {
 		return nil
 	}
 	for _, st := range in.Roles {
-		if st.Arn == arns[0] {
+		if st.RoleArn == arns[0] {
 			if st.Err != nil {
 				return nil
 			}
-			return &RoleFacts{Arn: st.Arn, Value: st.EffectiveValue, Source: st.Source}
+			return &RoleFacts{Arn: st.RoleArn, Value: st.EffectiveValue, Source: string(st.Source)}
 		}
 	}
 	return nil
@@ -170,10 +171,11 @@ func instanceFindings(reports []InstanceReport, add func(Finding)) {
 
 // rolesWithoutTrunks returns, per role ARN, the ACTIVE EC2 instances of
 // that role without a trunk.
-func rolesWithoutTrunks(in Input) map[string][]string {
+func rolesWithoutTrunks(in Input, facts []InstanceFacts) map[string][]string {
 	out := map[string][]string{}
-	for _, ci := range in.Snapshot.ContainerInstances {
-		if ci.TrunkENI != "" || ci.Status != "ACTIVE" {
+	for _, f := range facts {
+		ci := f.CI
+		if ci.TrunkENI != "" || ci.Status != "ACTIVE" || f.managed() {
 			continue
 		}
 		if arns := in.Snapshot.InstanceRoles[ci.EC2InstanceID]; len(arns) > 0 {
@@ -184,4 +186,25 @@ func rolesWithoutTrunks(in Input) map[string][]string {
 		sort.Strings(out[k])
 	}
 	return out
+}
+
+// AsReplacement is like's facts for ci, a container instance that
+// registered to replace like: the same role, subnet, OS, launch template
+// and capacity provider (the input like was judged with), with ci's own
+// registration, type and attributes.
+func (f InstanceFacts) AsReplacement(ci inventory.ContainerInstance, cat *catalog.Catalog) InstanceFacts {
+	f.CI, f.Host, f.Type, f.AWSVPCTasks, f.TrunkedLater = ci, ci.Host, cat.Lookup(ci.InstanceType), 0, nil
+	return f
+}
+
+// JudgeReplacement judges ci as the replacement of the EC2 instance like,
+// with the same input as like; a like the input does not hold is judged
+// from ci alone.
+func (in Input) JudgeReplacement(like string, ci inventory.ContainerInstance) Verdict {
+	for _, f := range in.Facts() {
+		if f.CI.EC2InstanceID == like {
+			return JudgeInstance(f.AsReplacement(ci, in.Catalog))
+		}
+	}
+	return JudgeInstance(InstanceFacts{Cluster: in.Snapshot.Cluster, AccountID: in.AccountID, CI: ci, Host: ci.Host, Type: in.Catalog.Lookup(ci.InstanceType)})
 }

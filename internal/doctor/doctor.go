@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
@@ -54,15 +55,6 @@ type Finding struct {
 	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
-// Role is what is known of one instance role's setting.
-type Role struct {
-	Arn            string
-	EffectiveValue string
-	Source         string
-	// Err is set when the setting could not be read (e.g. no access).
-	Err error
-}
-
 // Input is everything the judge looks at: what inventory read, what the
 // account settings say, and what the caller knows. A new signal is a new
 // field; a zero field means "not read", and the checks that need it say so
@@ -70,8 +62,9 @@ type Role struct {
 type Input struct {
 	// Snapshot is the cluster as inventory read it.
 	Snapshot inventory.Snapshot
-	// Roles are the settings of the instance roles in Snapshot.InstanceRoles.
-	Roles     []Role
+	// Roles are the settings of the instance roles in Snapshot.InstanceRoles
+	// (Err set where a setting could not be read).
+	Roles     []accountsetting.RoleSetting
 	Catalog   *catalog.Catalog
 	Now       time.Time
 	AccountID string
@@ -114,13 +107,14 @@ func Judge(in Input) Report {
 	var r Report
 	add := func(f Finding) { r.Findings = append(r.Findings, f) }
 	roles := roleOptIns(in)
-	for _, f := range in.Facts() {
+	facts := in.Facts()
+	for _, f := range facts {
 		ci := f.CI
 		r.Instances = append(r.Instances, InstanceReport{ContainerInstance: ci, Type: f.Type, Usage: UsageOf(ci, f.Type, f.AWSVPCTasks),
 			Role: roles[ci.EC2InstanceID], Verdict: JudgeInstance(f)})
 	}
 	checkServiceLinkedRole(in, add)
-	checkRoles(in, add)
+	checkRoles(in, facts, add)
 	checkInstances(in, r.Instances, add)
 	checkProvisioning(in, add)
 	checkNextInstance(in, add)
@@ -156,14 +150,14 @@ func ImagesToDescribe(s inventory.Snapshot) []string {
 
 // roleOptIns maps each EC2 instance to its role's setting, where it was read.
 func roleOptIns(in Input) map[string]*RoleOptIn {
-	byArn := map[string]Role{}
+	byArn := map[string]accountsetting.RoleSetting{}
 	for _, r := range in.Roles {
-		byArn[r.Arn] = r
+		byArn[r.RoleArn] = r
 	}
 	out := map[string]*RoleOptIn{}
 	for id, arns := range in.Snapshot.InstanceRoles {
 		if r, ok := byArn[arns[0]]; ok && r.Err == nil {
-			out[id] = &RoleOptIn{RoleArn: r.Arn, Enabled: r.EffectiveValue == "enabled"}
+			out[id] = &RoleOptIn{RoleArn: r.RoleArn, Enabled: r.EffectiveValue == "enabled"}
 		}
 	}
 	return out
@@ -198,31 +192,51 @@ func checkServiceLinkedRole(in Input, add func(Finding)) {
 	}
 }
 
-func checkRoles(in Input, add func(Finding)) {
+// checkRoles judges each instance role's setting. ECS Managed Instances
+// get their trunk from ECS without the account setting, so a role that
+// serves only Managed Instances needs nothing (info at most), and a role
+// serving both kinds is judged on its other instances.
+func checkRoles(in Input, facts []InstanceFacts, add func(Finding)) {
 	if in.Snapshot.RolesErr != nil {
 		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "could not find the instance roles behind the cluster: " + in.Snapshot.RolesErr.Error(), Fix: "allow ec2:DescribeInstances and iam:GetInstanceProfile, or check the role directly: trunkctl status --role ROLE"})
 		return
 	}
-	if len(in.Roles) == 0 && len(in.Snapshot.ContainerInstances) > 0 {
+	managed, self := 0, map[string]int{}
+	for _, f := range facts {
+		if f.managed() {
+			managed++
+			continue
+		}
+		if arns := in.Snapshot.InstanceRoles[f.CI.EC2InstanceID]; len(arns) > 0 {
+			self[arns[0]]++
+		}
+	}
+	if len(in.Roles) == 0 && len(facts) > managed {
 		add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: in.Snapshot.Cluster, Message: "found no instance role behind the container instances (no instance profiles?)", Fix: "launch container instances with an instance profile whose role is opted in: trunkctl enable --role ROLE"})
 	}
-	untrunked := rolesWithoutTrunks(in)
+	untrunked := rolesWithoutTrunks(in, facts)
 	for _, r := range in.Roles {
+		if self[r.RoleArn] == 0 {
+			if !r.Is("enabled") {
+				add(Finding{Check: CheckRoleOptIn, Severity: Info, Subject: r.RoleArn, Message: "the role serves only ECS Managed Instances, which get their trunk from ECS without the account setting; it needs no opt-in"})
+			}
+			continue
+		}
 		switch {
 		case r.Err != nil:
-			add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: r.Arn, Message: "could not read awsvpcTrunking for the role: " + r.Err.Error(), Fix: "run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Warning, Subject: r.RoleArn, Message: "could not read awsvpcTrunking for the role: " + r.Err.Error(), Fix: "run as the account root, as the role, or as a principal its trust policy allows: trunkctl status --role " + r.RoleArn})
 		case r.EffectiveValue != "enabled":
 			from := "the account default"
 			if r.Source == "principal" {
 				from = "the role's own setting"
 			}
-			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from), Fix: "trunkctl enable --role " + r.Arn})
-		case r.Source == "default" && len(untrunked[r.Arn]) > 0:
-			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.Arn, Message: fmt.Sprintf("awsvpcTrunking is enabled only through the account default, and %d of the role's instances have no trunk (%s)", len(untrunked[r.Arn]), strings.Join(firstN(untrunked[r.Arn], 5), ", ")),
-				Fix: "trunkctl enable --role " + r.Arn + " first (the role's own setting), then replace those instances: trunkctl rollout --cluster " + in.Snapshot.Cluster})
+			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.RoleArn, Message: fmt.Sprintf("awsvpcTrunking is %s for the role (from %s), so instances registered now get no trunk", r.EffectiveValue, from), Fix: "trunkctl enable --role " + r.RoleArn})
+		case r.Source == "default" && len(untrunked[r.RoleArn]) > 0:
+			add(Finding{Check: CheckRoleOptIn, Severity: Error, Subject: r.RoleArn, Message: fmt.Sprintf("awsvpcTrunking is enabled only through the account default, and %d of the role's instances have no trunk (%s)", len(untrunked[r.RoleArn]), strings.Join(firstN(untrunked[r.RoleArn], 5), ", ")),
+				Fix: "trunkctl enable --role " + r.RoleArn + " first (the role's own setting), then replace those instances: trunkctl rollout --cluster " + in.Snapshot.Cluster})
 		case r.Source == "default":
-			add(Finding{Check: CheckRoleOptIn, Severity: Info, Subject: r.Arn, Message: "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
-				Fix: "trunkctl enable --role " + r.Arn})
+			add(Finding{Check: CheckRoleOptIn, Severity: Info, Subject: r.RoleArn, Message: "awsvpcTrunking is enabled through the account default, not the role's own setting; a change of the default would turn it off",
+				Fix: "trunkctl enable --role " + r.RoleArn})
 		}
 	}
 }

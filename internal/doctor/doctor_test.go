@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
@@ -28,7 +29,7 @@ func healthy() doctor.Input {
 			InstanceRoles: map[string][]string{"i-1": {"arn:aws:iam::123456789012:role/EcsInstanceRole"}},
 			Subnets:       map[string]inventory.Subnet{"subnet-1": {ID: "subnet-1", OwnerID: "123456789012"}},
 		},
-		Roles:             []doctor.Role{{Arn: "arn:aws:iam::123456789012:role/EcsInstanceRole", EffectiveValue: "enabled", Source: "principal"}},
+		Roles:             []accountsetting.RoleSetting{{RoleArn: "arn:aws:iam::123456789012:role/EcsInstanceRole", EffectiveValue: "enabled", Source: "principal"}},
 		ServiceLinkedRole: aws.Bool(true),
 	}
 }

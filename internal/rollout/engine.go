@@ -90,6 +90,9 @@ type Engine struct {
 	ASG     AutoScalingAPI
 	Clock   Clock
 	Catalog *catalog.Catalog
+	// Judge judges the replacements as the instances they replace were
+	// judged (required).
+	Judge ReplacementJudge
 	// Observe, when set, hears every progress event.
 	Observe Observer
 }
@@ -171,6 +174,9 @@ type run struct {
 // when it stopped rather than guess, or an *InterruptedError when ctx ended.
 func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	o = o.withDefaults()
+	if e.Judge == nil {
+		return nil, errors.New("rollout engine: no judge for the replacements (Engine.Judge)")
+	}
 	r := &run{e: e, o: o, plan: p, start: e.Clock.Now(), seen: map[string]bool{}, owner: map[string]string{},
 		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{}, from: map[string]int{},
 		res: &Result{Cluster: p.Cluster, Replaced: []Replacement{}, Skipped: p.Skipped(), SlotsBefore: p.SlotsBefore, SlotsAfter: p.SlotsBefore}}
@@ -667,7 +673,7 @@ func (r *run) readyIn(name string, candidates []string, byEC2 map[string]invento
 		if !ok {
 			continue
 		}
-		v := judge(r.e.Catalog, r.o.Cluster, ci)
+		v := r.e.Judge.JudgeReplacement(r.plan.likeIn(name), ci)
 		switch {
 		case v.Healthy && v.Remedy == doctor.RemedyNone:
 			if ci.Status == statusActive {

@@ -39,10 +39,11 @@ func (w *world) opts(maxUnavailable string) rollout.Options {
 // plan plans and starts the invariant checks on the plan's replace items.
 func (w *world) plan(t *testing.T, o rollout.Options) *rollout.Plan {
 	t.Helper()
-	judged, err := w.sim.Judge(context.Background())
+	in, judged, err := w.sim.Judge(context.Background())
 	if err != nil {
 		t.Fatalf("judge: %v", err)
 	}
+	w.engine.Judge = in
 	p, err := w.engine.Plan(context.Background(), o, judged)
 	if err != nil {
 		t.Fatalf("plan: %v", err)

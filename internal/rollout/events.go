@@ -24,6 +24,7 @@ const (
 	StepStopped      Step = "stopped"
 	StepInterrupted  Step = "interrupted"
 	StepRefreshState Step = "refresh-status"
+	StepOptIn        Step = "opt-in"
 )
 
 // Event is one step of a rollout, for the CLI to render.
@@ -43,3 +44,11 @@ type Event struct {
 
 // Observer hears every event, in order, on the rollout's goroutine.
 type Observer func(Event)
+
+// emit hands an event from outside a run (the opt-in, a dry run's opt-in
+// calls) to the observer.
+func (e *Engine) emit(ev Event) {
+	if e.Observe != nil {
+		e.Observe(ev)
+	}
+}

@@ -222,7 +222,9 @@ func testRolloutOverMoto(t *testing.T, srv *moto.Server) {
 	if err != nil {
 		t.Fatalf("snapshot over moto: %v", err)
 	}
-	p, err := e.Plan(ctx, o, doctor.Judge(doctor.Input{Snapshot: *snap, Catalog: catalog.Default()}).Instances)
+	in := doctor.Input{Snapshot: *snap, Catalog: catalog.Default()}
+	e.Judge = in
+	p, err := e.Plan(ctx, o, doctor.Judge(in).Instances)
 	if err != nil {
 		t.Fatalf("plan over moto: %v", err)
 	}

@@ -184,11 +184,22 @@ func slots(cat *catalog.Catalog, ci inventory.ContainerInstance, trunked bool) i
 	return doctor.UsageOf(ci, cat.Lookup(ci.InstanceType), 0).Limit
 }
 
-// judge is the judge's verdict on one container instance, for instances
-// that register during the rollout.
-func judge(cat *catalog.Catalog, cluster string, ci inventory.ContainerInstance) doctor.Verdict {
-	r := doctor.Judge(doctor.Input{Snapshot: inventory.Snapshot{Cluster: cluster, ContainerInstances: []inventory.ContainerInstance{ci}}, Catalog: cat})
-	return r.Instances[0].Verdict
+// ReplacementJudge judges a container instance that registered during the
+// rollout as the replacement of the EC2 instance like, with the same input
+// as like (the assessment's; doctor.Input also is one).
+type ReplacementJudge interface {
+	JudgeReplacement(like string, ci inventory.ContainerInstance) doctor.Verdict
+}
+
+// likeIn is the first instance of group the plan replaces: what a new
+// instance of that group replaces, and is judged like.
+func (p *Plan) likeIn(group string) string {
+	for _, it := range p.Items {
+		if it.Group == group && it.Action == ActionReplace {
+			return it.EC2InstanceID
+		}
+	}
+	return ""
 }
 
 // newPlan takes each container instance's action from the judge's verdict

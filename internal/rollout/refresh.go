@@ -184,7 +184,7 @@ func (r *run) refreshed(ctx context.Context, w *refreshWatch) ([]newInstance, er
 			}
 			continue
 		}
-		v := judge(r.e.Catalog, r.o.Cluster, ci)
+		v := r.e.Judge.JudgeReplacement(r.plan.likeIn(w.g.Name), ci)
 		switch {
 		case v.Healthy && v.Remedy == doctor.RemedyNone:
 			if ci.Status == statusActive {

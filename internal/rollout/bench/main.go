@@ -69,10 +69,11 @@ func run(instances, groups, tasks, services int, maxUnav string, launch, registe
 	o := rollout.Options{Cluster: sim.Cluster(), MaxUnavailable: mu}
 	cpu0 := cpuTime()
 	start := sim.Now()
-	judged, err := sim.Judge(context.Background())
+	in, judged, err := sim.Judge(context.Background())
 	if err != nil {
 		return err
 	}
+	engine.Judge = in
 	p, err := engine.Plan(context.Background(), o, judged)
 	if err != nil {
 		return err

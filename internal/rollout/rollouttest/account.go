@@ -115,13 +115,14 @@ func (f *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.
 	return nil, &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "The role with name " + name + " cannot be found."}
 }
 
-// Judge reads the cluster as trunkctl does (an inventory snapshot of its
-// container instances and their roles) and returns the judge's report on
-// each instance: what a rollout plans from.
-func (s *Sim) Judge(ctx context.Context) ([]doctor.InstanceReport, error) {
+// Judge reads the cluster (an inventory snapshot of its container
+// instances and their roles) and returns the judge's input and its report
+// on each instance: what a rollout plans from, and judges replacements with.
+func (s *Sim) Judge(ctx context.Context) (doctor.Input, []doctor.InstanceReport, error) {
 	snap, err := inventory.NewLoader(s.ECS(), s.EC2(), s.IAM(), 4).Snapshot(ctx, s.cfg.Cluster, inventory.SnapshotOptions{})
 	if err != nil {
-		return nil, err
+		return doctor.Input{}, nil, err
 	}
-	return doctor.Judge(doctor.Input{Snapshot: *snap, Catalog: s.cat}).Instances, nil
+	in := doctor.Input{Snapshot: *snap, Catalog: s.cat}
+	return in, doctor.Judge(in).Instances, nil
 }
