@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trunkctl/trunkctl/internal/assess"
 	"github.com/trunkctl/trunkctl/internal/doctor"
 )
 
@@ -26,30 +27,7 @@ func newDoctorCmd(envOf func() env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor --cluster CLUSTER",
 		Short: "Check everything ENI trunking needs, with the exact fix for each problem",
-		Long: `Run every check and print findings with a severity (error, warning, info), the
-evidence, and the exact fix with the real ids (a command where there is one):
-
-  service-linked-role                AWSServiceRoleForECS exists (iam:GetRole)
-  role-opt-in                        awsvpcTrunking is enabled for each instance role; enabled only
-                                     through the account default is an error while its instances lack trunks
-  instance                           each container instance's verdict, as trunkctl instances shows it,
-                                     with its remedy (none, replace, enable-then-replace, fix-host,
-                                     fix-launch, wait, not-applicable)
-  agent-version-os                   agent >= 1.28.1 on Amazon Linux, >= 1.29.1 elsewhere
-  resource-name-dns-a-record         DNS A records on an instance that has a trunk
-  next-instance                      what the capacity providers' groups launch next: launch template
-                                     DNS A records, instance types (mixed instances overrides), subnets
-  managed-instances                  capacity providers of ECS Managed Instances (ECS trunks them itself)
-  service-eni-placement              services' RESOURCE:ENI placement failures, naming the instance
-  stopped-task-eni                   tasks stopped because their ENI could not be attached
-  task-stuck-provisioning            tasks PROVISIONING longer than --stuck-after, with their attachment
-  eni-capacity                       instances whose awsvpc tasks reached the limit
-  opt-in-record                      CloudTrail could not be read for when roles were opted in
-  trunk-eni-security-group-and-tags  said once: what cannot be changed about trunk ENIs
-  summary                            counts
-
-Exit 3 when any finding is an error or any instance is unhealthy (as trunkctl
-instances), 0 otherwise.`,
+		Long:  doctorHelp(),
 		Example: `  trunkctl doctor --cluster prod
   trunkctl doctor --cluster prod --output json | jq '.findings[] | select(.severity=="error")'`,
 		Args: noArgs,
@@ -84,20 +62,17 @@ func (o *doctorOpts) ValidateRegion(region string) error {
 
 func (o *doctorOpts) Execute(ctx context.Context) error {
 	if o.fanned(o.allClusters) {
-		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+		return o.runFleet(ctx, o.cluster, o.allClusters, o)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
-	stop := o.io.StartProgress("checking cluster " + o.cluster)
-	defer stop()
-	in, err := o.gather(ctx, c)
+	a, err := assessDoctor(ctx, o.env, c, o.cluster, o.stuckAfter)
 	if err != nil {
 		return err
 	}
-	stop()
-	report := doctor.Judge(in)
+	report := a.Report
 	o.findings = report.Findings
 	if err := o.print(); err != nil {
 		return err
@@ -108,25 +83,32 @@ func (o *doctorOpts) Execute(ctx context.Context) error {
 	return nil
 }
 
-// gather reads what the judge needs, as instances does.
-func (o *doctorOpts) gather(ctx context.Context, c *clients) (doctor.Input, error) {
-	return gatherJudgeInput(ctx, o.io, c, o.catalog, o.now(), judgeQuery{cluster: o.cluster, stuckAfter: o.stuckAfter})
+// assessDoctor is the one assessment of a cluster, as instances reads it.
+func assessDoctor(ctx context.Context, e env, c *clients, cluster string, stuckAfter time.Duration) (*assess.Assessment, error) {
+	stop := e.io.StartProgress("checking cluster " + cluster)
+	a, err := c.session.Assess(ctx, assess.Query{Cluster: cluster, Now: e.now(), Catalog: e.catalog, StuckAfter: stuckAfter})
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	warn(e.io, a.Warnings)
+	return a, nil
 }
 
-// view is the JSON shape of one cluster (JSON contract).
-func (o *doctorOpts) view() any {
-	counts := doctor.Count(o.findings)
+// doctorView is the JSON shape of one cluster (JSON contract).
+func doctorView(cluster string, findings []doctor.Finding) any {
+	counts := doctor.Count(findings)
 	return struct {
 		Cluster  string           `json:"cluster"`
 		Findings []doctor.Finding `json:"findings"`
 		Summary  map[string]int   `json:"summary"`
-	}{o.cluster, o.findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}}
+	}{cluster, findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}}
 }
 
 func (o *doctorOpts) print() error {
 	counts := doctor.Count(o.findings)
 	if o.structured() {
-		return o.writeData(o.view())
+		return o.writeData(doctorView(o.cluster, o.findings))
 	}
 	if !o.io.OutIsTerminal {
 		// Piped: one tab-separated line per finding, severity first, for grep and awk.
@@ -174,4 +156,49 @@ func hasUnhealthyInstance(fs []doctor.Finding) bool {
 		}
 	}
 	return false
+}
+
+// doctorHelp is doctor's long help, generated from the checks the judge
+// has (doctor.Checks), so it lists every one of them.
+func doctorHelp() string {
+	var b strings.Builder
+	b.WriteString(`Run every check and print findings with a severity (error, warning, info), the
+evidence, and the exact fix with the real ids (a command where there is one):
+
+`)
+	width := 0
+	for _, c := range doctor.Checks() {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range doctor.Checks() {
+		lines := wrapWords(c.Doc, 96-width-4)
+		for i, l := range lines {
+			name := ""
+			if i == 0 {
+				name = c.Name
+			}
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, name, l)
+		}
+	}
+	b.WriteString(`
+Exit 3 when any finding is an error or any instance is unhealthy (as trunkctl
+instances), 0 otherwise.`)
+	return b.String()
+}
+
+// wrapWords breaks s into lines of at most n characters at spaces.
+func wrapWords(s string, n int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > n {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }

@@ -8,19 +8,11 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsarn"
 )
-
-// defaultSetter writes the account default.
-type defaultSetter interface {
-	PutAccountSettingDefault(ctx context.Context, in *ecs.PutAccountSettingDefaultInput, optFns ...func(*ecs.Options)) (*ecs.PutAccountSettingDefaultOutput, error)
-}
 
 // enableOpts serve both enable (value enabled) and disable (value disabled).
 type enableOpts struct {
@@ -32,7 +24,7 @@ type enableOpts struct {
 	dryRun     bool
 
 	env
-	results []roleStatus
+	results []accountsetting.RoleSetting
 	// def is the account default as PutAccountSettingDefault stored it.
 	def     *defaultResult
 	planned []plannedCall
@@ -131,54 +123,31 @@ func (o *enableOpts) Execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	caller, callerArn, err := c.resolver.Caller(ctx)
+	caller, err := c.session.Caller(ctx)
 	if err != nil {
 		return err
 	}
-	roles, err := rolesFromArgs(o.roles, caller)
+	roles, err := rolesFromArgs(o.roles, caller.Principal)
 	if err != nil {
 		return err
 	}
 	roles = dedupeRoles(roles)
 	if o.dryRun {
-		return o.plan(caller, callerArn, roles, c.region)
+		return o.plan(caller.Principal, caller.Arn, roles, c.region)
 	}
 	if o.allDefault {
-		return o.putDefault(ctx, c, callerArn)
+		return o.putDefault(ctx, c, caller.Arn)
 	}
 	stop := o.io.StartProgress("writing account settings")
-	for _, role := range roles {
-		o.results = append(o.results, o.ensure(ctx, c.resolver, caller, callerArn, role))
-	}
+	o.results, err = c.session.OptIn(ctx, roles, o.value)
 	stop()
+	if err != nil {
+		return err
+	}
 	if err := o.print(); err != nil {
 		return err
 	}
 	return statusExit(o.io, o.results, o.value)
-}
-
-// ensure puts the value as the role and reads it back.
-func (o *enableOpts) ensure(ctx context.Context, r roleResolver, caller awsarn.Principal, callerArn string, role awsarn.Role) roleStatus {
-	st := roleStatus{RoleArn: role.String(), Setting: accountsetting.AWSVPCTrunking}
-	p, err := r.Resolve(ctx, caller, callerArn, role)
-	if err != nil {
-		st.fail(err)
-		return st
-	}
-	got, err := p.Ensure(ctx, accountsetting.AWSVPCTrunking, o.value)
-	st.Via = string(p.Via())
-	var mm *accountsetting.MismatchError
-	switch {
-	case errors.As(err, &mm):
-		// Reported through the value; the exit code says it did not stick.
-		st.EffectiveValue, st.Source = got.Value, string(got.Source)
-		o.io.Warnf("%s", mm)
-	case err != nil:
-		st.fail(err)
-	default:
-		st.EffectiveValue, st.Source = got.Value, string(got.Source)
-	}
-	return st
 }
 
 func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []awsarn.Role, region string) error {
@@ -228,16 +197,11 @@ func (o *enableOpts) putDefault(ctx context.Context, c *clients, callerArn strin
 			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
 		}
 	}
-	out, err := c.defaults.PutAccountSettingDefault(ctx, &ecs.PutAccountSettingDefaultInput{
-		Name: ecstypes.SettingNameAwsvpcTrunking, Value: aws.String(o.value),
-	})
+	got, err := c.session.PutDefault(ctx, o.value)
 	if err != nil {
-		return fmt.Errorf("put account setting default awsvpcTrunking=%s as %s: %w", o.value, callerArn, err)
+		return fmt.Errorf("as %s: %w", callerArn, err)
 	}
-	o.def = &defaultResult{Setting: accountsetting.AWSVPCTrunking, Value: o.value}
-	if out.Setting != nil {
-		o.def.Value, o.def.PrincipalArn = aws.ToString(out.Setting.Value), aws.ToString(out.Setting.PrincipalArn)
-	}
+	o.def = &defaultResult{Setting: got.Name, Value: got.Value, PrincipalArn: got.PrincipalArn}
 	if o.structured() {
 		if err := o.writeData(struct {
 			Default *defaultResult `json:"default"`
@@ -271,9 +235,7 @@ func confirm(s *IOStreams, question string) (bool, error) {
 
 func (o *enableOpts) print() error {
 	if o.structured() {
-		return o.writeData(struct {
-			Roles []roleStatus `json:"roles"`
-		}{o.results})
+		return o.writeData(rolesView(o.results))
 	}
 	return printRoles(o.io, o.results)
 }

@@ -107,12 +107,12 @@ func (o *enisOpts) Execute(ctx context.Context) error {
 	}
 	stop := o.io.StartProgress("reading trunk and branch ENIs of " + o.cluster)
 	defer stop()
-	snap, err := c.loader.Snapshot(ctx, o.cluster, inventory.SnapshotOptions{Tasks: true, ENIs: true, Instance: o.instance})
+	snap, warnings, err := c.session.ENIs(ctx, o.cluster, o.instance)
 	if err != nil {
 		return err
 	}
 	stop()
-	warnSnapshot(o.io, snap)
+	warn(o.io, warnings)
 	o.missing = snap.MissingENIs
 	if len(o.missing) > 0 {
 		o.io.Warnf("%d ENI(s) no longer exist in EC2 (task stopping or trunk gone): %s", len(o.missing), strings.Join(o.missing, " "))

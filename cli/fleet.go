@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+
 	"sort"
 	"strconv"
 	"strings"
@@ -175,10 +175,6 @@ type clusterResult struct {
 	cells  fleetCells
 }
 
-// targetFunc computes a command's result for cluster (empty for commands
-// that need none) in one target, with that target's env and clients.
-type targetFunc func(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error)
-
 // fleetRow is one cluster of one target in the fleet view.
 type fleetRow struct {
 	fleet.Target
@@ -243,7 +239,7 @@ type fleetSummary struct {
 // runFleet runs fn in every target (for cluster, or every cluster of the
 // target when allClusters), prints the fleet view, and returns the exit:
 // 1 when some target failed, 3 when some cluster is unhealthy.
-func (e env) runFleet(ctx context.Context, cluster string, allClusters bool, fn targetFunc) error {
+func (e env) runFleet(ctx context.Context, cluster string, allClusters bool, fn fleetCommand) error {
 	return e.runFleetThen(ctx, cluster, allClusters, fn, nil)
 }
 
@@ -253,7 +249,7 @@ var errStop = errors.New("stop")
 // runFleetThen is runFleet with a hook that sees the accounts and Regions
 // (nil: each account's enabled ones) before any target runs: to confirm a
 // write, or print a plan and stop with errStop.
-func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool, fn targetFunc, before func(accounts, regions []string, caller fleet.Caller) error) error {
+func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool, fn fleetCommand, before func(accounts, regions []string, caller fleet.Caller) error) error {
 	fo := e.fan
 	if fo == nil { // NewRootCmd always sets it; an env built for one target has none
 		return errors.New("this command was not set up to run across accounts and Regions")
@@ -324,7 +320,7 @@ func (fo *fanOut) regions(fa *FleetAWS) ([]string, error) {
 // (named, or listed), and fn for each, with streams that print nothing
 // (warnings from many targets would interleave). In a named Region (named),
 // a cluster's error is explained by f (a Region the account has not enabled).
-func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string, allClusters bool, fn targetFunc) fleet.Func[[]fleetRow] {
+func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string, allClusters bool, fn fleetCommand) fleet.Func[[]fleetRow] {
 	quiet := e
 	quiet.io = &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	keepDetail := e.structured()
@@ -343,7 +339,7 @@ func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string,
 		rows := make([]fleetRow, 0, len(names))
 		for _, name := range names {
 			row, err := clusterRow(ctx, t, name, func(ctx context.Context, name string) (clusterResult, error) {
-				return fn(ctx, quiet, c, name)
+				return fn.forTarget(ctx, quiet, c, name)
 			}, keepDetail, named, f)
 			if err != nil {
 				return nil, err
@@ -624,19 +620,66 @@ func validateClusterFlags(cluster string, all bool) error {
 	return nil
 }
 
-// fannedCommands are the commands that run across accounts and Regions.
-var fannedCommands = []string{"status", "instances", "doctor", "enable", "disable"}
+// fleetCommand is a command that runs across accounts and Regions: it
+// computes its single-target result in one target with that target's
+// streams and clients, and changes nothing of itself (targets run at once).
+type fleetCommand interface {
+	forTarget(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error)
+}
 
-// validateFleet checks the fan-out flags, and that the command takes them.
-func validateFleet(cmd *cobra.Command, f FleetOptions) error {
-	if err := f.validate(); err != nil {
-		return err
+// The commands that fan out, checked by the compiler.
+var (
+	_ fleetCommand = (*statusOpts)(nil)
+	_ fleetCommand = (*instancesOpts)(nil)
+	_ fleetCommand = (*doctorOpts)(nil)
+	_ fleetCommand = (*enableOpts)(nil)
+)
+
+// annotationFleet marks a command that takes the fan-out flags.
+const annotationFleet = "trunkctl/fleet"
+
+// fleetCmd registers cmd, built from a fleetCommand, as one that runs across
+// accounts and Regions: only such commands show and accept the fan-out
+// flags. newRoot calls it, the one place that says which commands fan out.
+func fleetCmd(cmd *cobra.Command, f *FleetOptions) *cobra.Command {
+	addFleetFlags(cmd.Flags(), f)
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
 	}
-	if f.enabled() && !slices.Contains(fannedCommands, cmd.Name()) {
-		return usageErrorf("%s does not run across accounts and Regions; --%s, --%s, --%s and --%s work with %s",
-			cmd.CommandPath(), flagAccounts, flagOrg, flagOU, flagRegions, strings.Join(fannedCommands, ", "))
+	cmd.Annotations[annotationFleet] = "true"
+	return cmd
+}
+
+// isFanned reports whether cmd takes the fan-out flags.
+func isFanned(cmd *cobra.Command) bool { return cmd.Annotations[annotationFleet] == "true" }
+
+// notFanned explains a fan-out flag given to a command that does not fan
+// out (cobra's "unknown flag"), naming the commands that do; nil for any
+// other flag error.
+func notFanned(cmd *cobra.Command, err error) error {
+	if isFanned(cmd) {
+		return nil
+	}
+	for _, name := range []string{flagAccounts, flagOrg, flagOU, flagRegions, flagAssumeRoleName, flagConcurrency} {
+		if strings.Contains(err.Error(), "unknown flag: --"+name) {
+			var fans []string
+			for _, c := range cmd.Root().Commands() {
+				if isFanned(c) {
+					fans = append(fans, c.Name())
+				}
+			}
+			return usageErrorf("%s does not run across accounts and Regions; --%s works with %s", cmd.CommandPath(), name, strings.Join(fans, ", "))
+		}
 	}
 	return nil
+}
+
+// validateFleet checks the fan-out flags of a command that takes them.
+func validateFleet(cmd *cobra.Command, f FleetOptions) error {
+	if !isFanned(cmd) {
+		return nil
+	}
+	return f.validate()
 }
 
 // clusterErrorKind classifies a cluster's error; a cluster the target does

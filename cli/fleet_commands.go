@@ -23,23 +23,19 @@ func (e env) fanned(allClusters bool) bool {
 }
 
 func (o *instancesOpts) forTarget(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error) {
-	t := *o
-	t.env, t.cluster, t.rows = e, cluster, nil
-	if err := t.read(ctx, c); err != nil {
-		return clusterResult{}, err
-	}
-	return clusterResult{detail: t.view(), cells: cellsOfInstances(t.rows)}, nil
-}
-
-func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error) {
-	t := *o
-	t.env, t.cluster = e, cluster
-	in, err := t.gather(ctx, c)
+	res, err := readInstances(ctx, e, c, cluster, o.noRoles)
 	if err != nil {
 		return clusterResult{}, err
 	}
-	report := doctor.Judge(in)
-	t.findings = report.Findings
+	return clusterResult{detail: res.view(), cells: cellsOfInstances(res.rows)}, nil
+}
+
+func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error) {
+	a, err := assessDoctor(ctx, e, c, cluster, o.stuckAfter)
+	if err != nil {
+		return clusterResult{}, err
+	}
+	report, in, findings := a.Report, a.Input, a.Report.Findings
 	cells := cellsOfInstances(instanceRows(report.Instances, in))
 	roles, enabled := 0, 0
 	for _, r := range in.Roles {
@@ -52,11 +48,11 @@ func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 	cells.worst, cells.unhealthy = "ok", report.Unhealthy()
 	var worst *doctor.Finding
 	same := 0
-	for i, f := range t.findings {
+	for i, f := range findings {
 		switch {
 		case f.Severity == doctor.Info:
 		case worst == nil || severityRank(f.Severity) > severityRank(worst.Severity):
-			worst, same = &t.findings[i], 0
+			worst, same = &findings[i], 0
 		case f.Severity == worst.Severity:
 			same++
 		}
@@ -67,7 +63,7 @@ func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 			cells.worst += fmt.Sprintf(" (+%d more)", same)
 		}
 	}
-	return clusterResult{detail: t.view(), cells: cells}, nil
+	return clusterResult{detail: doctorView(cluster, findings), cells: cells}, nil
 }
 
 func severityRank(s doctor.Severity) int {
@@ -81,17 +77,16 @@ func severityRank(s doctor.Severity) int {
 }
 
 func (o *statusOpts) forTarget(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error) {
-	t := *o
-	t.env, t.cluster, t.results = e, cluster, nil
-	if err := t.read(ctx, c); err != nil {
+	results, err := o.readIn(ctx, e, c, cluster)
+	if err != nil {
 		return clusterResult{}, err
 	}
-	return clusterResult{detail: t.view(), cells: cellsOfRoles(t.results, accountsetting.Enabled)}, nil
+	return clusterResult{detail: rolesView(results), cells: cellsOfRoles(results, accountsetting.Enabled)}, nil
 }
 
 // cellsOfRoles are the fleet view's cells of role settings read (or
 // written) in one target; a role not at want is unhealthy.
-func cellsOfRoles(results []roleStatus, want string) fleetCells {
+func cellsOfRoles(results []accountsetting.RoleSetting, want string) fleetCells {
 	cells := fleetCells{rolesRead: true, roles: len(results), worst: "ok"}
 	for _, r := range results {
 		switch {
@@ -198,25 +193,22 @@ func (o *enableOpts) runFleetWrite(ctx context.Context) error {
 		}
 		return nil
 	}
-	return o.runFleetThen(ctx, "", false, o.forTarget, before)
+	return o.runFleetThen(ctx, "", false, o, before)
 }
 
 // forTarget writes and reads back the roles' setting in one target.
-func (o *enableOpts) forTarget(ctx context.Context, e env, c *clients, _ string) (clusterResult, error) {
-	t := *o
-	t.env, t.results = e, nil
-	caller, callerArn, err := c.resolver.Caller(ctx)
+func (o *enableOpts) forTarget(ctx context.Context, _ env, c *clients, _ string) (clusterResult, error) {
+	caller, err := c.session.Caller(ctx)
 	if err != nil {
 		return clusterResult{}, err
 	}
-	roles, err := rolesFromArgs(t.roleNames, caller)
+	roles, err := rolesFromArgs(o.roleNames, caller.Principal)
 	if err != nil {
 		return clusterResult{}, err
 	}
-	for _, role := range dedupeRoles(roles) {
-		t.results = append(t.results, t.ensure(ctx, c.resolver, caller, callerArn, role))
+	results, err := c.session.OptIn(ctx, dedupeRoles(roles), o.value)
+	if err != nil {
+		return clusterResult{}, err
 	}
-	return clusterResult{detail: struct {
-		Roles []roleStatus `json:"roles"`
-	}{t.results}, cells: cellsOfRoles(t.results, o.value)}, nil
+	return clusterResult{detail: rolesView(results), cells: cellsOfRoles(results, o.value)}, nil
 }

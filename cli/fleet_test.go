@@ -290,7 +290,7 @@ func TestFleetDoctorAndStatus(t *testing.T) {
 		var got struct {
 			Targets []struct {
 				Account string
-				Roles   []roleStatus
+				Roles   []accountsetting.RoleSetting
 			}
 		}
 		if err := json.Unmarshal(out.Bytes(), &got); err != nil || code != ExitUnhealthy || len(got.Targets) != 2 {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/assess"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/inventory"
@@ -26,7 +27,14 @@ type instancesOpts struct {
 	wide bool
 
 	env
-	rows []instanceRow
+	// instancesResult is what Execute returned, for RecommendActions.
+	instancesResult
+}
+
+// instancesResult is one cluster's rows, computed by readInstances.
+type instancesResult struct {
+	cluster string
+	rows    []instanceRow
 	// clusterErrors are doctor's error findings not about one instance.
 	clusterErrors []doctor.Finding
 	unhealthy     bool
@@ -113,13 +121,13 @@ func (o *instancesOpts) ValidateRegion(region string) error {
 
 func (o *instancesOpts) Execute(ctx context.Context) error {
 	if o.fanned(o.allClusters) {
-		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+		return o.runFleet(ctx, o.cluster, o.allClusters, o)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
-	if err := o.read(ctx, c); err != nil {
+	if o.instancesResult, err = readInstances(ctx, o.env, c, o.cluster, o.noRoles); err != nil {
 		return err
 	}
 	if err := o.print(); err != nil {
@@ -131,34 +139,37 @@ func (o *instancesOpts) Execute(ctx context.Context) error {
 	return nil
 }
 
-// read computes the rows of one cluster in one account and Region.
-func (o *instancesOpts) read(ctx context.Context, c *clients) error {
-	stop := o.io.StartProgress("reading container instances and tasks of " + o.cluster)
-	in, err := gatherJudgeInput(ctx, o.io, c, o.catalog, o.now(), judgeQuery{cluster: o.cluster, ecsOnly: o.noRoles, stuckAfter: defaultStuckAfter})
+// readInstances computes the rows of one cluster in one account and
+// Region from the one assessment (ecsOnly: ECS alone, --no-roles).
+func readInstances(ctx context.Context, e env, c *clients, cluster string, ecsOnly bool) (instancesResult, error) {
+	res := instancesResult{cluster: cluster}
+	stop := e.io.StartProgress("reading container instances and tasks of " + cluster)
+	a, err := c.session.Assess(ctx, assess.Query{Cluster: cluster, Now: e.now(), Catalog: e.catalog, ECSOnly: ecsOnly, StuckAfter: defaultStuckAfter})
 	stop()
 	if err != nil {
-		return err
+		return res, err
 	}
+	warn(e.io, a.Warnings)
+	in := a.Input
 	if in.Snapshot.RolesErr != nil {
-		o.io.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", in.Snapshot.RolesErr)
+		e.io.Warnf("could not find the instance roles (%v); verdicts do not say whether they are enabled", in.Snapshot.RolesErr)
 	}
 	for _, r := range in.Roles {
 		if r.Err != nil {
-			o.io.Warnf("could not read %s: %v", r.RoleArn, r.Err)
+			e.io.Warnf("could not read %s: %v", r.RoleArn, r.Err)
 		}
 	}
-	report := doctor.Judge(in)
-	o.rows = instanceRows(report.Instances, in)
-	for _, f := range report.Findings {
+	res.rows = instanceRows(a.Report.Instances, in)
+	for _, f := range a.Report.Findings {
 		if f.Severity == doctor.Error && f.Check != doctor.CheckInstance {
-			o.clusterErrors = append(o.clusterErrors, f)
+			res.clusterErrors = append(res.clusterErrors, f)
 		}
 	}
-	o.unhealthy = report.Unhealthy()
-	if len(o.rows) == 0 {
-		o.io.Warnf("cluster %s has no container instances", o.cluster)
+	res.unhealthy = a.Report.Unhealthy()
+	if len(res.rows) == 0 {
+		e.io.Warnf("cluster %s has no container instances", cluster)
 	}
-	return nil
+	return res, nil
 }
 
 func instanceRows(reports []doctor.InstanceReport, in doctor.Input) []instanceRow {
@@ -209,12 +220,12 @@ func summarize(rows []instanceRow) instancesSummary {
 }
 
 // view is the JSON shape of one cluster (JSON contract).
-func (o *instancesOpts) view() any {
+func (r instancesResult) view() any {
 	return struct {
 		Cluster   string           `json:"cluster"`
 		Instances []instanceRow    `json:"instances"`
 		Summary   instancesSummary `json:"summary"`
-	}{o.cluster, o.rows, summarize(o.rows)}
+	}{r.cluster, r.rows, summarize(r.rows)}
 }
 
 func (o *instancesOpts) print() error {

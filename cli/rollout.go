@@ -11,10 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/assess"
 	"github.com/trunkctl/trunkctl/internal/awsarn"
-	"github.com/trunkctl/trunkctl/internal/doctor"
-	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
@@ -23,6 +21,7 @@ const (
 	flagMaxUnavailable = "max-unavailable"
 	flagDrainTimeout   = "drain-timeout"
 	flagTimeout        = "timeout"
+	flagLaunchTimeout  = "launch-timeout"
 	flagStandalone     = "standalone"
 	flagMethod         = "method"
 )
@@ -50,8 +49,7 @@ type rolloutOpts struct {
 	dryRun         bool
 	yes            bool
 
-	opts rollout.Options
-	out  rolloutReport
+	out rolloutReport
 	// printed: the JSON object is on stdout.
 	printed bool
 	// view renders the steps of table output; jsonErr is stderr itself
@@ -159,7 +157,11 @@ skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrup
 	f.StringArrayVar(&o.roles, flagRole, nil, "also opt in this instance role name or ARN (repeatable)")
 	f.StringVar(&o.maxUnavailable, flagMaxUnavailable, rollout.DefaultMaxUnavailable.String(), "most instances draining or missing at once: N, or P% of the cluster's instances (at least 1)")
 	f.DurationVar(&o.drainTimeout, flagDrainTimeout, rollout.DefaultDrainTimeout, "longest wait for a batch's tasks to leave")
-	f.DurationVar(&o.timeout, flagTimeout, rollout.DefaultLaunchTimeout, "longest wait for replacements to register with a trunk")
+	f.DurationVar(&o.timeout, flagLaunchTimeout, rollout.DefaultLaunchTimeout, "longest wait for replacements to register with a trunk")
+	// The old spelling shadowed the global --timeout with another meaning;
+	// it stays, deprecated, so scripts keep working.
+	f.DurationVar(&o.timeout, flagTimeout, rollout.DefaultLaunchTimeout, "deprecated: use --"+flagLaunchTimeout)
+	_ = f.MarkDeprecated(flagTimeout, "use --"+flagLaunchTimeout+" (the wait for replacements); the global --timeout bounds a whole run")
 	f.StringVar(&o.standalone, flagStandalone, string(rollout.StandaloneWait), "standalone tasks on a draining instance: wait for them to end, stop them, or fail")
 	f.StringVar(&o.method, flagMethod, string(rollout.MethodDrain), "drain (trunkctl launches, drains, terminates) or refresh (an Auto Scaling instance refresh where a whole group needs it)")
 	f.BoolVar(&o.dryRun, flagDryRun, false, "print the plan and the calls it would make; change nothing")
@@ -172,10 +174,6 @@ skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrup
 func (o *rolloutOpts) Validate() error {
 	if err := validateCluster(o.cluster, ""); err != nil {
 		return err
-	}
-	mu, err := rollout.ParseMaxUnavailable(o.maxUnavailable)
-	if err != nil {
-		return usageErrorf("--%s: %v", flagMaxUnavailable, err)
 	}
 	standalone := rollout.Standalone(o.standalone)
 	switch standalone {
@@ -190,14 +188,25 @@ func (o *rolloutOpts) Validate() error {
 		return usageErrorf("--%s must be drain or refresh, not %q", flagMethod, o.method)
 	}
 	if o.drainTimeout <= 0 || o.timeout <= 0 {
-		return usageErrorf("--%s and --%s must be positive", flagDrainTimeout, flagTimeout)
+		return usageErrorf("--%s and --%s must be positive", flagDrainTimeout, flagLaunchTimeout)
 	}
 	if !o.yes && !o.dryRun && !o.io.InIsTerminal {
 		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
 	}
-	o.opts = rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
-		Standalone: standalone, Method: method, DryRun: o.dryRun}
+	if _, err := o.options(); err != nil {
+		return err
+	}
 	return validateRoles(o.roles, "")
+}
+
+// options are the engine's options from the flags.
+func (o *rolloutOpts) options() (rollout.Options, error) {
+	mu, err := rollout.ParseMaxUnavailable(o.maxUnavailable)
+	if err != nil {
+		return rollout.Options{}, usageErrorf("--%s: %v", flagMaxUnavailable, err)
+	}
+	return rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
+		Standalone: rollout.Standalone(o.standalone), Method: rollout.Method(o.method), DryRun: o.dryRun}, nil
 }
 
 // ValidateRegion checks a cluster ARN's Region and the roles' partition.
@@ -224,53 +233,39 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 	if c.rollout.ECS == nil || c.rollout.ASG == nil {
 		return errors.New("rollout needs ECS and Auto Scaling clients")
 	}
-	stop := o.io.StartProgress("reading the cluster")
-	snap, err := c.loader.Snapshot(ctx, o.cluster, inventory.SnapshotOptions{Instances: true})
+	opts, err := o.options()
 	if err != nil {
-		stop()
 		return err
 	}
-	warnSnapshot(o.io, snap)
-	roleStats, err := readSnapshotRoles(ctx, c.resolver, snap)
+	extra, err := o.extraRoles(ctx, c)
 	if err != nil {
-		o.io.Warnf("the roles behind %s could not be read: %v", o.cluster, err)
+		return err
 	}
-	in := doctor.Input{Snapshot: *snap, Roles: judgedRoles(roleStats), Catalog: o.catalog, Now: o.now()}
-	// The capacity providers the instances name tell ECS Managed Instances
-	// apart, which a rollout must never replace.
-	in.Signals.Providers, in.Signals.ProvidersErr = c.signals.CapacityProviders(ctx, providersOf(snap))
-	if in.Signals.ProvidersErr != nil {
-		o.io.Warnf("the capacity providers of %s could not be read (%v); ECS Managed Instances are known only by their EC2 operator", o.cluster, in.Signals.ProvidersErr)
-	}
-	report := doctor.Judge(in)
 	clock := c.rollout.Clock
 	if clock == nil {
 		clock = rollout.SystemClock{}
 	}
-	engine := &rollout.Engine{ECS: c.rollout.ECS, ASG: c.rollout.ASG, Clock: clock, Catalog: o.catalog, Observe: o.observe, Judge: in}
-	plan, err := engine.Plan(ctx, o.opts, report.Instances)
+	engine := &rollout.Engine{ECS: c.rollout.ECS, ASG: c.rollout.ASG, Clock: clock, Catalog: o.catalog, Observe: o.observe}
+	stop := o.io.StartProgress("reading the cluster")
+	prep, err := rollout.Prepare(ctx, c.session, engine, rollout.Request{Options: opts, Roles: extra,
+		Query: assess.Query{Cluster: o.cluster, Now: o.now(), Catalog: o.catalog, StuckAfter: defaultStuckAfter}})
 	stop()
 	if err != nil {
 		return err
 	}
+	warn(o.io, prep.Warnings)
+	plan, enable := prep.Plan, prep.Enable
 	o.start(plan)
-
-	enable, err := o.rolesToEnable(ctx, c, snap, plan, roleStats)
-	if err != nil {
-		return err
-	}
+	o.out.Roles = append(o.out.Roles, prep.Roles...)
 	if !o.structured() || o.dryRun {
 		o.printPlan(plan, enable)
 	}
-	if plan.Count(rollout.ActionReplace) == 0 && len(enable) == 0 {
+	if prep.Empty() {
 		o.out.Result = o.finalResult()
 		return o.finish(nil)
 	}
 	if o.dryRun {
-		for _, r := range enable {
-			o.wouldCall("ecs PutAccountSetting awsvpcTrunking=enabled for " + r.String() + " (as trunkctl enable does)")
-		}
-		if _, err := engine.Run(ctx, plan, o.opts); err != nil {
+		if err := prep.DryRun(ctx, engine, opts); err != nil {
 			return err
 		}
 		o.out.Result = resultDryRun
@@ -294,10 +289,10 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 			return o.finish(&exitError{code: ExitError, err: err})
 		}
 	}
-	if err := o.optIn(ctx, c, enable); err != nil {
+	if err := prep.OptIn(ctx, c.session, engine); err != nil {
 		return err
 	}
-	res, err := engine.Run(ctx, plan, o.opts)
+	res, err := engine.Run(ctx, plan, opts)
 	o.record(res)
 	var (
 		se *rollout.StopError
@@ -354,78 +349,16 @@ func (o *rolloutOpts) finalResult() string {
 	return resultDone
 }
 
-// rolesToEnable are the roles behind the replace instances, and --role,
-// whose setting is not enabled (or could not be read).
-func (o *rolloutOpts) rolesToEnable(ctx context.Context, c *clients, snap *inventory.Snapshot, p *rollout.Plan, stats []roleStatus) ([]awsarn.Role, error) {
-	want := map[string]bool{}
-	for _, it := range p.Items {
-		if it.Action != rollout.ActionReplace {
-			continue
-		}
-		rs := snap.InstanceRoles[it.EC2InstanceID]
-		if len(rs) == 0 {
-			o.io.Warnf("%s has no instance profile role trunkctl can see; its replacement gets a trunk only if the launch template's role is opted in", it.EC2InstanceID)
-			continue
-		}
-		want[rs[0]] = true
+// extraRoles are the --role values as ARNs (bare names in the caller's account).
+func (o *rolloutOpts) extraRoles(ctx context.Context, c *clients) ([]awsarn.Role, error) {
+	if len(o.roles) == 0 {
+		return nil, nil
 	}
-	var extra []awsarn.Role
-	if len(o.roles) > 0 {
-		caller, _, err := c.resolver.Caller(ctx)
-		if err != nil {
-			return nil, err
-		}
-		extra, err = rolesFromArgs(o.roles, caller)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range extra {
-			want[r.String()] = true
-		}
-	}
-	enabled := map[string]bool{}
-	for _, st := range stats {
-		if st.Error == "" && st.EffectiveValue == accountsetting.Enabled {
-			enabled[st.RoleArn] = true
-		}
-	}
-	var out []awsarn.Role
-	for _, a := range sortedKeysOf(want) {
-		o.out.Roles = append(o.out.Roles, a)
-		if enabled[a] {
-			continue
-		}
-		role, err := awsarn.ParseRole(a)
-		if err != nil {
-			return nil, fmt.Errorf("role %s: %w", a, err)
-		}
-		out = append(out, role)
-	}
-	return out, nil
-}
-
-// optIn enables the roles as trunkctl enable does, and stops on any that
-// does not read back enabled: replacements would register without a trunk.
-func (o *rolloutOpts) optIn(ctx context.Context, c *clients, roles []awsarn.Role) error {
-	if len(roles) == 0 {
-		return nil
-	}
-	caller, callerArn, err := c.resolver.Caller(ctx)
+	caller, err := c.session.Caller(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	en := &enableOpts{env: o.env, value: accountsetting.Enabled}
-	for _, role := range roles {
-		st := en.ensure(ctx, c.resolver, caller, callerArn, role)
-		switch {
-		case st.err != nil:
-			return fmt.Errorf("opt in %s: %w", role, st.err)
-		case st.EffectiveValue != accountsetting.Enabled:
-			return fmt.Errorf("opt in %s: awsvpcTrunking reads back %q (source %s), not enabled; nothing was replaced", role, st.EffectiveValue, st.Source)
-		}
-		o.step(rollout.Event{Time: o.now(), Step: "opt-in", Message: fmt.Sprintf("awsvpcTrunking enabled for %s (%s)", role, st.Via)})
-	}
-	return nil
+	return rolesFromArgs(o.roles, caller.Principal)
 }
 
 func (o *rolloutOpts) question(p *rollout.Plan, enable []awsarn.Role) string {
@@ -587,16 +520,5 @@ func sortedKeysOf(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
-	return out
-}
-
-// providersOf names the capacity providers the container instances came from.
-func providersOf(snap *inventory.Snapshot) []string {
-	var out []string
-	for _, ci := range snap.ContainerInstances {
-		if ci.CapacityProvider != "" {
-			out = append(out, ci.CapacityProvider)
-		}
-	}
 	return out
 }

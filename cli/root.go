@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/assess"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/inventory"
@@ -131,14 +132,12 @@ func awsOf(c *awsclient.Clients) *AWS {
 }
 
 // clients are the AWS-backed services commands call, built in one place
-// (connect) from the AWS clients.
+// (connect) from the AWS clients: the target's assessment session (reads,
+// the judge's input, acting as a role) and what rollout changes with.
 type clients struct {
-	region   string
-	loader   *inventory.Loader
-	signals  *inventory.Signals
-	resolver roleResolver
-	defaults defaultSetter
-	rollout  RolloutClients
+	region  string
+	session *assess.Session
+	rollout RolloutClients
 }
 
 // env is what every command takes from outside: its streams, the output
@@ -212,15 +211,16 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 	loader := inventory.NewLoader(c.ECS, c.EC2, c.IAM, concurrency)
 	stsc := &accountsetting.OnceCaller{STSAPI: c.STS}
 	return &clients{
-		region:  c.Region,
-		loader:  loader,
-		signals: loader.Signals(c.AutoScaling, c.CloudTrail),
-		resolver: accountsetting.Resolver{
-			STS: stsc, ECS: c.Settings, PrincipalArnFirst: true,
-			Assumer: accountsetting.Assumer{STS: stsc, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
+		region: c.Region,
+		session: &assess.Session{
+			Region: c.Region, Loader: loader, Signals: loader.Signals(c.AutoScaling, c.CloudTrail),
+			Roles: accountsetting.Resolver{
+				STS: stsc, ECS: c.Settings, PrincipalArnFirst: true,
+				Assumer: accountsetting.Assumer{STS: stsc, NewECS: c.NewECS, SessionName: "trunkctl", PropagationWait: assumeWait, IAM: roleGetter(c.IAM)},
+			},
+			Defaults: c.Settings,
 		},
-		defaults: c.Settings,
-		rollout:  c.Rollout,
+		rollout: c.Rollout,
 	}
 }
 
@@ -312,18 +312,22 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, wide (every column; instances), json or yaml")
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr, secrets redacted")
-	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for read commands, none for enable and disable; 0 with the flag: no bound (rollout's own --timeout is its wait for replacements; a rollout has no bound)")
-	addFleetFlags(pf, &fan)
+	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for reads, none for enable, disable and rollout; 0: no bound")
 	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputWide, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		if ferr := notFanned(cmd, err); ferr != nil {
+			return ferr
+		}
+		return asUsage(err)
+	})
 	root.AddCommand(
-		newStatusCmd(envOf),
-		newEnableCmd(envOf, accountsetting.Enabled),
-		newEnableCmd(envOf, accountsetting.Disabled),
-		newInstancesCmd(envOf),
+		fleetCmd(newStatusCmd(envOf), &fan),
+		fleetCmd(newEnableCmd(envOf, accountsetting.Enabled), &fan),
+		fleetCmd(newEnableCmd(envOf, accountsetting.Disabled), &fan),
+		fleetCmd(newInstancesCmd(envOf), &fan),
 		newEnisCmd(envOf),
 		newCapacityCmd(envOf),
-		newDoctorCmd(envOf),
+		fleetCmd(newDoctorCmd(envOf), &fan),
 		newRolloutCmd(envOf),
 		newVersionCmd(envOf),
 	)

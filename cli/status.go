@@ -2,14 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
-	"github.com/trunkctl/trunkctl/internal/awsarn"
-	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/assess"
 )
 
 type statusOpts struct {
@@ -19,7 +18,7 @@ type statusOpts struct {
 	allClusters bool
 
 	env
-	results []roleStatus
+	results []accountsetting.RoleSetting
 }
 
 func newStatusCmd(envOf func() env) *cobra.Command {
@@ -78,13 +77,13 @@ func (o *statusOpts) ValidateRegion(region string) error {
 
 func (o *statusOpts) Execute(ctx context.Context) error {
 	if o.fanned(o.allClusters) {
-		return o.runFleet(ctx, o.cluster, o.allClusters, o.forTarget)
+		return o.runFleet(ctx, o.cluster, o.allClusters, o)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
 		return err
 	}
-	if err := o.read(ctx, c); err != nil {
+	if o.results, err = o.read(ctx, c); err != nil {
 		return err
 	}
 	if err := o.print(); err != nil {
@@ -95,67 +94,49 @@ func (o *statusOpts) Execute(ctx context.Context) error {
 
 // read resolves the roles (named, and behind the cluster) and reads their
 // settings in one account and Region.
-func (o *statusOpts) read(ctx context.Context, c *clients) error {
-	stop := o.io.StartProgress("reading account settings")
-	defer stop()
-	caller, callerArn, err := c.resolver.Caller(ctx)
-	if err != nil {
-		return err
-	}
-	roles, err := rolesFromArgs(o.roles, caller)
-	if err != nil {
-		return err
-	}
-	if o.cluster != "" {
-		found, err := rolesOfCluster(ctx, o.io, c.loader, o.cluster)
-		if err != nil {
-			return err
-		}
-		roles = append(roles, found...)
-	}
-	roles = dedupeRoles(roles)
-	o.results = readRoles(ctx, c.resolver, roles, caller, callerArn)
-	return nil
+func (o *statusOpts) read(ctx context.Context, c *clients) ([]accountsetting.RoleSetting, error) {
+	return o.readIn(ctx, o.env, c, o.cluster)
 }
 
-// rolesOfCluster finds the instance roles behind the cluster's container instances.
-func rolesOfCluster(ctx context.Context, s *IOStreams, l *inventory.Loader, cluster string) ([]awsarn.Role, error) {
-	snap, err := l.Snapshot(ctx, cluster, inventory.SnapshotOptions{Instances: true})
+// readIn is read for cluster with a target's streams (the fan-out's).
+func (o *statusOpts) readIn(ctx context.Context, e env, c *clients, cluster string) ([]accountsetting.RoleSetting, error) {
+	stop := e.io.StartProgress("reading account settings")
+	defer stop()
+	caller, err := c.session.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	warnSnapshot(s, snap)
-	if len(snap.ContainerInstances) == 0 {
-		return nil, fmt.Errorf("cluster %s has no container instances to find roles from; name the instance role with --%s", cluster, flagRole)
+	roles, err := rolesFromArgs(o.roles, caller.Principal)
+	if err != nil {
+		return nil, err
 	}
-	if snap.RolesErr != nil {
-		return nil, snap.RolesErr
-	}
-	warnNoProfile(s, snap)
-	var roles []awsarn.Role
-	for _, a := range snap.RoleArns() {
-		r, err := awsarn.ParseRole(a)
+	if cluster != "" {
+		found, warnings, err := c.session.RolesOfCluster(ctx, cluster)
+		warn(e.io, warnings)
+		var none *assess.NoInstancesError
+		if errors.As(err, &none) {
+			return nil, fmt.Errorf("%w; name the instance role with --%s", err, flagRole)
+		}
 		if err != nil {
 			return nil, err
 		}
-		roles = append(roles, r)
+		roles = append(roles, found...)
 	}
-	sort.Slice(roles, func(i, j int) bool { return roles[i].String() < roles[j].String() })
-	return roles, nil
+	return c.session.ReadRoles(ctx, dedupeRoles(roles))
 }
 
 func (o *statusOpts) print() error {
 	if o.structured() {
-		return o.writeData(o.view())
+		return o.writeData(rolesView(o.results))
 	}
 	return printRoles(o.io, o.results)
 }
 
-// view is the JSON shape of one account and Region (JSON contract).
-func (o *statusOpts) view() any {
+// rolesView is the JSON shape of one account and Region (JSON contract).
+func rolesView(results []accountsetting.RoleSetting) any {
 	return struct {
-		Roles []roleStatus `json:"roles"`
-	}{o.results}
+		Roles []accountsetting.RoleSetting `json:"roles"`
+	}{results}
 }
 
 func (o *statusOpts) RecommendActions() error {
@@ -163,7 +144,7 @@ func (o *statusOpts) RecommendActions() error {
 	return nil
 }
 
-func recommendForRoles(s *IOStreams, rs []roleStatus, cluster string) {
+func recommendForRoles(s *IOStreams, rs []accountsetting.RoleSetting, cluster string) {
 	for _, r := range rs {
 		if r.Error == "" && r.EffectiveValue != accountsetting.Enabled {
 			s.Infof("Turn it on: trunkctl enable --role %s", r.RoleArn)

@@ -32,6 +32,9 @@ type Session struct {
 	// Roles reads and writes roles' account settings. Its STS client should
 	// be an accountsetting.OnceCaller so the caller is asked once.
 	Roles accountsetting.Resolver
+	// Defaults writes the account default (enable --default); nil where
+	// the session only reads.
+	Defaults DefaultSetter
 }
 
 // Caller is who the session's credentials belong to.
@@ -298,4 +301,15 @@ func (s *Session) OptIn(ctx context.Context, roles []awsarn.Role, value string) 
 		out = append(out, s.Roles.OptIn(ctx, c, role, accountsetting.AWSVPCTrunking, value))
 	}
 	return out, nil
+}
+
+// ENIs reads a cluster's tasks with their trunk and branch ENIs (one
+// container instance when instance is set), without judging: what `enis`
+// lists. The report, which also judges, uses Assess with Query.ENIs.
+func (s *Session) ENIs(ctx context.Context, cluster, instance string) (*inventory.Snapshot, []string, error) {
+	snap, err := s.Loader.Snapshot(ctx, cluster, inventory.SnapshotOptions{Tasks: true, ENIs: true, Instance: instance})
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, snapshotWarnings(snap), nil
 }
