@@ -68,9 +68,10 @@ var (
 // is enabled by its own setting; each scenario adds one problem.
 func scenarioWorld(t *testing.T) *world { return healthyWorld(t) }
 
-func TestDoctorScenarios(t *testing.T) {
+// doctorScenarios are the rows of docs/doctor.md, one problem each.
+func doctorScenarios() []scenario {
 	at := func(h int) time.Time { return inventorytest.Epoch().Add(time.Duration(h) * time.Hour) }
-	scenarios := []scenario{
+	return []scenario{
 		{name: "an instance registered before the CloudTrail opt-in is replaced, with the opt-in time",
 			build: func(w *world) {
 				w.cluster.AddInstance(inventorytest.InstanceSpec{N: 3})
@@ -219,6 +220,10 @@ func TestDoctorScenarios(t *testing.T) {
 			build:    func(*world) {},
 			instance: ec2ID(1), code: "ok", remedy: "none", check: "trunk-eni-security-group-and-tags", severity: "info", exit: ExitOK},
 	}
+}
+
+func TestDoctorScenarios(t *testing.T) {
+	scenarios := doctorScenarios()
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			w := scenarioWorld(t)

@@ -28,6 +28,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/doctor"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
 // Flag names of the fan-out over accounts and Regions.
@@ -580,8 +581,8 @@ func cellsOfInstances(rows []instanceRow) fleetCells {
 		if r.TrunkENI != "" {
 			trunked++
 		}
-		if r.Verdict.Remedy == doctor.RemedyReplace || r.Verdict.Remedy == doctor.RemedyEnableThenReplace {
-			stale++
+		if a, _ := rollout.ActionFor(r.Verdict, r.AutoScalingGroup); a == rollout.ActionReplace {
+			stale++ // what trunkctl rollout would replace
 		}
 		if r.RoleArn != "" {
 			roles[r.RoleArn] = roles[r.RoleArn] || r.RoleEffectiveValue == accountsetting.Enabled

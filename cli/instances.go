@@ -58,6 +58,7 @@ type instanceRow struct {
 	AWSVPCTasks          int             `json:"awsvpcTasks"`
 	TaskLimit            int             `json:"taskLimit"`
 	Support              catalog.Support `json:"support"`
+	AutoScalingGroup     string          `json:"autoScalingGroup,omitempty"`
 	Verdict              verdictView     `json:"verdict"`
 }
 
@@ -185,7 +186,7 @@ func instanceRows(reports []doctor.InstanceReport, in doctor.Input) []instanceRo
 			InstanceType: ci.InstanceType, Status: ci.Status, StatusReason: ci.StatusReason,
 			AgentVersion: ci.AgentVersion, AgentConnected: ci.AgentConnected, TrunkENI: ci.TrunkENI,
 			AWSVPCTasks: u.AWSVPCTasks, TaskLimit: u.Limit, Support: u.Support,
-			Verdict: v,
+			Verdict: v, AutoScalingGroup: in.Snapshot.Instances[ci.EC2InstanceID].AutoScalingGroup,
 		}
 		if r.Role != nil {
 			row.RoleArn, row.RoleEffectiveValue = r.Role.RoleArn, accountsetting.Disabled

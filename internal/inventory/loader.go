@@ -418,6 +418,11 @@ func instance(i ec2types.Instance) Instance {
 		out.InstanceProfileArn = aws.ToString(i.IamInstanceProfile.Arn)
 	}
 	out.Operator = OperatorOf(i)
+	for _, t := range i.Tags {
+		if aws.ToString(t.Key) == TagAutoScalingGroup {
+			out.AutoScalingGroup = aws.ToString(t.Value)
+		}
+	}
 	if o := i.PrivateDnsNameOptions; o != nil && o.EnableResourceNameDnsARecord != nil {
 		v := *o.EnableResourceNameDnsARecord
 		out.ResourceNameDNSARecord = &v

@@ -105,7 +105,14 @@ type Instance struct {
 	ResourceNameDNSARecord *bool
 	// Operator says whether a service (ECS Managed Instances) manages it.
 	Operator ManagedOperator
+	// AutoScalingGroup is the group that launched it (its
+	// aws:autoscaling:groupName tag); "" when none did.
+	AutoScalingGroup string
 }
+
+// TagAutoScalingGroup is the tag Auto Scaling puts on the instances it launches.
+const TagAutoScalingGroup = "aws:autoscaling:groupName"
+
 
 // Subnet is what EC2 says of a subnet.
 type Subnet struct {

@@ -4,9 +4,9 @@
 // a trunk. It plans from what AWS says now (no local state), so running it
 // again continues where an interrupted or stopped run left the cluster.
 //
-// Reading and judging stay apart: the per-instance verdict is inventory's
-// judge; this package only maps a verdict to a plan action (actionFor) and
-// carries the plan out.
+// Reading and judging stay apart: the plan comes from the one assessment
+// (internal/assess, what doctor shows); this package only maps a verdict to
+// a plan action (ActionFor) and carries the plan out.
 package rollout
 
 import (

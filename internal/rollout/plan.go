@@ -27,13 +27,14 @@ const (
 // ReasonNotInGroup is the skip reason of an instance no Auto Scaling group owns.
 const ReasonNotInGroup = "no trunk, and not in an Auto Scaling group: only a group can replace it"
 
-// actionFor maps the judge's verdict on an instance to what a rollout does
-// with it. It is the one place that decides, from the verdict's remedy:
+// ActionFor maps the judge's verdict on an instance to what a rollout does
+// with it (group is its Auto Scaling group, "" for none). It is the one
+// place that decides, for rollout's plan and the fleet view's STALE count, from the verdict's remedy:
 // only instances a replacement gives a trunk (replace, enable-then-replace:
 // the rollout opts the roles in first) are replaced; a host that cannot
 // trunk, a launch that must change, ECS Managed Instances and the rest are
 // skipped with the judge's own message.
-func actionFor(v doctor.Verdict, group string) (Action, string) {
+func ActionFor(v doctor.Verdict, group string) (Action, string) {
 	switch v.Remedy {
 	case doctor.RemedyNone:
 		if v.Healthy {
@@ -211,7 +212,7 @@ func newPlan(cluster string, cat *catalog.Catalog, judged []doctor.InstanceRepor
 	for _, jr := range judged {
 		ci, v := jr.ContainerInstance, jr.Verdict
 		g := groupOf[ci.EC2InstanceID]
-		a, reason := actionFor(v, g)
+		a, reason := ActionFor(v, g)
 		it := Item{
 			ContainerInstanceArn: ci.Arn, ContainerInstanceID: ci.ID(), EC2InstanceID: ci.EC2InstanceID,
 			InstanceType: ci.InstanceType, Status: ci.Status, Group: g, TrunkENI: ci.TrunkENI,

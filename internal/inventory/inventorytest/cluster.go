@@ -481,7 +481,24 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 	if err != nil {
 		return nil, err
 	}
+	for i := range instances {
+		if g := e.c.groupOf(aws.ToString(instances[i].InstanceId)); g != "" {
+			instances[i].Tags = append(append([]ec2types.Tag(nil), instances[i].Tags...), ec2types.Tag{Key: aws.String(inventory.TagAutoScalingGroup), Value: aws.String(g)})
+		}
+	}
 	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: instances}}}, nil
+}
+
+// groupOf is the Auto Scaling group an instance is in ("" for none).
+func (c *Cluster) groupOf(id string) string {
+	for name, g := range c.Extra.AutoScalingGroups {
+		for _, i := range g.Instances {
+			if aws.ToString(i.InstanceId) == id {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // DescribeNetworkInterfaces is the fake ec2:DescribeNetworkInterfaces.

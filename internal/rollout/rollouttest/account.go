@@ -65,6 +65,9 @@ func (f *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 			return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: fmt.Sprintf("The instance ID '%s' does not exist", id)}
 		}
 		i := ec2types.Instance{InstanceId: aws.String(id), InstanceType: ec2types.InstanceType(inst.Type)}
+		if inst.Group != "" {
+			i.Tags = []ec2types.Tag{{Key: aws.String(inventory.TagAutoScalingGroup), Value: aws.String(inst.Group)}}
+		}
 		if inst.Role != "" {
 			i.IamInstanceProfile = &ec2types.IamInstanceProfile{Arn: aws.String(s.profileArn(inst.Role))}
 		}
