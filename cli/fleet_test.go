@@ -42,8 +42,14 @@ func (fw *fleetWorld) addCluster(t fleet.Target, name string, healthy bool, inst
 	c.Name, c.Region, c.AccountID = name, t.Region, t.Account
 	c.AddRole("EcsInstanceProfile", "EcsInstanceRole")
 	c.AddRole("ServiceLinked", "AWSServiceRoleForECS")
+	var group []int
 	for i := 1; i <= instances; i++ {
 		c.AddInstance(inventorytest.InstanceSpec{N: i, Trunk: healthy || i > 1})
+		group = append(group, i)
+	}
+	if instances > 0 {
+		// In a group, so an instance without a trunk is one rollout replaces (STALE).
+		c.AddAutoScalingGroup(inventorytest.ASGSpec{Name: name + "-asg", Template: "lt-0" + name, Subnets: []string{"subnet-0a"}, Instances: group})
 	}
 	a := accountsettingtest.New()
 	a.ID = t.Account
