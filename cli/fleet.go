@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -107,9 +105,7 @@ type FleetSTS interface {
 }
 
 // ClustersAPI lists a Region's clusters (for --all-clusters).
-type ClustersAPI interface {
-	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
-}
+type ClustersAPI = inventory.ClustersAPI
 
 // FleetAWS is what a fanned-out run needs from AWS; main builds the real
 // one (RealFleetAWS) and tests pass fakes.
@@ -333,7 +329,7 @@ func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string,
 		c := connect(a, e.fan.concurrency, e.fan.assumeWait)
 		names := []string{cluster}
 		if allClusters {
-			if names, err = listClusters(ctx, lister); err != nil {
+			if names, err = inventory.ListClusters(ctx, lister); err != nil {
 				return nil, err
 			}
 		}
@@ -402,22 +398,6 @@ func (fo *fanOut) accounts(ctx context.Context, fa *FleetAWS, caller fleet.Calle
 		return ids, nil
 	}
 	return []string{caller.Account}, nil
-}
-
-func listClusters(ctx context.Context, api ClustersAPI) ([]string, error) {
-	var names []string
-	p := ecs.NewListClustersPaginator(api, &ecs.ListClustersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list clusters: %w", err)
-		}
-		for _, arn := range page.ClusterArns {
-			names = append(names, arn[strings.LastIndex(arn, "/")+1:])
-		}
-	}
-	sort.Strings(names)
-	return names, nil
 }
 
 func summarizeFleet[T any](accounts []string, res []fleet.Result[T], rows []fleetRow) fleetSummary {

@@ -9,14 +9,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/awserr"
+	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -160,8 +159,8 @@ func (st *runState) where(err error) string {
 	if stsc != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), whereLookupTimeout)
 		defer cancel()
-		if out, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil && aws.ToString(out.Account) != "" {
-			where = "account " + aws.ToString(out.Account) + ", " + where
+		if c, err := fleet.WhoAmI(ctx, stsc); err == nil && c.Account != "" {
+			where = "account " + c.Account + ", " + where
 		}
 	}
 	return where
