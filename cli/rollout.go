@@ -62,7 +62,7 @@ type rolloutOpts struct {
 type rolloutReport struct {
 	Cluster  string                `json:"cluster"`
 	Roles    []string              `json:"roles"`
-	Replaced []rolloutReplacement  `json:"replaced"`
+	Replaced []rollout.Replacement `json:"replaced"`
 	Skipped  []rolloutSkipped      `json:"skipped"`
 	Slots    rolloutSlots          `json:"slots"`
 	Result   string                `json:"result"`
@@ -73,13 +73,6 @@ type rolloutReport struct {
 	Trunked  int                   `json:"trunked"`
 	Planned  int                   `json:"planned"`
 	Groups   map[string]rolloutGrp `json:"groups,omitempty"`
-}
-
-type rolloutReplacement struct {
-	Old      string `json:"old"`
-	New      string `json:"new"`
-	TrunkENI string `json:"trunkEniId"`
-	Group    string `json:"autoScalingGroup"`
 }
 
 type rolloutSkipped struct {
@@ -316,7 +309,7 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 
 // start fills the report from the plan.
 func (o *rolloutOpts) start(p *rollout.Plan) {
-	o.out = rolloutReport{Cluster: o.cluster, Roles: []string{}, Replaced: []rolloutReplacement{}, Skipped: []rolloutSkipped{},
+	o.out = rolloutReport{Cluster: o.cluster, Roles: []string{}, Replaced: []rollout.Replacement{}, Skipped: []rolloutSkipped{},
 		Slots: rolloutSlots{Before: p.SlotsBefore, After: p.SlotsBefore}, Trunked: p.Count(rollout.ActionTrunked),
 		Planned: p.Count(rollout.ActionReplace), Groups: map[string]rolloutGrp{}}
 	for _, it := range p.Skipped() {
@@ -335,9 +328,7 @@ func (o *rolloutOpts) record(res *rollout.Result) {
 	if res == nil {
 		return
 	}
-	for _, r := range res.Replaced {
-		o.out.Replaced = append(o.out.Replaced, rolloutReplacement{Old: r.Old, New: r.New, TrunkENI: r.TrunkENI, Group: r.Group})
-	}
+	o.out.Replaced = append(o.out.Replaced, res.Replaced...)
 	o.out.Slots.After = res.SlotsAfter
 	o.out.Elapsed = res.Elapsed.Round(time.Second).String()
 }

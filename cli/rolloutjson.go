@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
 // Under -o json, rollout's stdout is one JSON object and its stderr is JSON
@@ -53,7 +55,7 @@ func (o *rolloutOpts) jsonResult(err error) error {
 	}
 	if !o.printed {
 		if o.out.Cluster == "" {
-			o.out = rolloutReport{Cluster: o.cluster, Roles: []string{}, Replaced: []rolloutReplacement{}, Skipped: []rolloutSkipped{}}
+			o.out = rolloutReport{Cluster: o.cluster, Roles: []string{}, Replaced: []rollout.Replacement{}, Skipped: []rolloutSkipped{}}
 		}
 		if o.out.Result == "" {
 			o.out.Result = resultError
