@@ -31,10 +31,14 @@ include $(sort $(wildcard mk/*.mk))
 all: $(ARTIFACTS)
 
 # The whole suite. Peers (moto_server, cfn-lint, amazon-ec2-metadata-mock)
-# are skipped when missing unless TRUNKCTL_REQUIRE_PEERS=1.
+# are skipped when missing unless TRUNKCTL_REQUIRE_PEERS=1. The output is go
+# test's usual one (result lines, failures), then one line naming each
+# skipped test and why (internal/buildtool/testsummary reads go test -json).
 test: $(TEST_DEPS)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 12m ./...
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/testsummary ./internal/buildtool/testsummary
+	$(GO) test -json -count=1 -timeout 12m ./... | $(BIN)/testsummary
 
 # Unit tests only: no peers, no CDK synth.
 test-short:
