@@ -143,7 +143,7 @@ skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrup
   trunkctl rollout --cluster prod --max-unavailable 10% --yes
   trunkctl rollout --cluster prod --method refresh --standalone stop -o json --yes`,
 		Args:        noArgs,
-		Annotations: map[string]string{annotationWrites: "true"},
+		Annotations: map[string]string{annotationWrites: "true", annotationReportsInterrupt: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.env = envOf()
 			if !o.structured() {

@@ -355,6 +355,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // Run executes trunkctl with args and returns the exit code. It never exits.
 func Run(ctx context.Context, args []string, deps Deps) ExitCode {
+	raw := deps.IO
+	probe, _ := newRoot(deps)
+	deps.IO = gateInterrupts(ctx, probe, args, deps.IO)
 	root, st := newRoot(deps)
 	root.SetArgs(args)
 	root.SetIn(deps.IO.In)
@@ -379,7 +382,7 @@ func Run(ctx context.Context, args []string, deps Deps) ExitCode {
 			// The command said what the interrupt left behind (rollout).
 			line = fmt.Sprintf("trunkctl: interrupted by %s: %s", signalName(code), st.redact(st.explain(err)))
 		}
-		fmt.Fprintln(deps.IO.ErrOut, line)
+		fmt.Fprintln(raw.ErrOut, line)
 		return code
 	}
 	if err == nil {
