@@ -297,6 +297,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 					return usageErrorf("--%s is empty; leave it out to use the default", f)
 				}
 			}
+			if err := validateRegionFlag(global.Region, fan.Regions); err != nil {
+				return err
+			}
 			if global.Timeout < 0 {
 				return usageErrorf("--%s must not be negative", flagTimeout)
 			}
