@@ -27,8 +27,20 @@ LINT_DEPS :=
 .DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test test-short lint fmt vet bench clean
-all: $(ARTIFACTS)
+.PHONY: all all-native all-linux-arm64 test test-short lint fmt vet bench clean
+# Two chains at once: the artifacts for this machine's platform, and the
+# linux/arm64 ones (hostbootstrap-linux-arm64, the Lambda zips). Within a
+# chain the builds run one after the other, so the second reuses the standard
+# library and SDK packages the first compiled; across chains nothing is shared,
+# so the two keep both cores busy while one compiles a long package
+# (service/ec2).
+ARM64_ARTIFACTS := $(filter %-arm64 %.zip,$(ARTIFACTS))
+all:
+	@$(MAKE) --no-print-directory -j2 all-native all-linux-arm64
+all-native:
+	@$(MAKE) --no-print-directory $(filter-out $(ARM64_ARTIFACTS),$(ARTIFACTS))
+all-linux-arm64:
+	@$(MAKE) --no-print-directory $(ARM64_ARTIFACTS)
 
 # The whole suite. Peers (moto_server, cfn-lint, amazon-ec2-metadata-mock)
 # are skipped when missing unless TRUNKCTL_REQUIRE_PEERS=1. The output is go
