@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/smithy-go"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
@@ -104,42 +102,6 @@ func TestErrorsNameTheAccountAndRegion(t *testing.T) {
 	code, _, stderr := runCmd(t, newWorld(t), false, "instances", "--cluster", "nope")
 	if code != ExitError || !strings.Contains(stderr, "(account 123456789012, Region us-east-1)") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
-	}
-}
-
-func TestMissingOrExpiredCredentialsGetOneSentenceAndTheFix(t *testing.T) {
-	tests := []struct {
-		name string
-		fail func(w *world)
-		aws  func(w *world) func(context.Context, GlobalOptions, io.Writer) (*AWS, error)
-	}{
-		{name: "expired credentials answered by STS", fail: func(w *world) {
-			w.acct.Fail["sts:GetCallerIdentity"] = &smithy.GenericAPIError{Code: "ExpiredToken", Message: "The security token included in the request is expired"}
-		}},
-		{name: "no credentials at all", aws: func(_ *world) func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
-			return func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
-				return nil, fmt.Errorf("operation error STS: GetCallerIdentity, get identity: %w", &awsclient.CredentialsError{Err: errors.New("the SSO session has expired or is invalid")})
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
-			s, _, errOut := streams(false)
-			deps := w.deps(s)
-			if tt.fail != nil {
-				tt.fail(w)
-			}
-			if tt.aws != nil {
-				deps.AWS = tt.aws(w)
-			}
-			code := Run(context.Background(), []string{"status", "--role", "EcsInstanceRole", "--profile", "ops"}, deps)
-			got := errOut.String()
-			if code != ExitError || !strings.Contains(got, "no valid AWS credentials for profile ops (missing or expired); run aws sso login --profile ops") ||
-				strings.Count(got, "\n") != 1 {
-				t.Fatalf("exit %d, stderr:\n%s", code, got)
-			}
-		})
 	}
 }
 
