@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
