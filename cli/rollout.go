@@ -192,9 +192,6 @@ func (o *rolloutOpts) Validate() error {
 	if o.drainTimeout <= 0 || o.timeout <= 0 {
 		return usageErrorf("--%s and --%s must be positive", flagDrainTimeout, flagTimeout)
 	}
-	if !o.yes && !o.dryRun && !o.io.InIsTerminal {
-		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
-	}
 	o.opts = rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
 		Standalone: standalone, Method: method, DryRun: o.dryRun}
 	return validateRoles(o.roles, "")
@@ -276,6 +273,10 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 		o.out.Result = resultDryRun
 		return o.finish(nil)
 	}
+	if !o.yes && !o.io.InIsTerminal {
+		// Only now: a plan with nothing to do needs no confirmation.
+		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
+	}
 	if !o.yes {
 		ask := o.io
 		if o.jsonErr != nil { // a person answers: ask on stderr itself, not as a JSON line
@@ -348,6 +349,9 @@ func (o *rolloutOpts) record(res *rollout.Result) {
 }
 
 func (o *rolloutOpts) finalResult() string {
+	if o.dryRun {
+		return resultDryRun
+	}
 	if len(o.out.Skipped) > 0 {
 		return resultSkipped
 	}
