@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/trunkctl/trunkctl/internal/inventory"
+import (
+	"strings"
+
+	"github.com/trunkctl/trunkctl/internal/inventory"
+)
 
 // warnSnapshot says on stderr what the read of a cluster left out.
 func warnSnapshot(s *IOStreams, snap *inventory.Snapshot) {
@@ -15,6 +19,6 @@ func warnSnapshot(s *IOStreams, snap *inventory.Snapshot) {
 // warnNoProfile names the EC2 instances without an instance profile.
 func warnNoProfile(s *IOStreams, snap *inventory.Snapshot) {
 	if len(snap.NoProfile) > 0 {
-		s.Warnf("%d EC2 instance(s) have no instance profile: %v", len(snap.NoProfile), snap.NoProfile)
+		s.Warnf("%d EC2 instance(s) have no instance profile: %s", len(snap.NoProfile), strings.Join(snap.NoProfile, ", "))
 	}
 }
