@@ -46,10 +46,7 @@ evidence, and the exact fix with the real ids (a command where there is one):
   eni-capacity                       instances whose awsvpc tasks reached the limit
   opt-in-record                      CloudTrail could not be read for when roles were opted in
   trunk-eni-security-group-and-tags  said once: what cannot be changed about trunk ENIs
-  summary                            counts
-
-Exit 3 when any finding is an error or any instance is unhealthy (as trunkctl
-instances), 0 otherwise.`,
+  summary                            counts`,
 		Example: `  trunkctl doctor --cluster prod
   trunkctl doctor --cluster prod --output json | jq '.findings[] | select(.severity=="error")'`,
 		Args: noArgs,

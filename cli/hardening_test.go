@@ -73,13 +73,6 @@ func TestAMistypedCommandGetsASuggestion(t *testing.T) {
 	}
 }
 
-func TestATypoInAnInstanceTypeIsShownWithTheNearestKnownOnes(t *testing.T) {
-	code, out, stderr := runCmd(t, newWorld(t), false, "capacity", "c5.lrage")
-	if code != ExitOK || !strings.Contains(stderr, "c5.lrage is not a known instance type (did you mean c5.large?)") || !strings.Contains(out, "did you mean c5.large?") {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
-	}
-}
-
 func TestYAMLOutputHasTheJSONFields(t *testing.T) {
 	code, out, _ := runCmd(t, newWorld(t), false, "status", "--role", "EcsInstanceRole", "-o", "yaml")
 	want := "roles:\n  - roleArn: arn:aws:iam::123456789012:role/EcsInstanceRole\n    setting: awsvpcTrunking\n    effectiveValue: disabled\n    source: default\n    via: assume-role\n"

@@ -135,10 +135,7 @@ It stops rather than guess: a replacement without a trunk, a service that cannot
 its tasks, or a timeout stops it with what it saw and what to do. Running the same
 command again continues from the cluster's state (instances already DRAINING are the
 first batch). It asks for confirmation unless --yes; --dry-run prints the plan and the
-calls it would make, and changes nothing.
-
-Exit 0 when every instance that can have a trunk has one, 3 when it finished with
-skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrupted.`,
+calls it would make, and changes nothing.`,
 		Example: `  trunkctl rollout --cluster prod --dry-run
   trunkctl rollout --cluster prod --max-unavailable 10% --yes
   trunkctl rollout --cluster prod --method refresh --standalone stop -o json --yes`,
