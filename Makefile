@@ -27,14 +27,30 @@ LINT_DEPS :=
 .DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test test-short lint fmt vet bench clean
-all: $(ARTIFACTS)
+.PHONY: all all-native all-linux-arm64 test test-short lint fmt vet bench clean
+# Two chains at once: the artifacts for this machine's platform, and the
+# linux/arm64 ones (hostbootstrap-linux-arm64, the Lambda zips). Within a
+# chain the builds run one after the other, so the second reuses the standard
+# library and SDK packages the first compiled; across chains nothing is shared,
+# so the two keep both cores busy while one compiles a long package
+# (service/ec2).
+ARM64_ARTIFACTS := $(filter %-arm64 %.zip,$(ARTIFACTS))
+all:
+	@$(MAKE) --no-print-directory -j2 all-native all-linux-arm64
+all-native:
+	@$(MAKE) --no-print-directory $(filter-out $(ARM64_ARTIFACTS),$(ARTIFACTS))
+all-linux-arm64:
+	@$(MAKE) --no-print-directory $(ARM64_ARTIFACTS)
 
 # The whole suite. Peers (moto_server, cfn-lint, amazon-ec2-metadata-mock)
-# are skipped when missing unless TRUNKCTL_REQUIRE_PEERS=1.
+# are skipped when missing unless TRUNKCTL_REQUIRE_PEERS=1. The output is go
+# test's usual one (result lines, failures), then one line naming each
+# skipped test and why (internal/buildtool/testsummary reads go test -json).
 test: $(TEST_DEPS)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 12m ./...
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/testsummary ./internal/buildtool/testsummary
+	$(GO) test -json -count=1 -timeout 12m ./... | $(BIN)/testsummary
 
 # Unit tests only: no peers, no CDK synth.
 test-short:

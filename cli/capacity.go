@@ -71,6 +71,11 @@ func (o *capacityOpts) Validate() error {
 			return usageErrorf("%q is not an instance type (want FAMILY.SIZE, e.g. c5.large; for a family use --%s %s)", t, flagFamily, t)
 		}
 	}
+	for _, t := range o.types {
+		if err := mistypedSize(o.catalog, t); err != nil {
+			return err
+		}
+	}
 	if o.family != "" && len(o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))) == 0 {
 		return usageErrorf("no instance types of family %q in ECS's or EC2's data%s", o.family, catalog.DidYouMean(o.catalog.SuggestFamily(o.family)))
 	}
@@ -81,8 +86,9 @@ func (o *capacityOpts) Execute(context.Context) error {
 	for _, t := range o.types {
 		it := o.catalog.Lookup(t)
 		if len(it.Suggestions) > 0 {
-			// Probably a typo, but a type newer than the data is possible: say so, show the row.
-			o.io.Warnf("%s is not a known instance type%s", it.Name, catalog.DidYouMean(it.Suggestions))
+			// Of a family the data lacks: maybe newer than the data, so the
+			// row is shown (its reason says "did you mean").
+			o.io.Warnf("%s is not a known instance type", it.Name)
 		}
 		o.rows = append(o.rows, it)
 	}
@@ -123,3 +129,14 @@ func (o *capacityOpts) Execute(context.Context) error {
 }
 
 func (o *capacityOpts) RecommendActions() error { return nil }
+
+// mistypedSize is the usage error of a type whose family the data knows but
+// whose size it does not, one or two typing mistakes from a known type
+// (c5.lrage): a typo, not a type newer than the data.
+func mistypedSize(c *catalog.Catalog, name string) error {
+	it := c.Lookup(name)
+	if it.Known || len(it.Suggestions) == 0 || len(c.Family(it.Family)) == 0 {
+		return nil
+	}
+	return usageErrorf("%s is not a %s instance type in ECS's or EC2's data%s", it.Name, it.Family, catalog.DidYouMean(it.Suggestions))
+}

@@ -180,10 +180,7 @@ evidence, and the exact fix with the real ids (a command where there is one):
 			fmt.Fprintf(&b, "  %-*s  %s\n", width, name, l)
 		}
 	}
-	b.WriteString(`
-Exit 3 when any finding is an error or any instance is unhealthy (as trunkctl
-instances), 0 otherwise.`)
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // wrapWords breaks s into lines of at most n characters at spaces.

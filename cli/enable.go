@@ -72,9 +72,7 @@ the explicit setting and fall back to the default, use
 aws ecs delete-account-setting --name awsvpcTrunking --principal-arn ROLE_ARN as root.
 
 Only container instances registered after a role is enabled get a trunk ENI;
-disabling does not remove trunks from running instances.
-
-Exit 0 when every role reads back %[1]s, 3 when one does not, 1 on errors, 2 on usage errors.`, value),
+disabling does not remove trunks from running instances.`, value),
 		Example: fmt.Sprintf(`  trunkctl %[1]s --role ecsInstanceRole
   trunkctl %[1]s --role arn:aws:iam::123456789012:role/EcsInstance --dry-run
   trunkctl %[1]s --default --yes`, verb),

@@ -389,7 +389,7 @@ func (fo *fanOut) accounts(ctx context.Context, fa *FleetAWS, caller fleet.Calle
 			return nil, err
 		}
 		if len(as) == 0 {
-			return nil, fmt.Errorf("the organization has no ACTIVE accounts in %s", strings.Join(ous, ", "))
+			return nil, noActiveAccounts(ous)
 		}
 		ids := make([]string, len(as))
 		for i, a := range as {

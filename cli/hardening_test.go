@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/aws/smithy-go"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
@@ -76,13 +73,6 @@ func TestAMistypedCommandGetsASuggestion(t *testing.T) {
 	}
 }
 
-func TestATypoInAnInstanceTypeIsShownWithTheNearestKnownOnes(t *testing.T) {
-	code, out, stderr := runCmd(t, newWorld(t), false, "capacity", "c5.lrage")
-	if code != ExitOK || !strings.Contains(stderr, "c5.lrage is not a known instance type (did you mean c5.large?)") || !strings.Contains(out, "did you mean c5.large?") {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
-	}
-}
-
 func TestYAMLOutputHasTheJSONFields(t *testing.T) {
 	code, out, _ := runCmd(t, newWorld(t), false, "status", "--role", "EcsInstanceRole", "-o", "yaml")
 	want := "roles:\n  - roleArn: arn:aws:iam::123456789012:role/EcsInstanceRole\n    setting: awsvpcTrunking\n    effectiveValue: disabled\n    source: default\n    via: assume-role\n"
@@ -104,42 +94,6 @@ func TestErrorsNameTheAccountAndRegion(t *testing.T) {
 	code, _, stderr := runCmd(t, newWorld(t), false, "instances", "--cluster", "nope")
 	if code != ExitError || !strings.Contains(stderr, "(account 123456789012, Region us-east-1)") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
-	}
-}
-
-func TestMissingOrExpiredCredentialsGetOneSentenceAndTheFix(t *testing.T) {
-	tests := []struct {
-		name string
-		fail func(w *world)
-		aws  func(w *world) func(context.Context, GlobalOptions, io.Writer) (*AWS, error)
-	}{
-		{name: "expired credentials answered by STS", fail: func(w *world) {
-			w.acct.Fail["sts:GetCallerIdentity"] = &smithy.GenericAPIError{Code: "ExpiredToken", Message: "The security token included in the request is expired"}
-		}},
-		{name: "no credentials at all", aws: func(_ *world) func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
-			return func(context.Context, GlobalOptions, io.Writer) (*AWS, error) {
-				return nil, fmt.Errorf("operation error STS: GetCallerIdentity, get identity: %w", &awsclient.CredentialsError{Err: errors.New("the SSO session has expired or is invalid")})
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
-			s, _, errOut := streams(false)
-			deps := w.deps(s)
-			if tt.fail != nil {
-				tt.fail(w)
-			}
-			if tt.aws != nil {
-				deps.AWS = tt.aws(w)
-			}
-			code := Run(context.Background(), []string{"status", "--role", "EcsInstanceRole", "--profile", "ops"}, deps)
-			got := errOut.String()
-			if code != ExitError || !strings.Contains(got, "no valid AWS credentials for profile ops (missing or expired); run aws sso login --profile ops") ||
-				strings.Count(got, "\n") != 1 {
-				t.Fatalf("exit %d, stderr:\n%s", code, got)
-			}
-		})
 	}
 }
 

@@ -89,10 +89,7 @@ container instance, agent, registration time, remedy and the verdict's message.
 
 "registered before the opt-in" is said only with evidence: CloudTrail's
 PutAccountSetting time after the instance's registeredAt, or a trunked instance of
-the same role registered later. Without it the verdict says what is known.
-
-Exit 0 when every instance is healthy and doctor finds no error, 3 otherwise
-(the same rule as doctor); 1 when the cluster does not exist or a read fails.`,
+the same role registered later. Without it the verdict says what is known.`,
 		Example: `  trunkctl instances --cluster prod
   trunkctl instances --cluster prod --output json | jq '.instances[] | select(.verdict.healthy | not)'`,
 		Args: noArgs,

@@ -126,15 +126,12 @@ It stops rather than guess: a replacement without a trunk, a service that cannot
 its tasks, or a timeout stops it with what it saw and what to do. Running the same
 command again continues from the cluster's state (instances already DRAINING are the
 first batch). It asks for confirmation unless --yes; --dry-run prints the plan and the
-calls it would make, and changes nothing.
-
-Exit 0 when every instance that can have a trunk has one, 3 when it finished with
-skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrupted.`,
+calls it would make, and changes nothing.`,
 		Example: `  trunkctl rollout --cluster prod --dry-run
   trunkctl rollout --cluster prod --max-unavailable 10% --yes
   trunkctl rollout --cluster prod --method refresh --standalone stop -o json --yes`,
 		Args:        noArgs,
-		Annotations: map[string]string{annotationWrites: "true"},
+		Annotations: map[string]string{annotationWrites: "true", annotationReportsInterrupt: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.env = envOf()
 			if !o.structured() {
@@ -182,9 +179,6 @@ func (o *rolloutOpts) Validate() error {
 	}
 	if o.drainTimeout <= 0 || o.timeout <= 0 {
 		return usageErrorf("--%s and --%s must be positive", flagDrainTimeout, flagLaunchTimeout)
-	}
-	if !o.yes && !o.dryRun && !o.io.InIsTerminal {
-		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
 	}
 	if _, err := o.options(); err != nil {
 		return err
@@ -264,6 +258,10 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 		o.out.Result = resultDryRun
 		return o.finish(nil)
 	}
+	if !o.yes && !o.io.InIsTerminal {
+		// Only now: a plan with nothing to do needs no confirmation.
+		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
+	}
 	if !o.yes {
 		ask := o.io
 		if o.jsonErr != nil { // a person answers: ask on stderr itself, not as a JSON line
@@ -334,6 +332,9 @@ func (o *rolloutOpts) record(res *rollout.Result) {
 }
 
 func (o *rolloutOpts) finalResult() string {
+	if o.dryRun {
+		return resultDryRun
+	}
 	if len(o.out.Skipped) > 0 {
 		return resultSkipped
 	}

@@ -239,15 +239,52 @@ func TestRolloutInterruptedExits130AndTheSameCommandResumes(t *testing.T) {
 	w.noViolations(t)
 }
 
-func TestRolloutWithoutATerminalNeedsYes(t *testing.T) {
-	w := newRolloutWorld()
-	w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 1})
-	code, _, errOut := w.run(context.Background(), "rollout", "--cluster", "prod")
-	if code != ExitUsage || !strings.Contains(errOut, "--yes") {
-		t.Fatalf("exit %d, stderr %q; want a usage error naming --yes", code, errOut)
-	}
-	if w.sim.TotalCalls() != 0 {
-		t.Fatalf("%d calls before the usage error", w.sim.TotalCalls())
+func TestRolloutWithoutATerminalNeedsYesOnlyWhenThereIsSomethingToDo(t *testing.T) {
+	t.Run("a plan with work is a usage error naming --yes, and nothing changes", func(t *testing.T) {
+		w := newRolloutWorld()
+		w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 1})
+		code, _, errOut := w.run(context.Background(), "rollout", "--cluster", "prod")
+		if code != ExitUsage || !strings.Contains(errOut, "--yes") {
+			t.Fatalf("exit %d, stderr %q; want a usage error naming --yes", code, errOut)
+		}
+		if n := w.sim.Writes(); n != 0 {
+			t.Fatalf("%d calls that change the cluster before the usage error", n)
+		}
+	})
+	t.Run("an empty plan is not an error", func(t *testing.T) {
+		w := newRolloutWorld()
+		w.sim.EnableRole("ecsInstanceRole")
+		w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 2, Trunked: true})
+		code, _, errOut := w.run(context.Background(), "rollout", "--cluster", "prod")
+		if code != ExitOK || strings.Contains(errOut, "--yes") || w.sim.Writes() != 0 {
+			t.Fatalf("exit %d, %d writes, stderr:\n%s\nwant exit 0 and nothing changed", code, w.sim.Writes(), errOut)
+		}
+	})
+}
+
+func TestADryRunsResultIsDryRunEvenWithSkippedInstances(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		group bool
+	}{{"with instances to replace", true}, {"with nothing to replace", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newRolloutWorld()
+			if tt.group {
+				w.sim.AddGroup(rollouttest.GroupSpec{Name: "web", Role: "ecsInstanceRole", Count: 2})
+			}
+			w.sim.AddLoose("c5.large", "ecsInstanceRole")
+			code, out, errOut := w.run(context.Background(), "rollout", "--cluster", "prod", "--dry-run", "-o", "json")
+			var got struct {
+				Result  string            `json:"result"`
+				Skipped []json.RawMessage `json:"skipped"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
+			}
+			if code != ExitOK || got.Result != resultDryRun || len(got.Skipped) != 1 || w.sim.Writes() != 0 {
+				t.Fatalf("exit %d, result %q, %d skipped, %d writes; stderr:\n%s", code, got.Result, len(got.Skipped), w.sim.Writes(), errOut)
+			}
+		})
 	}
 }
 

@@ -274,10 +274,7 @@ func newRoot(deps Deps) (*cobra.Command, *runState) {
 		Short: "Verify, enable and inspect ECS ENI trunking (awsvpcTrunking)",
 		Long: `trunkctl turns on ECS ENI trunking (awsvpcTrunking) per instance role and proves it
 worked: who is opted in, which container instances got a trunk ENI, which branch
-ENIs serve which tasks, what is wrong, and how many tasks fit per instance type.
-
-Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
-130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
+ENIs serve which tasks, what is wrong, and how many tasks fit per instance type.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       versionText(),
@@ -297,6 +294,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 					return usageErrorf("--%s is empty; leave it out to use the default", f)
 				}
 			}
+			if err := validateRegionFlag(global.Region, fan.Regions); err != nil {
+				return err
+			}
 			if global.Timeout < 0 {
 				return usageErrorf("--%s must not be negative", flagTimeout)
 			}
@@ -309,10 +309,10 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 	pf := root.PersistentFlags()
 	pf.StringVar(&global.Profile, flagProfile, "", "AWS profile from the shared config (else AWS_PROFILE or default)")
 	pf.StringVar(&global.Region, flagRegion, "", "AWS Region (else AWS_REGION or the profile's region)")
-	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, wide (every column; instances), json or yaml")
+	pf.StringVarP(&global.Output, flagOutput, "o", outputTable, "output format: table, wide (every column; instances and enis), json or yaml")
 	pf.BoolVar(&global.NoColor, flagNoColor, false, "no colour in tables (also NO_COLOR)")
 	pf.BoolVar(&global.Debug, flagDebug, false, "log every AWS request and response to stderr, secrets redacted")
-	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run (e.g. 2m); default 5m for reads, none for enable, disable and rollout; 0: no bound")
+	pf.DurationVar(&global.Timeout, flagTimeout, 0, "bound the whole run, e.g. 2m (default: 5m for reads, none for writes; 0: none)")
 	_ = root.RegisterFlagCompletionFunc(flagOutput, cobra.FixedCompletions([]string{outputTable, outputWide, outputJSON, outputYAML}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		if ferr := notFanned(cmd, err); ferr != nil {
@@ -331,6 +331,13 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 		newRolloutCmd(envOf),
 		newVersionCmd(envOf),
 	)
+	if deps.IO != nil {
+		// Before the completion command is made: it keeps the stream it
+		// finds then.
+		root.SetOut(deps.IO.Out)
+		root.SetErr(deps.IO.ErrOut)
+	}
+	endHelpWithExitCodes(root)
 	return root, st
 }
 
@@ -359,6 +366,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // Run executes trunkctl with args and returns the exit code. It never exits.
 func Run(ctx context.Context, args []string, deps Deps) ExitCode {
+	raw := deps.IO
+	probe, _ := newRoot(deps)
+	deps.IO = gateInterrupts(ctx, probe, args, deps.IO)
 	root, st := newRoot(deps)
 	root.SetArgs(args)
 	root.SetIn(deps.IO.In)
@@ -383,7 +393,7 @@ func Run(ctx context.Context, args []string, deps Deps) ExitCode {
 			// The command said what the interrupt left behind (rollout).
 			line = fmt.Sprintf("trunkctl: interrupted by %s: %s", signalName(code), st.redact(st.explain(err)))
 		}
-		fmt.Fprintln(deps.IO.ErrOut, line)
+		fmt.Fprintln(raw.ErrOut, line)
 		return code
 	}
 	if err == nil {

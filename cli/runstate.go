@@ -14,7 +14,6 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
-	"github.com/trunkctl/trunkctl/internal/awserr"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
@@ -114,11 +113,8 @@ func (st *runState) explain(err error) string {
 	if te := st.timedOut(); te != nil {
 		return te.Error()
 	}
-	var ce *awsclient.CredentialsError
-	if errors.As(err, &ce) || awserr.IsExpiredCredentials(err) {
-		p := st.profileName()
-		return fmt.Sprintf("no valid AWS credentials for profile %s (missing or expired); run aws sso login --profile %s if it is an SSO profile, "+
-			"or choose a profile with working credentials with --%s (detail: %s)", p, p, flagProfile, awserr.Message(err))
+	if msg, ok := explainCredentials(err, st.profileName()); ok {
+		return msg
 	}
 	msg := withAdvice(err).Error()
 	if where := st.where(err); where != "" {

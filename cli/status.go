@@ -12,8 +12,10 @@ import (
 )
 
 type statusOpts struct {
-	roles   []string
-	cluster string
+	roles []string
+	// roleNames are --role-name: names, looked up in each account, as enable takes them.
+	roleNames []string
+	cluster   string
 	// allClusters reads the roles behind every cluster of each account and Region.
 	allClusters bool
 
@@ -33,8 +35,7 @@ ECS answers for a role only to the account root or the role itself, so trunkctl
 reads as root, as the role, or by assuming the role; when none works it says which
 of the three you need. --cluster finds the roles behind the cluster's container
 instances through their EC2 instance profiles.
-
-Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage errors.`,
+`,
 		Example: `  trunkctl status --role ecsInstanceRole
   trunkctl status --role arn:aws:iam::123456789012:role/EcsInstance --output json
   trunkctl status --cluster prod`,
@@ -45,12 +46,16 @@ Exit 0 when every role is enabled, 3 when any is not, 1 on errors, 2 on usage er
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.roles, flagRole, nil, "instance role name or ARN (repeatable)")
+	addRoleNameFlag(cmd, &o.roleNames)
 	nonEmptyVar(cmd.Flags(), &o.cluster, flagCluster, "check the instance roles behind this cluster's container instances")
 	addAllClustersFlag(cmd, &o.allClusters)
 	return cmd
 }
 
 func (o *statusOpts) Validate() error {
+	if err := mergeRoleNames(&o.roles, &o.roleNames); err != nil {
+		return err
+	}
 	if o.allClusters && o.cluster != "" {
 		return validateClusterFlags(o.cluster, o.allClusters)
 	}

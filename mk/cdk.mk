@@ -2,9 +2,10 @@
 # The Go jsii runtime needs only node; the CDK CLI (npx cdk, pinned in
 # package.json) is installed by npm ci for the targets that run it.
 .PHONY: templates cdk-synth cdk-deploy package
-# `make` regenerates the templates too (a few seconds once the CDK bindings are
-# compiled); the drift test in `make test` fails if they were not committed.
-ARTIFACTS += templates
+# `make` does not build templates/: that compiles the aws-cdk-go bindings
+# (minutes the first time), which someone who wants the CLI should not wait
+# for. `make templates` regenerates them; the drift test in `make test`
+# (go test ./cdk/...) fails when the committed ones differ from the stacks.
 
 # Node 20 makes every jsii process (synth, tests) print a deprecation or
 # end-of-life banner; the runtime works, so silence it in make's recipes.

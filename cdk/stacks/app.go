@@ -30,16 +30,23 @@ const (
 )
 
 // FeatureFlags are the CDK feature flags the app sets. They live here, not in
-// cdk.json, so that `cdk synth`, `make templates` and the tests agree.
+// cdk.json, so that `cdk synth`, `make templates` and the tests agree. The
+// flags below change the templates on purpose; every other flag the CDK
+// would report as not configured is pinned to its unset behaviour
+// (pinnedFeatureFlags).
 func FeatureFlags() map[string]interface{} {
-	return map[string]interface{}{
+	flags := pinnedFeatureFlags()
+	for k, v := range map[string]interface{}{
 		// Instances block task access to IMDS by hop limit 1 and
 		// ECS_AWSVPC_BLOCK_IMDS; the CDK's deprecated iptables lines in user
 		// data are not wanted.
 		"@aws-cdk/aws-ecs:disableEcsImdsBlocking": true,
 		"@aws-cdk/aws-iam:minimizePolicies":       true,
 		"@aws-cdk/core:enablePartitionLiterals":   true,
+	} {
+		flags[k] = v
 	}
+	return flags
 }
 
 // NewApp returns an app with the feature flags added to props' context.

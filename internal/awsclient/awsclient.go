@@ -89,6 +89,11 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		fns = append(fns,
 			config.WithLogger(redactingLogger{red: red, next: logging.NewStandardLogger(opts.DebugOut)}),
 			config.WithClientLogMode(aws.LogRequestWithBody|aws.LogResponseWithBody|aws.LogRetries))
+	} else {
+		// The SDK's default logger writes its warnings to stderr (e.g.
+		// "WARN falling back to IMDSv1" off EC2); trunkctl says what
+		// matters in its own words, and --debug shows them.
+		fns = append(fns, config.WithLogger(logging.Nop{}))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {

@@ -38,6 +38,23 @@ func (c *Catalog) SuggestFamily(family string) []string {
 	if seen[family] || family == "" {
 		return nil
 	}
+	// A family cut short (m6) means its variants (m6a, m6g, m6i), the
+	// shortest first, before the names a letter away (g6, m1).
+	var longer []string
+	for _, f := range fams {
+		if strings.HasPrefix(f, family) {
+			longer = append(longer, f)
+		}
+	}
+	if len(longer) > 0 {
+		sort.Slice(longer, func(i, j int) bool {
+			if len(longer[i]) != len(longer[j]) {
+				return len(longer[i]) < len(longer[j])
+			}
+			return longer[i] < longer[j]
+		})
+		return longer[:min(len(longer), maxSuggestions)]
+	}
 	return nearest(family, fams)
 }
 

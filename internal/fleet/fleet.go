@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/trunkctl/trunkctl/internal/validate"
 )
 
 // Target is one account in one Region.
@@ -47,9 +49,8 @@ const (
 )
 
 var (
-	accountID  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	ouID       = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+	ouID      = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
 )
 
 // ParseAccounts checks and de-duplicates account ids, keeping their order.
@@ -71,12 +72,22 @@ func ParseRegions(names []string) ([]string, error) {
 		}
 		return nil, nil
 	}
-	return parseList(names, func(s string) error {
-		if !regionName.MatchString(s) {
+	regions, err := parseList(names, func(s string) error {
+		if _, ok := validate.RegionPartition(s); !ok {
 			return fmt.Errorf("%q is not an AWS Region name (like us-east-1), or %q", s, AllRegions)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(regions); i++ {
+		p0, _ := validate.RegionPartition(regions[0])
+		if p, _ := validate.RegionPartition(regions[i]); p != p0 {
+			return nil, fmt.Errorf("%s is in partition %s and %s in %s: one set of credentials reaches one partition; run once per partition", regions[0], p0, regions[i], p)
+		}
+	}
+	return regions, nil
 }
 
 // ParseOUs checks organizational unit (ou-...) and root (r-...) ids.

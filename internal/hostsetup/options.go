@@ -165,7 +165,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.RequireTrunking, FlagRequireTrunking, false, "exit 3 without changing anything when the instance type does not support ENI trunking")
 	fs.StringVar(&o.Root, FlagRoot, "/", "`dir` under which every host path (/etc/ecs, /etc/os-release, unit files) is found")
 	fs.BoolVar(&o.DryRun, FlagDryRun, false, "print the plan and change nothing")
-	fs.DurationVar(&o.Wait, FlagWait, 0, "after starting the agent, wait this `long` for registration and the trunk ENI (e.g. 5m; 0: do not wait)")
+	fs.DurationVar(&o.Wait, FlagWait, 0, "after starting the agent, wait up to this `duration` for registration and the trunk ENI (e.g. 5m; 0: do not wait)")
 	fs.StringVar(&o.AgentBaseURL, FlagAgentBaseURL, "", "`URL` of the directory holding amazon-ecs-init-latest.<arch>.<rpm|deb> and .asc (default https://s3.<region>.<dns suffix>/amazon-ecs-agent-<region>/)")
 	fs.DurationVar(&o.DownloadTimeout, FlagDownloadTimeout, DefaultDownloadTimeout, "bound on each package download")
 	fs.DurationVar(&o.RetryFor, FlagRetryFor, DefaultRetryFor, "keep retrying failed downloads and package installs, with backoff, this `long` (a network that comes up late); 0: try once")

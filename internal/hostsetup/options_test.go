@@ -101,7 +101,7 @@ func TestHelpIsNotAnError(t *testing.T) {
 	if _, err := ParseFlags([]string{"--help"}, &stderr); !errors.Is(err, ErrHelp) {
 		t.Fatalf("err %v", err)
 	}
-	for _, want := range []string{"--cluster NAME", "Exit codes: 0 done, 1 failed, 2 usage, 3", "-require-trunking", "-wait"} {
+	for _, want := range []string{"--cluster NAME", "Exit codes: 0 done, 1 failed, 2 usage, 3", "-require-trunking", "-wait duration\n"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, stderr.String())
 		}

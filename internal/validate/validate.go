@@ -40,7 +40,7 @@ func (e *Error) Error() string {
 }
 
 var (
-	regionRe    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	regionRe    = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
 	clusterRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 	instanceRe  = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
 	ciIDRe      = regexp.MustCompile(`^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
@@ -56,15 +56,46 @@ func NotEmpty(field, value string) error {
 	return nil
 }
 
-// Region checks the shape of a Region name (us-east-1, cn-north-1, us-gov-west-1).
+// Region checks a Region name by its shape and partition (us-east-1,
+// cn-north-1, us-gov-west-1, eusc-de-east-1), not against a list, so that
+// Regions newer than the SDK (mx-central-1, ap-southeast-7) pass.
 func Region(field, region string) error {
 	if err := NotEmpty(field, region); err != nil {
 		return err
 	}
-	if !regionRe.MatchString(region) {
+	if _, ok := RegionPartition(region); !ok {
 		return &Error{Field: field, Value: region, Reason: "is not a Region name", Want: "e.g. us-east-1, eu-west-1, cn-north-1"}
 	}
 	return nil
+}
+
+// regionPrefixes map the start of a Region name to its partition, longest
+// first; any other two-letter geography is in "aws".
+var regionPrefixes = []struct{ prefix, partition string }{
+	{"us-gov-", "aws-us-gov"},
+	{"us-isob-", "aws-iso-b"},
+	{"us-isof-", "aws-iso-f"},
+	{"us-iso-", "aws-iso"},
+	{"eu-isoe-", "aws-iso-e"},
+	{"eusc-", "aws-eusc"},
+	{"cn-", "aws-cn"},
+}
+
+// RegionPartition returns the partition of a Region name of the right
+// shape; false when the name has the wrong shape or no partition has it.
+func RegionPartition(region string) (string, bool) {
+	if !regionRe.MatchString(region) {
+		return "", false
+	}
+	for _, p := range regionPrefixes {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition, true
+		}
+	}
+	if geo, _, _ := strings.Cut(region, "-"); len(geo) == 2 {
+		return "aws", true
+	}
+	return "", false
 }
 
 // PartitionMatchesRegion fails when an ARN's partition is not the Region's:
