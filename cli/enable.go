@@ -100,7 +100,7 @@ func (o *enableOpts) Validate() error {
 		return err
 	}
 	switch {
-	case o.allDefault && len(o.roles) > 0:
+	case o.allDefault && len(o.roles)+len(o.roleNames) > 0:
 		return usageErrorf("--%s and --%s do not go together: --%s changes the value for every principal without its own setting", flagDefault, flagRole, flagDefault)
 	case !o.allDefault && len(o.roles) == 0 && len(o.roleNames) == 0:
 		return usageErrorf("name at least one --%s (or --%s), or --%s for the account default", flagRole, flagRoleName, flagDefault)
@@ -125,7 +125,8 @@ func (o *enableOpts) Execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	roles, err := rolesFromArgs(o.roles, caller.Principal)
+	// In one account, --role-name names a role of the caller's account.
+	roles, err := rolesFromArgs(append(append([]string(nil), o.roles...), o.roleNames...), caller.Principal)
 	if err != nil {
 		return err
 	}

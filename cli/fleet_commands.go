@@ -115,14 +115,10 @@ func addRoleNameFlag(cmd *cobra.Command, names *[]string) {
 // and Regions needs: role names (an ARN names one account), no --default,
 // and --yes when there is no terminal to confirm on.
 func (o *enableOpts) validateRoleNames() error {
-	for _, n := range o.roleNames {
-		if n == "" || strings.ContainsAny(n, ":/") {
-			return usageErrorf("--%s takes a role name, not an ARN: %q", flagRoleName, n)
-		}
+	if err := checkRoleNames(o.roleNames); err != nil {
+		return err
 	}
 	if !o.fanned(false) {
-		o.roles = append(o.roles, o.roleNames...)
-		o.roleNames = nil
 		return nil
 	}
 	switch {

@@ -75,16 +75,12 @@ func refuseUnknownShells(c *cobra.Command) {
 	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 }
 
-// mergeRoleNames adds --role-name values (names, never ARNs) to --role:
-// status takes the role names enable takes, and a bare --role name is
-// looked up the same way, in each account the command runs in.
-func mergeRoleNames(roles, names *[]string) error {
-	for _, n := range *names {
+// checkRoleNames checks --role-name values: names, not ARNs.
+func checkRoleNames(names []string) error {
+	for _, n := range names {
 		if n == "" || strings.ContainsAny(n, ":/") {
 			return usageErrorf("--%s takes a role name, not an ARN: %q", flagRoleName, n)
 		}
 	}
-	*roles = append(*roles, *names...)
-	*names = nil
 	return nil
 }

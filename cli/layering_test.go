@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // No file in cli/ calls an AWS client or the judge: commands parse flags,
@@ -81,5 +83,28 @@ func TestCLICallsNoAWSClientAndNoJudge(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("checked only %d files", checked)
+	}
+}
+
+// Validate checks flags and changes nothing: options hold flag values,
+// results are return values.
+func TestValidateDoesNotChangeTheOptions(t *testing.T) {
+	s, _, _ := streams(true)
+	e := env{io: s, output: outputTable}
+	for name, c := range map[string]command{
+		"enable":    &enableOpts{env: e, value: "enabled", roles: []string{"a"}, roleNames: []string{"b"}, yes: true},
+		"status":    &statusOpts{env: e, roles: []string{"a"}, roleNames: []string{"b"}},
+		"rollout":   &rolloutOpts{env: e, cluster: "prod", maxUnavailable: "10%", drainTimeout: time.Minute, timeout: time.Minute, standalone: "wait", method: "drain", yes: true},
+		"doctor":    &doctorOpts{env: e, cluster: "prod", stuckAfter: time.Minute},
+		"instances": &instancesOpts{env: e, cluster: "prod"},
+		"enis":      &enisOpts{env: e, cluster: "prod"},
+	} {
+		before := fmt.Sprintf("%#v", c)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if after := fmt.Sprintf("%#v", c); after != before {
+			t.Errorf("%s: Validate changed the options:\nbefore %s\nafter  %s", name, before, after)
+		}
 	}
 }

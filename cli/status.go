@@ -52,14 +52,20 @@ instances through their EC2 instance profiles.
 	return cmd
 }
 
+// allRoles are --role and --role-name (a name is looked up in the account
+// each target reads).
+func (o *statusOpts) allRoles() []string {
+	return append(append([]string(nil), o.roles...), o.roleNames...)
+}
+
 func (o *statusOpts) Validate() error {
-	if err := mergeRoleNames(&o.roles, &o.roleNames); err != nil {
+	if err := checkRoleNames(o.roleNames); err != nil {
 		return err
 	}
 	if o.allClusters && o.cluster != "" {
 		return validateClusterFlags(o.cluster, o.allClusters)
 	}
-	if len(o.roles) == 0 && o.cluster == "" && !o.allClusters {
+	if len(o.allRoles()) == 0 && o.cluster == "" && !o.allClusters {
 		return usageErrorf("name at least one --%s, or --%s", flagRole, flagCluster)
 	}
 	if o.cluster != "" {
@@ -111,7 +117,7 @@ func (o *statusOpts) readIn(ctx context.Context, e env, c *clients, cluster stri
 	if err != nil {
 		return nil, err
 	}
-	roles, err := rolesFromArgs(o.roles, caller.Principal)
+	roles, err := rolesFromArgs(o.allRoles(), caller.Principal)
 	if err != nil {
 		return nil, err
 	}
