@@ -252,7 +252,7 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 		return o.finish(nil)
 	}
 	if o.dryRun {
-		if err := prep.DryRun(ctx, engine, opts); err != nil {
+		if err := prep.DryRun(ctx); err != nil {
 			return err
 		}
 		o.out.Result = resultDryRun
@@ -280,10 +280,10 @@ func (o *rolloutOpts) execute(ctx context.Context) error {
 			return o.finish(&exitError{code: ExitError, err: err})
 		}
 	}
-	if err := prep.OptIn(ctx, c.session, engine); err != nil {
+	if err := prep.OptIn(ctx, c.session); err != nil {
 		return err
 	}
-	res, err := engine.Run(ctx, plan, opts)
+	res, err := prep.Run(ctx)
 	o.record(res)
 	var (
 		se *rollout.StopError

@@ -33,6 +33,10 @@ type Prepared struct {
 	Enable []awsarn.Role
 	// Warnings say what the read left out.
 	Warnings []string
+
+	// engine and opts carry the rollout out: passed once, to Prepare.
+	engine *Engine
+	opts   Options
 }
 
 // Prepare is the rollout's read -> judge -> plan: the one assessment of the
@@ -48,7 +52,7 @@ func Prepare(ctx context.Context, s *assess.Session, e *Engine, req Request) (*P
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Assessment: a, Plan: plan, Warnings: a.Warnings}
+	p := &Prepared{Assessment: a, Plan: plan, Warnings: a.Warnings, engine: e, opts: req.Options}
 	want := map[string]bool{}
 	for _, it := range plan.Items {
 		if it.Action != ActionReplace {
@@ -94,7 +98,8 @@ func (p *Prepared) Empty() bool { return p.Plan.Count(ActionReplace) == 0 && len
 // stops on any that does not read back enabled: replacements would register
 // without a trunk. The assessment learns the new settings, so replacements
 // are judged with the roles as they are now.
-func (p *Prepared) OptIn(ctx context.Context, s *assess.Session, e *Engine) error {
+func (p *Prepared) OptIn(ctx context.Context, s *assess.Session) error {
+	e := p.engine
 	if len(p.Enable) == 0 {
 		return nil
 	}
@@ -117,13 +122,22 @@ func (p *Prepared) OptIn(ctx context.Context, s *assess.Session, e *Engine) erro
 
 // DryRun reports, as events, every call the rollout would make (the opt-ins
 // and the engine's own), computed by the same arithmetic as Run.
-func (p *Prepared) DryRun(ctx context.Context, e *Engine, o Options) error {
-	if !o.DryRun {
+func (p *Prepared) DryRun(ctx context.Context) error {
+	if !p.opts.DryRun {
 		return errors.New("rollout: DryRun needs Options.DryRun")
 	}
+	e := p.engine
 	for _, r := range p.Enable {
 		e.emit(Event{Time: e.Clock.Now(), Step: StepWouldCall, Message: "ecs PutAccountSetting awsvpcTrunking=enabled for " + r.String() + " (as trunkctl enable does)"})
 	}
-	_, err := e.Run(ctx, p.Plan, o)
+	_, err := e.Run(ctx, p.Plan, p.opts)
 	return err
+}
+
+// Run carries the plan out (after OptIn).
+func (p *Prepared) Run(ctx context.Context) (*Result, error) {
+	if p.opts.DryRun {
+		return nil, errors.New("rollout: Run with Options.DryRun; call DryRun")
+	}
+	return p.engine.Run(ctx, p.Plan, p.opts)
 }
