@@ -113,7 +113,6 @@ type Instance struct {
 // TagAutoScalingGroup is the tag Auto Scaling puts on the instances it launches.
 const TagAutoScalingGroup = "aws:autoscaling:groupName"
 
-
 // Subnet is what EC2 says of a subnet.
 type Subnet struct {
 	ID      string

@@ -15,19 +15,16 @@ import (
 	"github.com/trunkctl/trunkctl/internal/rollout"
 )
 
-// ecsAPI is every ECS call trunkctl makes: a call the simulator does not
-// implement panics.
-type ecsAPI interface {
+// ECS is the simulated ECS client: every ECS call trunkctl makes.
+type ECS struct {
+	s *Sim
+}
+
+var _ interface {
 	rollout.ECSAPI
 	inventory.ECSAPI
 	accountsetting.ECSAPI
-}
-
-// ECS is the simulated ECS client.
-type ECS struct {
-	ecsAPI
-	s *Sim
-}
+} = (*ECS)(nil)
 
 // ECS returns the simulated ECS client.
 func (s *Sim) ECS() *ECS { return &ECS{s: s} }

@@ -59,7 +59,7 @@ func (f *ECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...
 	return &ecs.ListServicesOutput{ServiceArns: arns, NextToken: next}, nil
 }
 
-func (f *ECS) DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapacityProvidersInput, _ ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error) {
+func (f *ECS) DescribeCapacityProviders(ctx context.Context, _ *ecs.DescribeCapacityProvidersInput, _ ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error) {
 	s := f.s
 	if err := s.enter(ctx, "ecs:DescribeCapacityProviders"); err != nil {
 		return nil, err
