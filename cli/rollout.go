@@ -21,6 +21,7 @@ import (
 // Flag names of rollout.
 const (
 	flagMaxUnavailable = "max-unavailable"
+	flagMaxSurge       = "max-surge"
 	flagDrainTimeout   = "drain-timeout"
 	flagTimeout        = "timeout"
 	flagStandalone     = "standalone"
@@ -43,6 +44,7 @@ type rolloutOpts struct {
 	cluster        string
 	roles          []string
 	maxUnavailable string
+	maxSurge       rollout.MaxSurge
 	drainTimeout   time.Duration
 	timeout        time.Duration
 	standalone     string
@@ -158,6 +160,7 @@ skipped instances, 1 on an error or a stop, 2 on usage errors, 130 when interrup
 	nonEmptyVar(f, &o.cluster, flagCluster, "the cluster to roll out (required)")
 	f.StringArrayVar(&o.roles, flagRole, nil, "also opt in this instance role name or ARN (repeatable)")
 	f.StringVar(&o.maxUnavailable, flagMaxUnavailable, rollout.DefaultMaxUnavailable.String(), "most instances draining or missing at once: N, or P% of the cluster's instances (at least 1)")
+	f.Var(&o.maxSurge, flagMaxSurge, "replacements launched ahead of the drains, for later batches: N, or P% of the cluster's instances (0: each batch launches for itself)")
 	f.DurationVar(&o.drainTimeout, flagDrainTimeout, rollout.DefaultDrainTimeout, "longest wait for a batch's tasks to leave")
 	f.DurationVar(&o.timeout, flagTimeout, rollout.DefaultLaunchTimeout, "longest wait for replacements to register with a trunk")
 	f.StringVar(&o.standalone, flagStandalone, string(rollout.StandaloneWait), "standalone tasks on a draining instance: wait for them to end, stop them, or fail")
@@ -195,7 +198,7 @@ func (o *rolloutOpts) Validate() error {
 	if !o.yes && !o.dryRun && !o.io.InIsTerminal {
 		return usageErrorf("rollout opts roles in and replaces instances, and stdin is not a terminal to confirm on; pass --%s (or --%s to see the plan)", flagYes, flagDryRun)
 	}
-	o.opts = rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
+	o.opts = rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, MaxSurge: o.maxSurge, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
 		Standalone: standalone, Method: method, DryRun: o.dryRun}
 	return validateRoles(o.roles, "")
 }
