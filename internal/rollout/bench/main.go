@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/smithy-go"
+
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/rollout"
 	"github.com/trunkctl/trunkctl/internal/rollout/rollouttest"
@@ -33,9 +36,10 @@ func main() {
 		register  = flag.Duration("register", 30*time.Second, "InService to the container instance ACTIVE")
 		drain     = flag.Duration("drain", 60*time.Second, "a moved task's start on its new instance")
 		latency   = flag.Duration("latency", 50*time.Millisecond, "per API call")
+		refuse    = flag.Bool("refuse-deregister", false, "ECS refuses DeregisterContainerInstance (as without the IAM permission): a surge waits for terminated instances to leave DRAINING")
 	)
 	flag.Parse()
-	sc := scenario{instances: *instances, groups: *groups, tasks: *tasks, services: *services, launch: *launch, register: *register, drain: *drain, latency: *latency}
+	sc := scenario{refuse: *refuse, instances: *instances, groups: *groups, tasks: *tasks, services: *services, launch: *launch, register: *register, drain: *drain, latency: *latency}
 	var err error
 	if sc.maxUnav, err = rollout.ParseMaxUnavailable(*maxUnav); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-rollout:", err)
@@ -96,6 +100,7 @@ func main() {
 
 // scenario is the simulated cluster and its timings.
 type scenario struct {
+	refuse                             bool
 	instances, groups, tasks, services int
 	maxUnav                            rollout.MaxUnavailable
 	launch, register, drain, latency   time.Duration
@@ -170,6 +175,9 @@ func (sc scenario) run(ms rollout.MaxSurge) (outcome, error) {
 	}
 
 	engine := &rollout.Engine{ECS: sim.ECS(), ASG: sim.AutoScaling(), Clock: sim, Catalog: catalog.Default()}
+	if sc.refuse {
+		engine.ECS = refusingECS{sim.ECS()}
+	}
 	o := rollout.Options{Cluster: sim.Cluster(), MaxUnavailable: sc.maxUnav, MaxSurge: ms}
 	cpu0 := cpuTime()
 	start := sim.Now()
@@ -231,6 +239,14 @@ func (sc scenario) run(ms rollout.MaxSurge) (outcome, error) {
 	}
 	out.desired, out.peak = strings.Join(desired, ", "), strings.Join(peaks, ", ")
 	return out, nil
+}
+
+// refusingECS answers DeregisterContainerInstance as ECS does without the
+// permission.
+type refusingECS struct{ rollout.ECSAPI }
+
+func (refusingECS) DeregisterContainerInstance(context.Context, *ecs.DeregisterContainerInstanceInput, ...func(*ecs.Options)) (*ecs.DeregisterContainerInstanceOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: ecs:DeregisterContainerInstance"}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
