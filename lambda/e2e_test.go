@@ -51,7 +51,7 @@ type faultProxy struct {
 
 var credRe = regexp.MustCompile(`<(AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)</`)
 
-func newFaultProxy(t *testing.T, target string) *faultProxy {
+func newFaultProxy(t testing.TB, target string) *faultProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
