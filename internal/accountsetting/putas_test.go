@@ -170,7 +170,9 @@ func TestPutAsOverlapsThePrincipalArnWriteWithTheAssumeRoleUnderBothRules(t *tes
 			if count(put.ops, "sts:AssumeRole") > 1 || count(put.ops, "ecs:ListAccountSettings") != 1 {
 				t.Fatalf("PutAs calls %v: want at most one AssumeRole and only the read-back's ListAccountSettings", put.ops)
 			}
-			ecsCalls := func(ops []string) int { return count(ops, "ecs:PutAccountSetting") + count(ops, "ecs:ListAccountSettings") }
+			ecsCalls := func(ops []string) int {
+				return count(ops, "ecs:PutAccountSetting") + count(ops, "ecs:ListAccountSettings")
+			}
 			if tt.rule == accountsettingtest.RuleGuide && ecsCalls(put.ops) != 2 {
 				t.Fatalf("under the guide's rule PutAs made ECS calls %v, want the write and the read-back only", put.ops)
 			}
