@@ -46,6 +46,10 @@ func (e rolloutECS) UpdateContainerInstancesState(context.Context, *ecs.UpdateCo
 	return nil, e.log.add("ecs:UpdateContainerInstancesState")
 }
 
+func (e rolloutECS) DeregisterContainerInstance(context.Context, *ecs.DeregisterContainerInstanceInput, ...func(*ecs.Options)) (*ecs.DeregisterContainerInstanceOutput, error) {
+	return nil, e.log.add("ecs:DeregisterContainerInstance")
+}
+
 func (e rolloutECS) StopTask(context.Context, *ecs.StopTaskInput, ...func(*ecs.Options)) (*ecs.StopTaskOutput, error) {
 	return nil, e.log.add("ecs:StopTask")
 }

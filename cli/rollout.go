@@ -18,6 +18,7 @@ import (
 // Flag names of rollout.
 const (
 	flagMaxUnavailable = "max-unavailable"
+	flagMaxSurge       = "max-surge"
 	flagDrainTimeout   = "drain-timeout"
 	flagTimeout        = "timeout"
 	flagLaunchTimeout  = "launch-timeout"
@@ -41,6 +42,7 @@ type rolloutOpts struct {
 	cluster        string
 	roles          []string
 	maxUnavailable string
+	maxSurge       rollout.MaxSurge
 	drainTimeout   time.Duration
 	timeout        time.Duration
 	standalone     string
@@ -145,6 +147,7 @@ calls it would make, and changes nothing.`,
 	nonEmptyVar(f, &o.cluster, flagCluster, "the cluster to roll out (required)")
 	f.StringArrayVar(&o.roles, flagRole, nil, "also opt in this instance role name or ARN (repeatable)")
 	f.StringVar(&o.maxUnavailable, flagMaxUnavailable, rollout.DefaultMaxUnavailable.String(), "most instances draining or missing at once: N, or P% of the cluster's instances (at least 1)")
+	f.Var(&o.maxSurge, flagMaxSurge, "replacements launched ahead of the drains, for later batches: N, or P% of the cluster's instances (0: each batch launches for itself)")
 	f.DurationVar(&o.drainTimeout, flagDrainTimeout, rollout.DefaultDrainTimeout, "longest wait for a batch's tasks to leave")
 	f.DurationVar(&o.timeout, flagLaunchTimeout, rollout.DefaultLaunchTimeout, "longest wait for replacements to register with a trunk")
 	// The old spelling shadowed the global --timeout with another meaning;
@@ -191,7 +194,7 @@ func (o *rolloutOpts) options() (rollout.Options, error) {
 	if err != nil {
 		return rollout.Options{}, usageErrorf("--%s: %v", flagMaxUnavailable, err)
 	}
-	return rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
+	return rollout.Options{Cluster: o.cluster, MaxUnavailable: mu, MaxSurge: o.maxSurge, DrainTimeout: o.drainTimeout, LaunchTimeout: o.timeout,
 		Standalone: rollout.Standalone(o.standalone), Method: rollout.Method(o.method), DryRun: o.dryRun}, nil
 }
 

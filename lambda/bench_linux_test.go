@@ -186,7 +186,88 @@ func BenchmarkColdStart(b *testing.B) {
 		med := own[len(own)/2]
 		b.ReportMetric(float64(med.Microseconds())/1000, "ms-moto-alone-median")
 		fmt.Printf("moto alone: AssumeRole + PutAccountSetting + 2 x ListAccountSettings from a warm Go client: median %.1f ms\n", float64(med.Microseconds())/1000)
+		versusNoSDK(b, bin, m, runs)
 	})
+}
+
+// clientRun runs the no-SDK client once and returns the time from process
+// start to its response arriving at the bucket.
+func clientRun(b *testing.B, bin string, env []string) time.Duration {
+	bk := newBucket(b)
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "BENCH_ROLE_ARN=" + roleARN, "BENCH_RESPONSE_URL=" + bk.URL()}, env...)
+	out := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	var p put
+	select {
+	case p = <-bk.got:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		b.Fatalf("no-SDK client: no response within 10s:\n%s", out)
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("no-SDK client: %v\n%s", err, out)
+	}
+	return p.At.Sub(start)
+}
+
+// median of ds (sorted in place).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+func msOf(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+// versusNoSDK runs, interleaved in one process, fresh function processes
+// answering a Create through the fault proxy under both documented rules
+// (ECS refusing principalArn: the role must be assumed; ECS accepting it)
+// and fresh processes of the no-SDK client making the three calls of the
+// first, all against the same moto_server, and reports the medians and
+// the function's ratio to the client.
+func versusNoSDK(b *testing.B, bin string, m *moto.Server, runs int) {
+	client, err := buildClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	refusing, accepting := newFaultProxy(b, m.URL), newFaultProxy(b, m.URL)
+	accepting.allowPrincipalArn = true
+	var fnRefusing, fnAccepting, cl []time.Duration
+	for range runs {
+		d, _ := coldStart(b, bin, refusing.env(m, "2s"))
+		fnRefusing = append(fnRefusing, d)
+		d, _ = coldStart(b, bin, accepting.env(m, "2s"))
+		fnAccepting = append(fnAccepting, d)
+		var env []string
+		for k, v := range m.EnvVars() {
+			env = append(env, k+"="+v)
+		}
+		cl = append(cl, clientRun(b, client, append(env, "AWS_ENDPOINT_URL="+refusing.srv.URL)))
+	}
+	mr, ma, mc := median(fnRefusing), median(fnAccepting), median(cl)
+	ratio := float64(mr) / float64(mc)
+	b.ReportMetric(float64(mr.Microseconds())/1000, "ms-fn-refusing-median")
+	b.ReportMetric(float64(ma.Microseconds())/1000, "ms-fn-accepting-median")
+	b.ReportMetric(float64(mc.Microseconds())/1000, "ms-nosdk-median")
+	b.ReportMetric(ratio, "ratio-refusing")
+	fmt.Printf("vs the no-SDK client (./lambda/benchclient: AssumeRole, PutAccountSetting, ListAccountSettings, then the response PUT), moto_server behind the fault proxy, %d fresh processes each, interleaved:\n", runs)
+	fmt.Printf("  function, ECS refusing principalArn (role assumed): median %s ms, all [%s]\n", msOf(mr), joinMS(fnRefusing))
+	fmt.Printf("  function, ECS accepting principalArn:              median %s ms, all [%s]\n", msOf(ma), joinMS(fnAccepting))
+	fmt.Printf("  no-SDK client, three calls:                        median %s ms, all [%s]\n", msOf(mc), joinMS(cl))
+	fmt.Printf("  ratio (function refusing / no-SDK): %.2fx (target <= 1.25: %s); accepting / no-SDK: %.2fx\n", ratio, verdict(ratio <= 1.25), float64(ma)/float64(mc))
+}
+
+func joinMS(ds []time.Duration) string {
+	var all []string
+	for _, d := range ds {
+		all = append(all, msOf(d))
+	}
+	return strings.Join(all, " ")
 }
 
 func verdict(ok bool) string {

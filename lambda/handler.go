@@ -242,7 +242,7 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 	if err != nil {
 		return h.failed(ev, err, role)
 	}
-	prog.set("acting as role %s (principalArn, else sts:AssumeRole)", role)
+	prog.set("putting %s=%s as %s in %s (principalArn, with sts:AssumeRole beside it)", props.Setting, props.Value, role, region)
 	wait := h.propagationWait(ctx)
 	assumer := accountsetting.Assumer{
 		STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev),
@@ -252,17 +252,13 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 				"attempt", attempt, "wait_ms", ms(d), "error", awserr.Message(err))
 		},
 	}
-	p, err := h.actAs(ctx, c, assumer, props)
+	p, err := h.putAs(ctx, c, assumer, props, props.Value)
 	if err != nil {
-		return h.failed(ev, err, role)
-	}
-	prog.set("putting %s=%s as %s in %s", props.Setting, props.Value, role, region)
-	if err := p.Put(ctx, props.Setting, props.Value); err != nil {
 		return h.failed(ev, err, role)
 	}
 	prog.set("reading back %s as %s in %s", props.Setting, role, region)
 	effective := ""
-	got, err := p.Effective(ctx, props.Setting)
+	got, err := p.ReadBack(ctx, props.Setting, props.Value)
 	switch {
 	case err != nil && awserr.IsAccessDenied(err):
 		// The put was accepted; the role only lacks ecs:ListAccountSettings
@@ -287,12 +283,14 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 	}
 }
 
-// actAs finds how to act as the role: with principalArn where ECS lets the
-// function's role name it (the ECS developer guide's rule), else by assuming
-// the role (the API reference's rule, which some accounts enforce).
-func (h *Handler) actAs(ctx context.Context, c regionClients, assumer accountsetting.Assumer, props Properties) (accountsetting.Principal, error) {
+// putAs puts the setting as the role: with principalArn where ECS lets the
+// function's role name it (the ECS developer guide's rule), else as the
+// assumed role (the API reference's rule, which some accounts enforce), the
+// AssumeRole started beside the principalArn write so neither rule waits
+// for the other.
+func (h *Handler) putAs(ctx context.Context, c regionClients, assumer accountsetting.Assumer, props Properties, value string) (accountsetting.Principal, error) {
 	r := accountsetting.Resolver{ECS: c.ECS, Assumer: assumer, PrincipalArnFirst: c.ECS != nil, Setting: props.Setting}
-	return r.ActAs(ctx, props.Role)
+	return r.PutAs(ctx, props.Role, props.Setting, value)
 }
 
 // delete handles Delete. It always answers SUCCESS: a Delete must never be
@@ -334,15 +332,10 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 	if err != nil {
 		return leave(err)
 	}
-	prog.set("acting as role %s (principalArn, else sts:AssumeRole)", role)
+	prog.set("putting %s=%s as %s in %s (principalArn, with sts:AssumeRole beside it)", props.Setting, accountsetting.Disabled, role, region)
 	// No propagation wait: the role was assumable when the resource was made;
 	// if it is not now it was deleted or stopped trusting this function.
-	p, err := h.actAs(ctx, c, accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev), Sleep: h.sleep()}, props)
-	if err != nil {
-		return leave(err)
-	}
-	prog.set("putting %s=%s as %s in %s", props.Setting, accountsetting.Disabled, role, region)
-	if err := p.Put(ctx, props.Setting, accountsetting.Disabled); err != nil {
+	if _, err := h.putAs(ctx, c, accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev), Sleep: h.sleep()}, props, accountsetting.Disabled); err != nil {
 		return leave(err)
 	}
 	out := skip("", role)

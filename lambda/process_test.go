@@ -37,6 +37,22 @@ var (
 	})
 )
 
+// buildClient builds the benchmark's no-SDK client (./benchclient) with the
+// same flags, once.
+var buildClient = sync.OnceValues(func() (string, error) {
+	out := filepath.Join(binDir, "benchclient")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("go toolchain not on PATH: %w", err)
+	}
+	cmd := exec.Command(goBin, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", out, "./benchclient")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./lambda/benchclient: %w\n%s", err, b)
+	}
+	return out, nil
+})
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "trunkctl-lambda-test-")
 	if err != nil {

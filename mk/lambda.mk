@@ -34,7 +34,9 @@ $(foreach f,$(LAMBDA_FUNCS),$(eval $(call lambda_function,$(f))))
 
 # Cold start over fresh processes (median time from process start to the
 # response at the bucket, peak RSS) against a Go loopback STS/ECS and against
-# moto_server, then the zip size. Figures go in docs/benchmarks.md.
+# moto_server; then, interleaved in the same run, the function under both
+# principalArn rules against the no-SDK three-call client (lambda/benchclient);
+# then the zip size. Figures go in docs/benchmarks.md.
 bench-lambda: $(LAMBDA_ZIP)
 	$(GO) test -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 1x -count 1 ./lambda
 	@echo "lambda zip: $$(wc -c < $(LAMBDA_ZIP)) bytes ($(LAMBDA_ZIP), target <= 6 MB)"

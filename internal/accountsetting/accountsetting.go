@@ -183,6 +183,11 @@ func (p Principal) Effective(ctx context.Context, name string) (Setting, error) 
 	if err != nil {
 		return Setting{}, err
 	}
+	return p.effectiveOf(ctx, name, s, found)
+}
+
+// effectiveOf is Effective from its ListAccountSettings answer (s, found).
+func (p Principal) effectiveOf(ctx context.Context, name string, s types.Setting, found bool) (Setting, error) {
 	out := Setting{PrincipalArn: p.Role.String(), Name: name, Value: Disabled, Source: SourceDefault}
 	if !found {
 		// Nothing stored anywhere: AWS's own default, which is disabled for awsvpcTrunking.

@@ -54,6 +54,28 @@ func OrgAccounts(ctx context.Context, api OrganizationsAPI, parents []string) ([
 	return out, nil
 }
 
+// OrgLister hands the organization's ACTIVE account ids to RunListed page
+// by page, as OrgAccounts finds them (all, or those under parents).
+func OrgLister(api OrganizationsAPI, parents []string) Lister {
+	return func(ctx context.Context, add func(ids ...string)) error {
+		push := func(as []orgtypes.Account) {
+			ids := make([]string, 0, len(as))
+			for _, a := range as {
+				if active(a) {
+					ids = append(ids, aws.ToString(a.Id))
+				}
+			}
+			if len(ids) > 0 {
+				add(ids...)
+			}
+		}
+		if len(parents) == 0 {
+			return listAll(ctx, api, push)
+		}
+		return listUnder(ctx, api, parents, push)
+	}
+}
+
 // listAll hands every page of ListAccounts to add.
 func listAll(ctx context.Context, api OrganizationsAPI, add func([]orgtypes.Account)) error {
 	p := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})

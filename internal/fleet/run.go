@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,19 +47,73 @@ type Progress interface {
 // once) and Regions, then its targets, interleaved with other accounts' so
 // that the work in flight spreads over accounts and their rate limits.
 func Run[T any](ctx context.Context, f *Fleet, accounts, regions []string, fn Func[T]) []Result[T] {
-	s := &scheduler[T]{f: f, fn: fn, regions: regions, accounts: accounts}
+	s := newScheduler(f, regions, fn)
+	s.add(accounts...)
+	s.start(ctx)
+	return s.sorted(func(a, b int) int { return a - b })
+}
+
+// Lister hands account ids to add as it finds them (a page at a time, say)
+// and returns once it has handed them all, or with the error that ended
+// the listing.
+type Lister func(ctx context.Context, add func(ids ...string)) error
+
+// RunListed is Run over the accounts list hands over, started before the
+// listing ends: an account is worked on (its AssumeRole first) as soon as
+// its page arrives, so the listing's pages, a sequential chain, overlap the
+// accounts' work instead of preceding it. An id handed twice is worked on
+// once. It returns the account ids sorted and the results ordered by account
+// id then Region. When the listing fails, the accounts listed until then are
+// still worked on, and the listing's error is returned with their results.
+func RunListed[T any](ctx context.Context, f *Fleet, list Lister, regions []string, fn Func[T]) ([]string, []Result[T], error) {
+	s := newScheduler(f, regions, fn)
+	s.listing = true
+	var listErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		listErr = list(ctx, s.add)
+		s.mu.Lock()
+		s.listing = false
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}()
+	s.start(ctx)
+	<-done
+	ids := slices.Clone(s.accounts)
+	slices.Sort(ids)
+	return ids, s.sorted(func(a, b int) int { return strings.Compare(s.accounts[a], s.accounts[b]) }), listErr
+}
+
+func newScheduler[T any](f *Fleet, regions []string, fn Func[T]) *scheduler[T] {
+	s := &scheduler[T]{f: f, fn: fn, regions: regions, seen: map[string]bool{}, busy: map[int]int{}, ready: map[int]int{}}
 	s.cond = sync.NewCond(&s.mu)
-	s.busy, s.ready = map[int]int{}, map[int]int{}
-	s.pendingAccts = make([]int, len(accounts))
-	for i := range accounts {
-		s.pendingAccts[i] = i
+	return s
+}
+
+// add queues accounts not seen yet.
+func (s *scheduler[T]) add(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if s.seen[id] {
+			continue
+		}
+		s.seen[id] = true
+		s.pendingAccts = append(s.pendingAccts, len(s.accounts))
+		s.accounts = append(s.accounts, id)
+		s.counts.AccountsPending++
+		if s.regions != nil {
+			s.counts.Total += len(s.regions)
+		}
 	}
-	if regions != nil {
-		s.counts.Total = len(accounts) * len(regions)
-	}
-	s.counts.AccountsPending = len(accounts)
+	s.cond.Broadcast()
+}
+
+// start runs the workers until every account is listed and worked on.
+func (s *scheduler[T]) start(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range f.opts.Concurrency {
+	for range s.f.opts.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -66,9 +121,14 @@ func Run[T any](ctx context.Context, f *Fleet, accounts, regions []string, fn Fu
 		}()
 	}
 	wg.Wait()
+}
+
+// sorted returns the results by account (in the order byAcct gives their
+// indexes) then Region.
+func (s *scheduler[T]) sorted(byAcct func(a, b int) int) []Result[T] {
 	slices.SortFunc(s.results, func(a, b keyed[T]) int {
-		if a.acct != b.acct {
-			return a.acct - b.acct
+		if c := byAcct(a.acct, b.acct); c != 0 {
+			return c
 		}
 		return a.region - b.region
 	})
@@ -96,8 +156,11 @@ type scheduler[T any] struct {
 	regions  []string
 	accounts []string
 
-	mu           sync.Mutex
-	cond         *sync.Cond
+	mu   sync.Mutex
+	cond *sync.Cond
+	// listing: more accounts may still be added; seen: those added.
+	listing      bool
+	seen         map[string]bool
 	pendingAccts []int
 	targets      []targetJob
 	// busy counts each account's targets in flight, ready its targets
@@ -111,7 +174,7 @@ type scheduler[T any] struct {
 func (s *scheduler[T]) work(ctx context.Context) {
 	for {
 		s.mu.Lock()
-		for len(s.pendingAccts) == 0 && len(s.targets) == 0 && s.running > 0 {
+		for len(s.pendingAccts) == 0 && len(s.targets) == 0 && (s.running > 0 || s.listing) {
 			s.cond.Wait()
 		}
 		if len(s.pendingAccts) == 0 && len(s.targets) == 0 {

@@ -51,6 +51,9 @@ const (
 type Options struct {
 	Cluster        string
 	MaxUnavailable MaxUnavailable
+	// MaxSurge is how many replacements may be launched ahead of the
+	// drains (zero: each batch launches for itself when it starts).
+	MaxSurge MaxSurge
 	// DrainTimeout bounds each batch's wait for its tasks to leave.
 	DrainTimeout time.Duration
 	// LaunchTimeout bounds each wait for replacements to register with a trunk.
@@ -143,7 +146,9 @@ func (e *Engine) Plan(ctx context.Context, o Options, judged []doctor.InstanceRe
 		g.Raised, g.RaisedFrom = s.raisedBy(o.Cluster)
 		groups[n] = g
 	}
-	return newPlan(o.Cluster, e.Catalog, judged, groupOf, groups, o.MaxUnavailable, o.Method), nil
+	p := newPlan(o.Cluster, e.Catalog, judged, groupOf, groups, o.MaxUnavailable, o.Method)
+	p.MaxSurge = o.MaxSurge.Of(len(judged))
+	return p, nil
 }
 
 // run is the state of one rollout.
@@ -161,10 +166,12 @@ type run struct {
 	owner map[string]string
 	// draining: EC2 instances this run set (or found) DRAINING and has not terminated.
 	draining map[string]bool
-	// raised: per group, desired capacity raised and not yet decremented;
-	// from: the desired capacity before the first raise.
-	raised, from map[string]int
-	items        map[string]Item
+	// leaving: container instance ARNs by EC2 id, of instances this run
+	// terminated whose container instance may still be DRAINING.
+	leaving map[string]string
+	// capacity: per group, how the run has raised its desired capacity.
+	capacity map[string]*raise
+	items    map[string]Item
 	// refreshes say what became of instance refreshes a stop or an
 	// interrupt ended early.
 	refreshes []string
@@ -178,7 +185,7 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		return nil, errors.New("rollout engine: no judge for the replacements (Engine.Judge)")
 	}
 	r := &run{e: e, o: o, plan: p, start: e.Clock.Now(), seen: map[string]bool{}, owner: map[string]string{},
-		draining: map[string]bool{}, items: map[string]Item{}, raised: map[string]int{}, from: map[string]int{},
+		draining: map[string]bool{}, leaving: map[string]string{}, items: map[string]Item{}, capacity: capacityOf(p),
 		res: &Result{Cluster: p.Cluster, Replaced: []Replacement{}, Skipped: p.Skipped(), SlotsBefore: p.SlotsBefore, SlotsAfter: p.SlotsBefore}}
 	if r.res.Skipped == nil {
 		r.res.Skipped = []Item{}
@@ -191,16 +198,17 @@ func (e *Engine) Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 			r.draining[it.EC2InstanceID] = true
 		}
 	}
-	for name, g := range p.Groups {
+	for _, g := range p.Groups {
 		for _, id := range g.Instances {
 			r.seen[id] = true
 		}
-		if g.Raised > 0 {
-			r.raised[name], r.from[name] = g.Raised, g.RaisedFrom
-		}
 	}
-	r.emit(Event{Step: StepPlan, Batches: len(p.Batches), Message: fmt.Sprintf("%d trunked, %d to replace in %d batch(es) of at most %d, %d skipped; %d group(s) by instance refresh",
-		p.Count(ActionTrunked), p.Count(ActionReplace), len(p.Batches), p.MaxUnavailable, p.Count(ActionSkip), len(p.Refresh))})
+	surge := ""
+	if p.MaxSurge > 0 {
+		surge = fmt.Sprintf(", up to %d replacement(s) launched ahead of the drains", p.MaxSurge)
+	}
+	r.emit(Event{Step: StepPlan, Batches: len(p.Batches), Message: fmt.Sprintf("%d trunked, %d to replace in %d batch(es) of at most %d%s, %d skipped; %d group(s) by instance refresh",
+		p.Count(ActionTrunked), p.Count(ActionReplace), len(p.Batches), p.MaxUnavailable, surge, p.Count(ActionSkip), len(p.Refresh))})
 	if o.DryRun {
 		r.dryRun()
 		r.res.Elapsed = e.Clock.Now().Sub(r.start)
@@ -248,8 +256,8 @@ func (r *run) all(ctx context.Context) error {
 		}
 	}
 	r.batch = 0
-	for _, name := range sortedKeys(r.raised) {
-		if n := r.raised[name]; n > 0 {
+	for _, name := range sortedKeys(r.capacity) {
+		if n := r.capacity[name].raised; n > 0 {
 			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d and no instance of it is left to take that back with (its tag %s says so); lower it by hand once nothing runs on the extra instances", name, n, RaisedTagKey)})
 		}
 	}
@@ -265,9 +273,9 @@ func (r *run) wrap(ctx context.Context, err error) error {
 		leftIDs = append(leftIDs, r.items[id].ContainerInstanceID)
 	}
 	raised := map[string]int{}
-	for g, n := range r.raised {
-		if n > 0 {
-			raised[g] = n
+	for g, c := range r.capacity {
+		if c.raised > 0 {
+			raised[g] = c.raised
 		}
 	}
 	if len(raised) == 0 {
@@ -320,37 +328,52 @@ func (r *run) dryRun() {
 		would(0, name, g.Instances, "autoscaling StartInstanceRefresh %s (MinHealthyPercentage 100, MaxHealthyPercentage %d, SkipMatching false) replacing %d instance(s)",
 			name, 100+refreshStep(r.plan.MaxUnavailable, len(g.Instances)), len(g.Instances))
 	}
-	desired, raised, from := map[string]int{}, map[string]int{}, map[string]int{}
-	for n, g := range r.plan.Groups {
-		desired[n], raised[n], from[n] = g.Desired, g.Raised, g.RaisedFrom
-	}
-	tagOf := func(name string) string {
-		return raisedTag{Raised: raised[name], From: from[name], Cluster: r.o.Cluster}.String()
-	}
+	// The same raise arithmetic as a run, stepped from the plan.
+	capacity := capacityOf(r.plan)
+	tagOf := func(name string) string { return capacity[name].tag(r.o.Cluster).String() }
 	for k, ids := range r.plan.Batches {
 		byGroup := r.byGroup(ids)
-		for _, name := range sortedKeys(byGroup) {
-			g, members := r.plan.Groups[name], byGroup[name]
-			launch := min(max(0, len(members)-raised[name]), max(0, g.Max-desired[name]))
-			if r.draining[members[0]] {
-				launch = 0
+		resumed := r.draining[ids[0]]
+		var ahead map[string]int
+		if !resumed {
+			ahead = r.plan.ahead(k, r.groupOf)
+		}
+		for _, name := range uniqSorted(append(sortedKeys(byGroup), sortedKeys(ahead)...)) {
+			c, members := capacity[name], byGroup[name]
+			launch, surge, from := 0, "", c.desired
+			if !resumed {
+				launch = c.launch(len(members), ahead[name])
+			}
+			if n := c.surged(len(members), launch); n > 0 {
+				surge = fmt.Sprintf(" (%d ahead of the drains, for later batches)", n)
 			}
 			if launch > 0 {
-				if raised[name] == 0 {
-					from[name] = desired[name]
-				}
-				raised[name] += launch
-				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
-					name, desired[name], desired[name]+launch, RaisedTagKey, tagOf(name), launch)
+				c.launched(launch)
+			}
+			wait := c.claim(len(members))
+			switch {
+			case launch > 0 && wait > 0:
+				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d%s and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
+					name, from, c.desired, surge, RaisedTagKey, tagOf(name), wait)
+			case launch > 0:
+				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d%s and CreateOrUpdateTags %s=%q",
+					name, from, c.desired, surge, RaisedTagKey, tagOf(name))
+			case wait > 0:
+				would(k+1, name, nil, "wait for %d instance(s) launched ahead ACTIVE with a trunk", wait)
+			}
+			if len(members) == 0 {
+				continue
 			}
 			would(k+1, name, members, "ecs UpdateContainerInstancesState DRAINING, wait for service tasks to move (at most %s); standalone tasks: %s", r.o.DrainTimeout, r.o.Standalone)
-			dec := min(len(members), raised[name])
-			raised[name] -= dec
+			dec := c.decrements(len(members))
+			for range dec {
+				c.decremented()
+			}
 			tag := fmt.Sprintf("; CreateOrUpdateTags %s=%q", RaisedTagKey, tagOf(name))
 			switch {
 			case dec == 0:
 				tag = ""
-			case raised[name] == 0:
+			case c.raised == 0:
 				tag = "; DeleteTags " + RaisedTagKey
 			}
 			would(k+1, name, members, "autoscaling SetInstanceProtection false where protected; TerminateInstanceInAutoScalingGroup: %d with decrement, %d without (the group replaces them)%s", dec, len(members)-dec, tag)
@@ -385,15 +408,18 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 	if err != nil {
 		return err
 	}
-	launched, err := r.launchFirst(ctx, names, byGroup, resumed)
+	claimed, err := r.launchFirst(ctx, names, byGroup, resumed)
 	if err != nil {
 		return err
 	}
 	newOf := map[string][]newInstance{}
-	if err := r.collectNew(ctx, launched, newOf); err != nil {
+	if err := r.collectNew(ctx, claimed, newOf); err != nil {
 		return err
 	}
 
+	if err := r.waitLeft(ctx, ids); err != nil {
+		return err
+	}
 	if err := r.drain(ctx, ids); err != nil {
 		return err
 	}
@@ -417,7 +443,7 @@ func (r *run) runBatch(ctx context.Context, ids []string) error {
 		return err
 	}
 	for _, name := range names {
-		r.reportReplaced(name, byGroup[name], newOf[name], launched[name], decremented[name])
+		r.reportReplaced(name, byGroup[name], newOf[name], claimed[name], decremented[name])
 	}
 	return nil
 }
@@ -455,72 +481,104 @@ func (r *run) batchTasks(ctx context.Context, ids []string) (map[string]int, []s
 }
 
 // launchFirst raises each group's desired capacity for as many of the batch
-// as its maximum allows, and returns how many it launched per group. A
-// resumed batch (an earlier run's, left DRAINING) launches nothing.
+// as its maximum allows, and, with --max-surge, for the instances of later
+// batches within the surge. It returns, per group of the batch, how many of
+// this run's launches the batch waits for before its drain. A resumed batch
+// (an earlier run's, left DRAINING) launches nothing.
 func (r *run) launchFirst(ctx context.Context, names []string, byGroup map[string][]string, resumed bool) (map[string]int, error) {
-	states, err := r.e.describeGroups(ctx, names)
+	var ahead map[string]int
+	all := names
+	if !resumed {
+		ahead = r.plan.ahead(r.batch-1, r.groupOf)
+		all = uniqSorted(append(slices.Clone(names), sortedKeys(ahead)...))
+	}
+	states, err := r.e.describeGroups(ctx, all)
 	if err != nil {
 		return nil, err
 	}
-	launched := map[string]int{}
-	for _, name := range names {
-		g := states[name]
+	claimed := map[string]int{}
+	for _, name := range all {
+		g, c := states[name], r.capacityOf(name)
+		c.desired, c.max = g.Desired, g.Max
+		count := len(byGroup[name])
 		if resumed {
-			r.noteResumed(name, g, len(byGroup[name]))
+			r.noteResumed(name, g, count)
 			continue
 		}
-		n, err := r.launchFor(ctx, name, g, len(byGroup[name]))
-		if err != nil {
+		if err := r.launchFor(ctx, name, count, ahead[name]); err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			launched[name] = n
+		if n := c.claim(count); n > 0 {
+			claimed[name] = n
 		}
 	}
-	return launched, nil
+	return claimed, nil
+}
+
+// groupOf is the group of an EC2 instance of the plan.
+func (r *run) groupOf(ec2ID string) string { return r.items[ec2ID].Group }
+
+// capacityOf is group name's raise, created for a group the plan did not
+// read (none: every group of a batch is the plan's).
+func (r *run) capacityOf(name string) *raise {
+	c, ok := r.capacity[name]
+	if !ok {
+		c = &raise{}
+		r.capacity[name] = c
+	}
+	return c
+}
+
+// capacityOf starts each group's raise from the plan: its size and what an
+// earlier run's tag says it raised.
+func capacityOf(p *Plan) map[string]*raise {
+	out := map[string]*raise{}
+	for name, g := range p.Groups {
+		out[name] = &raise{desired: g.Desired, max: g.Max, raised: g.Raised, from: g.RaisedFrom}
+	}
+	return out
 }
 
 // noteResumed says how a resumed batch's count instances of group name are
 // replaced.
 func (r *run) noteResumed(name string, g groupState, count int) {
+	c := r.capacityOf(name)
 	msg := fmt.Sprintf("group %s: desired capacity %d, not raised by an earlier run: the group replaces the instances left DRAINING", name, g.Desired)
-	if k := min(r.raised[name], count); k > 0 {
-		msg = fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the instances left DRAINING are terminated with a decrement, %d replaced by the group", name, r.raised[name], RaisedTagKey, k, count-k)
+	if k := c.decrements(count); k > 0 {
+		msg = fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the instances left DRAINING are terminated with a decrement, %d replaced by the group", name, c.raised, RaisedTagKey, k, count-k)
 	}
 	r.emit(Event{Step: StepNote, Group: name, Message: msg})
 }
 
 // launchFor raises group name's desired capacity for count instances of the
-// batch, as far as its maximum allows, records the raise (tag included) and
-// returns how many it launched.
-func (r *run) launchFor(ctx context.Context, name string, g groupState, count int) (int, error) {
-	// Instances an earlier run launched and did not take back (its
-	// tag) already stand in for as many of the batch: launch only the rest.
-	carried := min(r.raised[name], count)
-	need := count - carried
-	n := min(need, max(0, g.Max-g.Desired))
-	if carried > 0 {
-		r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the batch are terminated with a decrement against it, without launching for them", name, r.raised[name], RaisedTagKey, carried)})
+// batch and ahead of later batches, as far as its maximum allows, and
+// records the raise (tag included).
+func (r *run) launchFor(ctx context.Context, name string, count, ahead int) error {
+	c := r.capacityOf(name)
+	// Instances an earlier run launched and did not take back (its tag)
+	// already stand in for as many of the batch: launch only the rest.
+	if carried := min(c.carried(), count); carried > 0 {
+		r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d (tag %s): %d of the batch are terminated with a decrement against it, without launching for them", name, c.carried(), RaisedTagKey, carried)})
 	}
-	if n < need {
-		r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, g.Desired, g.Max, n, need-n)})
+	if short := c.short(count); short > 0 {
+		r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: desired %d, max %d: %d launched first, %d drained first and replaced by the group", name, c.desired, c.max, count-min(c.carried(), count)-short, short)})
 	}
+	n := c.launch(count, ahead)
 	if n == 0 {
-		return 0, nil
+		return nil
 	}
+	from, surged := c.desired, c.surged(count, n)
 	if _, err := r.e.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
-		AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(capped32(g.Desired + n)), HonorCooldown: aws.Bool(false)}); err != nil {
-		return 0, fmt.Errorf("set desired capacity of %s to %d: %w", name, g.Desired+n, err)
+		AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(capped32(from + n)), HonorCooldown: aws.Bool(false)}); err != nil {
+		return fmt.Errorf("set desired capacity of %s to %d: %w", name, from+n, err)
 	}
-	if r.raised[name] == 0 {
-		r.from[name] = g.Desired
+	c.launched(n)
+	msg := fmt.Sprintf("desired capacity %d -> %d", from, c.desired)
+	if surged > 0 {
+		msg += fmt.Sprintf(" (%d ahead of the drains, for later batches)", surged)
 	}
-	r.raised[name] += n
-	r.emit(Event{Step: StepLaunch, Group: name, Message: fmt.Sprintf("desired capacity %d -> %d", g.Desired, g.Desired+n)})
-	if err := r.saveRaised(ctx, name); err != nil {
-		return n, err
-	}
-	return n, nil
+	r.emit(Event{Step: StepLaunch, Group: name, Message: msg})
+	return r.saveRaised(ctx, name)
 }
 
 // collectNew waits for want[group] new instances per group (none when want
@@ -544,14 +602,14 @@ func (r *run) collectNew(ctx context.Context, want map[string]int, newOf map[str
 // own replacements of the instances terminated without a decrement; an
 // instance decremented against an earlier run's raise was replaced by that
 // run's launch, which this run cannot tell apart.
-func (r *run) reportReplaced(name string, olds []string, news []newInstance, launched, decremented int) {
+func (r *run) reportReplaced(name string, olds []string, news []newInstance, claimed, decremented int) {
 	for i, old := range olds {
 		var n newInstance
 		switch {
-		case i < launched:
+		case i < claimed:
 			n = news[i]
 		case i >= decremented:
-			n = news[launched+i-decremented]
+			n = news[claimed+i-decremented]
 		}
 		rep := Replacement{Old: old, New: n.ec2ID, TrunkENI: n.trunk, Group: name}
 		r.res.Replaced = append(r.res.Replaced, rep)
@@ -654,6 +712,15 @@ func (r *run) registered(ctx context.Context, fresh map[string]bool) (map[string
 	if err != nil {
 		return nil, err
 	}
+	listed := map[string]bool{}
+	for _, a := range arns {
+		listed[a] = true
+	}
+	for id, a := range r.leaving {
+		if !listed[a] {
+			delete(r.leaving, id)
+		}
+	}
 	for _, ci := range cis {
 		r.owner[ci.Arn] = ci.EC2InstanceID
 		if fresh[ci.EC2InstanceID] {
@@ -701,6 +768,79 @@ func (r *run) claim(names []string, ready map[string][]newInstance, want map[str
 		r.emit(Event{Step: StepRegistered, Group: name, Instances: ids, Message: fmt.Sprintf("%d new instance(s) ACTIVE with a trunk", len(ids))})
 	}
 	return out
+}
+
+// waitLeft makes room, before the batch is set DRAINING, among the
+// instances earlier batches terminated: a terminated instance stays DRAINING
+// in ECS until ECS deregisters it, and with replacements launched ahead the
+// next drain would start beside it, past --max-unavailable. So it
+// deregisters them itself (they ran no task when terminated; force is
+// false, so ECS refuses one that does) and, should ECS refuse, waits for
+// ECS to. It calls nothing when the count allows the drain anyway (the last
+// listing of the cluster already dropped those ECS deregistered).
+func (r *run) waitLeft(ctx context.Context, ids []string) error {
+	n := 0
+	for _, id := range ids {
+		if !r.draining[id] {
+			n++
+		}
+	}
+	if n == 0 || len(r.leaving)+n <= r.plan.MaxUnavailable {
+		return nil
+	}
+	var deregistered, refused []string
+	for _, id := range sortedKeys(r.leaving) {
+		if _, err := r.e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
+			Cluster: aws.String(r.o.Cluster), ContainerInstance: aws.String(r.leaving[id]), Force: aws.Bool(false)}); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			refused = append(refused, fmt.Sprintf("%s: %v", id, err))
+			continue
+		}
+		deregistered = append(deregistered, id)
+		delete(r.leaving, id)
+	}
+	if len(deregistered) > 0 {
+		r.emit(Event{Step: StepDeregister, Instances: deregistered, Message: fmt.Sprintf("%d terminated instance(s) deregistered, so the next batch can drain", len(deregistered))})
+	}
+	if len(r.leaving)+n <= r.plan.MaxUnavailable {
+		return nil
+	}
+	r.emit(Event{Step: StepWait, Instances: sortedKeys(r.leaving), Message: fmt.Sprintf("waiting for %d terminated instance(s) to leave DRAINING before %d more drain (--max-unavailable %d); not deregistered: %s",
+		len(r.leaving), n, r.plan.MaxUnavailable, strings.Join(refused, "; "))})
+	deadline := r.e.Clock.Now().Add(r.o.DrainTimeout)
+	for {
+		left := sortedKeys(r.leaving)
+		arns := make([]string, 0, len(left))
+		for _, id := range left {
+			arns = append(arns, r.leaving[id])
+		}
+		cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
+		if err != nil {
+			return err
+		}
+		still := map[string]bool{}
+		for _, ci := range cis {
+			if ci.Status == statusDraining {
+				still[ci.EC2InstanceID] = true
+			}
+		}
+		for _, id := range left {
+			if !still[id] {
+				delete(r.leaving, id)
+			}
+		}
+		if len(r.leaving)+n <= r.plan.MaxUnavailable {
+			return nil
+		}
+		if !r.e.Clock.Now().Before(deadline) {
+			return r.stop(StopDrainTimeout, "", sortedKeys(r.leaving), fmt.Sprintf("after %s: %d terminated instance(s) still DRAINING", r.o.DrainTimeout, len(r.leaving)))
+		}
+		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
+			return err
+		}
+	}
 }
 
 // drain sets the batch's instances DRAINING (those not already).
@@ -987,7 +1127,8 @@ func (r *run) unprotect(ctx context.Context, name string, g groupState, ids []st
 // capacity for as many as it is raised, and returns how many it decremented.
 // The group's tag follows the decrements, also when a termination fails.
 func (r *run) terminateIn(ctx context.Context, name string, ids []string) (int, error) {
-	budget := min(len(ids), r.raised[name])
+	c := r.capacityOf(name)
+	budget := c.decrements(len(ids))
 	decremented := 0
 	for i, id := range ids {
 		decrement := i < budget
@@ -1002,8 +1143,9 @@ func (r *run) terminateIn(ctx context.Context, name string, ids []string) (int, 
 			return decremented, err
 		}
 		delete(r.draining, id)
+		r.leaving[id] = r.items[id].ContainerInstanceArn
 		if decrement {
-			r.raised[name]--
+			c.decremented()
 			decremented++
 		}
 		how := "desired capacity decremented"

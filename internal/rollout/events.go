@@ -15,6 +15,7 @@ const (
 	StepStopTasks    Step = "stop-tasks"
 	StepUnprotect    Step = "unprotect"
 	StepTerminate    Step = "terminate"
+	StepDeregister   Step = "deregister"
 	StepReplaced     Step = "replaced"
 	StepRefresh      Step = "refresh"
 	StepWait         Step = "wait"

@@ -91,6 +91,9 @@ type Plan struct {
 	Groups map[string]Group `json:"groups"`
 	// MaxUnavailable is the resolved batch size.
 	MaxUnavailable int `json:"maxUnavailable"`
+	// MaxSurge is the resolved --max-surge: how many replacements of later
+	// batches may be launched ahead of the drains.
+	MaxSurge int `json:"maxSurge,omitempty"`
 	// Batches hold the EC2 instance ids of the replace items replaced by
 	// draining, in order; the first holds the instances already DRAINING
 	// (a run that was interrupted or stopped), if any.

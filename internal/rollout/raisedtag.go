@@ -75,7 +75,8 @@ func (g groupState) raisedBy(cluster string) (raised, from int) {
 // saveRaised writes the run's outstanding raise of a group to its tag, or
 // deletes the tag when nothing is outstanding.
 func (r *run) saveRaised(ctx context.Context, group string) error {
-	n := r.raised[group]
+	c := r.capacityOf(group)
+	n := c.raised
 	tag := asgtypes.Tag{ResourceId: aws.String(group), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(RaisedTagKey)}
 	if n <= 0 {
 		if _, err := r.e.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: []asgtypes.Tag{tag}}); err != nil {
@@ -83,7 +84,7 @@ func (r *run) saveRaised(ctx context.Context, group string) error {
 		}
 		return nil
 	}
-	tag.Value, tag.PropagateAtLaunch = aws.String(raisedTag{Raised: n, From: r.from[group], Cluster: r.o.Cluster}.String()), aws.Bool(false)
+	tag.Value, tag.PropagateAtLaunch = aws.String(c.tag(r.o.Cluster).String()), aws.Bool(false)
 	if _, err := r.e.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []asgtypes.Tag{tag}}); err != nil {
 		return fmt.Errorf("tag %s with %s=%q (desired capacity raised by %d): %w", group, RaisedTagKey, aws.ToString(tag.Value), n, err)
 	}

@@ -141,6 +141,30 @@ func (f *ECS) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeCo
 	return out, nil
 }
 
+// DeregisterContainerInstance takes a container instance out of the
+// cluster (INACTIVE) at once; without force, one that still runs tasks is
+// refused.
+func (f *ECS) DeregisterContainerInstance(ctx context.Context, in *ecs.DeregisterContainerInstanceInput, _ ...func(*ecs.Options)) (*ecs.DeregisterContainerInstanceOutput, error) {
+	s := f.s
+	if err := s.enter(ctx, "ecs:DeregisterContainerInstance"); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if err := s.clusterOK(in.Cluster); err != nil {
+		return nil, err
+	}
+	ci := s.cis[aws.ToString(in.ContainerInstance)]
+	if ci == nil || ci.Status == "INACTIVE" {
+		return nil, invalid("container instance %s not found", aws.ToString(in.ContainerInstance))
+	}
+	if n := s.load()[ci.Arn]; n > 0 && !aws.ToBool(in.Force) {
+		return nil, &smithy.GenericAPIError{Code: "ClientException", Message: fmt.Sprintf("container instance %s has %d task(s) running", ci.Arn, n)}
+	}
+	s.acting("DeregisterContainerInstance", ci.EC2)
+	ci.Status = "INACTIVE"
+	return &ecs.DeregisterContainerInstanceOutput{ContainerInstance: &ecstypes.ContainerInstance{ContainerInstanceArn: aws.String(ci.Arn), Ec2InstanceId: aws.String(ci.EC2), Status: aws.String(ci.Status)}}, nil
+}
+
 func (f *ECS) UpdateContainerInstancesState(ctx context.Context, in *ecs.UpdateContainerInstancesStateInput, _ ...func(*ecs.Options)) (*ecs.UpdateContainerInstancesStateOutput, error) {
 	s := f.s
 	if err := s.enter(ctx, "ecs:UpdateContainerInstancesState"); err != nil {

@@ -612,7 +612,7 @@ func (s *Sim) TotalCalls() int {
 }
 
 // writeOps are the calls that change the world.
-var writeOps = []string{"ecs:UpdateContainerInstancesState", "ecs:StopTask", "autoscaling:SetDesiredCapacity",
+var writeOps = []string{"ecs:UpdateContainerInstancesState", "ecs:DeregisterContainerInstance", "ecs:StopTask", "autoscaling:SetDesiredCapacity",
 	"autoscaling:SetInstanceProtection", "autoscaling:TerminateInstanceInAutoScalingGroup",
 	"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
 	"ecs:PutAccountSetting"}
