@@ -125,48 +125,18 @@ func (l *Loader) containerInstances(ctx context.Context, cluster string, onBatch
 	)
 	err := pipeline(ctx,
 		func(ctx context.Context, emit func([]string)) error {
-			in := &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(MaxECSListPage)}
-			p := ecs.NewListContainerInstancesPaginator(l.ECS, in)
-			for p.HasMorePages() {
-				var page *ecs.ListContainerInstancesOutput
-				if err := l.call(ctx, func() (err error) { page, err = p.NextPage(ctx); return err }); err != nil {
-					return fmt.Errorf("list container instances in %s: %w", cluster, err)
-				}
-				emit(page.ContainerInstanceArns)
-			}
-			return nil
+			return l.listContainerInstancePages(ctx, cluster, emit)
 		},
 		func(ctx context.Context, arns []string) error {
-			for _, batch := range chunk(arns, MaxECSDescribe) {
-				var (
-					res  *ecs.DescribeContainerInstancesOutput
-					sent time.Time
-				)
-				err := l.call(ctx, func() (err error) {
-					sent = l.Now()
-					res, err = l.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
-					return err
-				})
-				if err != nil {
-					return fmt.Errorf("describe container instances in %s: %w", cluster, err)
-				}
+			return l.describeContainerInstances(ctx, cluster, arns, func(got []ContainerInstance, failed []string) {
 				mu.Lock()
-				got := make([]ContainerInstance, 0, len(res.ContainerInstances))
-				for _, ci := range res.ContainerInstances {
-					c := containerInstance(ci)
-					c.CountsReadAt = sent
-					got = append(got, c)
-				}
+				defer mu.Unlock()
 				out = append(out, got...)
 				if onBatch != nil {
 					onBatch(got)
 				}
-				for _, f := range res.Failures {
-					warnings = append(warnings, fmt.Sprintf("container instance %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason)))
-				}
-				mu.Unlock()
-			}
-			return nil
+				warnings = append(warnings, failed...)
+			})
 		})
 	if err != nil {
 		return nil, nil, err
@@ -179,6 +149,69 @@ func (l *Loader) containerInstances(ctx context.Context, cluster string, onBatch
 	})
 	sort.Strings(warnings)
 	return out, warnings, nil
+}
+
+// listContainerInstancePages lists the cluster's container instances that
+// are not INACTIVE, handing each page to emit.
+func (l *Loader) listContainerInstancePages(ctx context.Context, cluster string, emit func([]string)) error {
+	in := &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(MaxECSListPage)}
+	p := ecs.NewListContainerInstancesPaginator(l.ECS, in)
+	for p.HasMorePages() {
+		var page *ecs.ListContainerInstancesOutput
+		if err := l.call(ctx, func() (err error) { page, err = p.NextPage(ctx); return err }); err != nil {
+			return fmt.Errorf("list container instances in %s: %w", cluster, err)
+		}
+		emit(page.ContainerInstanceArns)
+	}
+	return nil
+}
+
+// describeContainerInstances describes arns in batches of MaxECSDescribe,
+// handing each batch's container instances, and its failures as warnings,
+// to got.
+func (l *Loader) describeContainerInstances(ctx context.Context, cluster string, arns []string, got func([]ContainerInstance, []string)) error {
+	for _, batch := range chunk(arns, MaxECSDescribe) {
+		var (
+			res  *ecs.DescribeContainerInstancesOutput
+			sent time.Time
+		)
+		err := l.call(ctx, func() (err error) {
+			sent = l.Now()
+			res, err = l.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("describe container instances in %s: %w", cluster, err)
+		}
+		cis := make([]ContainerInstance, 0, len(res.ContainerInstances))
+		for _, ci := range res.ContainerInstances {
+			c := containerInstance(ci)
+			c.CountsReadAt = sent
+			cis = append(cis, c)
+		}
+		var failed []string
+		for _, f := range res.Failures {
+			failed = append(failed, fmt.Sprintf("container instance %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason)))
+		}
+		got(cis, failed)
+	}
+	return nil
+}
+
+// ContainerInstanceArns lists the ARNs of the cluster's container
+// instances that are not INACTIVE.
+func (l *Loader) ContainerInstanceArns(ctx context.Context, cluster string) ([]string, error) {
+	var out []string
+	err := l.listContainerInstancePages(ctx, cluster, func(arns []string) { out = append(out, arns...) })
+	return out, err
+}
+
+// DescribeContainerInstances describes the named container instances;
+// those that went away in between are left out.
+func (l *Loader) DescribeContainerInstances(ctx context.Context, cluster string, arns []string) ([]ContainerInstance, error) {
+	var out []ContainerInstance
+	err := l.describeContainerInstances(ctx, cluster, arns, func(got []ContainerInstance, _ []string) { out = append(out, got...) })
+	return out, err
 }
 
 func containerInstance(ci ecstypes.ContainerInstance) ContainerInstance {

@@ -96,6 +96,9 @@ type Engine struct {
 	// Judge judges the replacements as the instances they replace were
 	// judged (required).
 	Judge ReplacementJudge
+	// Reader is the one ECS reading; Prepare sets the assessment's loader,
+	// and a loader over ECS is made when it is nil.
+	Reader *inventory.Loader
 	// Observe, when set, hears every progress event.
 	Observe Observer
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
@@ -22,49 +20,34 @@ const (
 	servicePrefix  = "service:"
 )
 
+// reader is the one ECS reading (inventory's loader): the assessment's
+// session's when Prepare set it, else a loader over the engine's ECS client.
+func (e *Engine) reader() *inventory.Loader {
+	if e.Reader == nil {
+		e.Reader = inventory.NewLoader(e.ECS, nil, nil, readConcurrency)
+	}
+	return e.Reader
+}
+
+// readConcurrency bounds a rollout's own loader's calls in flight.
+const readConcurrency = 4
+
 // listContainerInstanceArns lists every container instance of the cluster
 // that is not INACTIVE.
 func (e *Engine) listContainerInstanceArns(ctx context.Context, cluster string) ([]string, error) {
-	var out []string
-	p := ecs.NewListContainerInstancesPaginator(e.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(maxListPage)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list container instances in %s: %w", cluster, err)
-		}
-		out = append(out, page.ContainerInstanceArns...)
-	}
-	return out, nil
+	return e.reader().ContainerInstanceArns(ctx, cluster)
 }
 
-// describeContainerInstances describes arns in batches; instances that went
-// away between list and describe are left out.
+// describeContainerInstances describes arns; instances that went away
+// between list and describe are left out.
 func (e *Engine) describeContainerInstances(ctx context.Context, cluster string, arns []string) ([]inventory.ContainerInstance, error) {
-	var out []inventory.ContainerInstance
-	for batch := range slices.Chunk(arns, maxDescribe) {
-		res, err := e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
-		if err != nil {
-			return nil, fmt.Errorf("describe container instances in %s: %w", cluster, err)
-		}
-		for _, ci := range res.ContainerInstances {
-			out = append(out, inventory.ContainerInstanceOf(ci))
-		}
-	}
-	return out, nil
+	return e.reader().DescribeContainerInstances(ctx, cluster, arns)
 }
 
 // containerInstances lists and describes the whole cluster, sorted by EC2 id.
 func (e *Engine) containerInstances(ctx context.Context, cluster string) ([]inventory.ContainerInstance, error) {
-	arns, err := e.listContainerInstanceArns(ctx, cluster)
-	if err != nil {
-		return nil, err
-	}
-	cis, err := e.describeContainerInstances(ctx, cluster, arns)
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(cis, func(i, j int) bool { return cis[i].EC2InstanceID < cis[j].EC2InstanceID })
-	return cis, nil
+	cis, _, err := e.reader().ContainerInstances(ctx, cluster)
+	return cis, err
 }
 
 // groupsOf maps EC2 instance ids to the Auto Scaling group that owns them;
@@ -132,27 +115,11 @@ func (e *Engine) describeGroups(ctx context.Context, names []string) (map[string
 
 // tasksOn returns the tasks whose desired status is RUNNING on a container instance.
 func (e *Engine) tasksOn(ctx context.Context, cluster, ciArn string) ([]inventory.Task, error) {
-	var arns []string
-	p := ecs.NewListTasksPaginator(e.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ciArn),
-		DesiredStatus: ecstypes.DesiredStatusRunning, MaxResults: aws.Int32(maxListPage)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks on %s: %w", ciArn, err)
-		}
-		arns = append(arns, page.TaskArns...)
+	tasks, _, err := e.reader().Tasks(ctx, inventory.TaskQuery{Cluster: cluster, ContainerInstance: ciArn})
+	if err != nil {
+		return nil, fmt.Errorf("tasks on %s: %w", ciArn, err)
 	}
-	var out []inventory.Task
-	for batch := range slices.Chunk(arns, maxDescribe) {
-		res, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
-		if err != nil {
-			return nil, fmt.Errorf("describe tasks on %s: %w", ciArn, err)
-		}
-		for _, t := range res.Tasks {
-			out = append(out, inventory.TaskOf(t))
-		}
-	}
-	return out, nil
+	return tasks, nil
 }
 
 // isService: ECS puts a service's tasks in the group "service:NAME".

@@ -47,7 +47,7 @@ func Prepare(ctx context.Context, s *assess.Session, e *Engine, req Request) (*P
 	if err != nil {
 		return nil, err
 	}
-	e.Judge = a
+	e.Judge, e.Reader = a, s.Loader
 	plan, err := e.Plan(ctx, req.Options, a.Report.Instances)
 	if err != nil {
 		return nil, err
