@@ -15,7 +15,6 @@ type capacityOpts struct {
 	family string
 
 	env
-	rows []catalog.InstanceType
 }
 
 func newCapacityCmd(envOf func() env) *cobra.Command {
@@ -82,7 +81,8 @@ func (o *capacityOpts) Validate() error {
 	return nil
 }
 
-func (o *capacityOpts) Execute(context.Context) error {
+func (o *capacityOpts) Execute(context.Context) ([]catalog.InstanceType, error) {
+	var rows []catalog.InstanceType
 	for _, t := range o.types {
 		it := o.catalog.Lookup(t)
 		if len(it.Suggestions) > 0 {
@@ -90,18 +90,22 @@ func (o *capacityOpts) Execute(context.Context) error {
 			// row is shown (its reason says "did you mean").
 			o.io.Warnf("%s is not a known instance type", it.Name)
 		}
-		o.rows = append(o.rows, it)
+		rows = append(rows, it)
 	}
 	if o.family != "" {
-		o.rows = append(o.rows, o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))...)
+		rows = append(rows, o.catalog.Family(strings.ToLower(strings.TrimSpace(o.family)))...)
 	}
+	return rows, o.print(rows)
+}
+
+func (o *capacityOpts) print(rows []catalog.InstanceType) error {
 	if o.structured() {
 		return o.writeData(struct {
 			InstanceTypes []catalog.InstanceType `json:"instanceTypes"`
-		}{o.rows})
+		}{rows})
 	}
 	t := newTable(o.io, "TYPE", "WITHOUT TRUNKING", "WITH TRUNKING", "SUPPORT")
-	for _, it := range o.rows {
+	for _, it := range rows {
 		without, with := "?", "?"
 		if it.TasksWithoutTrunking > 0 {
 			without = fmt.Sprint(it.TasksWithoutTrunking)
@@ -128,7 +132,7 @@ func (o *capacityOpts) Execute(context.Context) error {
 	return t.render()
 }
 
-func (o *capacityOpts) RecommendActions() error { return nil }
+func (o *capacityOpts) RecommendActions([]catalog.InstanceType) {}
 
 // mistypedSize is the usage error of a type whose family the data knows but
 // whose size it does not, one or two typing mistakes from a known type

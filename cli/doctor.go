@@ -19,7 +19,6 @@ type doctorOpts struct {
 	allClusters bool
 
 	env
-	findings []doctor.Finding
 }
 
 func newDoctorCmd(envOf func() env) *cobra.Command {
@@ -60,27 +59,28 @@ func (o *doctorOpts) ValidateRegion(region string) error {
 	return validateClusterIfSet(o.cluster, region)
 }
 
-func (o *doctorOpts) Execute(ctx context.Context) error {
+// Execute returns the findings of one cluster (none across accounts and
+// Regions, where the fleet view said it all).
+func (o *doctorOpts) Execute(ctx context.Context) ([]doctor.Finding, error) {
 	if o.fanned(o.allClusters) {
-		return o.runFleet(ctx, o.cluster, o.allClusters, o)
+		return nil, o.runFleet(ctx, o.cluster, o.allClusters, o)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a, err := assessDoctor(ctx, o.env, c, o.cluster, o.stuckAfter)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	report := a.Report
-	o.findings = report.Findings
-	if err := o.print(); err != nil {
-		return err
+	findings := a.Report.Findings
+	if err := o.print(findings); err != nil {
+		return findings, err
 	}
-	if report.Unhealthy() {
-		return unhealthy()
+	if a.Report.Unhealthy() {
+		return findings, unhealthy()
 	}
-	return nil
+	return findings, nil
 }
 
 // assessDoctor is the one assessment of a cluster, as instances reads it.
@@ -105,15 +105,15 @@ func doctorView(cluster string, findings []doctor.Finding) any {
 	}{cluster, findings, map[string]int{"errors": counts[doctor.Error], "warnings": counts[doctor.Warning], "info": counts[doctor.Info]}}
 }
 
-func (o *doctorOpts) print() error {
-	counts := doctor.Count(o.findings)
+func (o *doctorOpts) print(findings []doctor.Finding) error {
+	counts := doctor.Count(findings)
 	if o.structured() {
-		return o.writeData(doctorView(o.cluster, o.findings))
+		return o.writeData(doctorView(o.cluster, findings))
 	}
 	if !o.io.OutIsTerminal {
 		// Piped: one tab-separated line per finding, severity first, for grep and awk.
 		t := newTable(o.io, "SEVERITY", "CHECK", "SUBJECT", "FINDING", "FIX")
-		for _, f := range o.findings {
+		for _, f := range findings {
 			t.add(string(f.Severity), f.Check, f.Subject, f.Message, f.Fix)
 		}
 		if err := t.render(); err != nil {
@@ -121,7 +121,7 @@ func (o *doctorOpts) print() error {
 		}
 	} else {
 		// A terminal: fixes are long commands, so each finding is a small block.
-		for _, f := range o.findings {
+		for _, f := range findings {
 			color := colorGreen
 			switch f.Severity {
 			case doctor.Error:
@@ -142,11 +142,10 @@ func (o *doctorOpts) print() error {
 	return nil
 }
 
-func (o *doctorOpts) RecommendActions() error {
-	if (doctor.Report{Findings: o.findings}).Unhealthy() || hasUnhealthyInstance(o.findings) {
+func (o *doctorOpts) RecommendActions(findings []doctor.Finding) {
+	if (doctor.Report{Findings: findings}).Unhealthy() || hasUnhealthyInstance(findings) {
 		o.io.Infof("Fix the errors above, then run trunkctl doctor --cluster %s again.", o.cluster)
 	}
-	return nil
 }
 
 func hasUnhealthyInstance(fs []doctor.Finding) bool {

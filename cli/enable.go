@@ -24,10 +24,13 @@ type enableOpts struct {
 	dryRun     bool
 
 	env
-	results []accountsetting.RoleSetting
-	// def is the account default as PutAccountSettingDefault stored it.
-	def     *defaultResult
-	planned []plannedCall
+}
+
+// enableResult is what enable or disable did: the roles' settings read
+// back, or the account default as PutAccountSettingDefault stored it.
+type enableResult struct {
+	roles []accountsetting.RoleSetting
+	def   *defaultResult
 }
 
 type defaultResult struct {
@@ -113,45 +116,48 @@ func (o *enableOpts) Validate() error {
 // ValidateRegion checks that every role ARN is in the Region's partition.
 func (o *enableOpts) ValidateRegion(region string) error { return validateRoles(o.roles, region) }
 
-func (o *enableOpts) Execute(ctx context.Context) error {
+func (o *enableOpts) Execute(ctx context.Context) (enableResult, error) {
 	if o.fanned(false) {
-		return o.runFleetWrite(ctx)
+		return enableResult{}, o.runFleetWrite(ctx)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
-		return err
+		return enableResult{}, err
 	}
 	caller, err := c.session.Caller(ctx)
 	if err != nil {
-		return err
+		return enableResult{}, err
 	}
 	// In one account, --role-name names a role of the caller's account.
 	roles, err := rolesFromArgs(append(append([]string(nil), o.roles...), o.roleNames...), caller.Principal)
 	if err != nil {
-		return err
+		return enableResult{}, err
 	}
 	roles = dedupeRoles(roles)
 	if o.dryRun {
-		return o.plan(caller.Principal, caller.Arn, roles, c.region)
+		return enableResult{}, o.printPlan(o.plan(caller.Principal, caller.Arn, roles, c.region))
 	}
 	if o.allDefault {
-		return o.putDefault(ctx, c, caller.Arn)
+		def, err := o.putDefault(ctx, c, caller.Arn)
+		return enableResult{def: def}, err
 	}
 	stop := o.io.StartProgress("writing account settings")
-	o.results, err = c.session.OptIn(ctx, roles, o.value)
+	got, err := c.session.OptIn(ctx, roles, o.value)
 	stop()
 	if err != nil {
-		return err
+		return enableResult{}, err
 	}
-	if err := o.print(); err != nil {
-		return err
+	if err := o.print(got); err != nil {
+		return enableResult{roles: got}, err
 	}
-	return statusExit(o.io, o.results, o.value)
+	return enableResult{roles: got}, statusExit(o.io, got, o.value)
 }
 
-func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []awsarn.Role, region string) error {
+// plan is what a dry run says would be called.
+func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []awsarn.Role, region string) []plannedCall {
+	var planned []plannedCall
 	if o.allDefault {
-		o.planned = append(o.planned, plannedCall{
+		planned = append(planned, plannedCall{
 			Operation: "ecs:PutAccountSettingDefault", Setting: accountsetting.AWSVPCTrunking, Value: o.value,
 			Caller: callerArn, Via: "caller",
 			Note: fmt.Sprintf("changes the value for every principal in account %s, Region %s, that has no explicit setting", caller.AccountID, region),
@@ -168,15 +174,19 @@ func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []aws
 			pc.Via, pc.PrincipalArn = string(accountsetting.AsPrincipalArn)+" or "+string(mode), role.String()
 			pc.Note = fmt.Sprintf("with principalArn as the caller first (the ECS developer guide lets an administrator); if ECS refuses, sts:AssumeRole %s and call as the role without principalArn", role)
 		}
-		o.planned = append(o.planned, pc)
+		planned = append(planned, pc)
 	}
+	return planned
+}
+
+func (o *enableOpts) printPlan(planned []plannedCall) error {
 	if o.structured() {
 		return o.writeData(struct {
 			DryRun bool          `json:"dryRun"`
 			Calls  []plannedCall `json:"calls"`
-		}{true, o.planned})
+		}{true, planned})
 	}
-	for _, pc := range o.planned {
+	for _, pc := range planned {
 		args := fmt.Sprintf("name=%s value=%s", pc.Setting, pc.Value)
 		if pc.PrincipalArn != "" {
 			args += " principalArn=" + pc.PrincipalArn
@@ -186,39 +196,39 @@ func (o *enableOpts) plan(caller awsarn.Principal, callerArn string, roles []aws
 	return nil
 }
 
-func (o *enableOpts) putDefault(ctx context.Context, c *clients, callerArn string) error {
+func (o *enableOpts) putDefault(ctx context.Context, c *clients, callerArn string) (*defaultResult, error) {
 	if !o.yes {
 		ok, err := confirm(o.io, fmt.Sprintf("Set the account default awsvpcTrunking=%s in %s for every principal without its own setting?", o.value, c.region))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
-			return &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
+			return nil, &exitError{code: ExitError, err: errors.New("cancelled; nothing changed")}
 		}
 	}
 	got, err := c.session.PutDefault(ctx, o.value)
 	if err != nil {
-		return fmt.Errorf("as %s: %w", callerArn, err)
+		return nil, fmt.Errorf("as %s: %w", callerArn, err)
 	}
-	o.def = &defaultResult{Setting: got.Name, Value: got.Value, PrincipalArn: got.PrincipalArn}
+	def := &defaultResult{Setting: got.Name, Value: got.Value, PrincipalArn: got.PrincipalArn}
 	if o.structured() {
 		if err := o.writeData(struct {
 			Default *defaultResult `json:"default"`
-		}{o.def}); err != nil {
-			return err
+		}{def}); err != nil {
+			return def, err
 		}
 	} else {
 		t := newTable(o.io, "DEFAULT", "SETTING", "VALUE")
-		t.add(o.def.PrincipalArn, o.def.Setting, o.def.Value)
+		t.add(def.PrincipalArn, def.Setting, def.Value)
 		if err := t.render(); err != nil {
-			return err
+			return def, err
 		}
 	}
-	if o.def.Value != o.value {
-		o.io.Warnf("the account default reads back %q, want %q", o.def.Value, o.value)
-		return unhealthy()
+	if def.Value != o.value {
+		o.io.Warnf("the account default reads back %q, want %q", def.Value, o.value)
+		return def, unhealthy()
 	}
-	return nil
+	return def, nil
 }
 
 // confirm asks a yes/no question on stderr and reads the answer from stdin.
@@ -232,21 +242,21 @@ func confirm(s *IOStreams, question string) (bool, error) {
 	return a == "y" || a == "yes", nil
 }
 
-func (o *enableOpts) print() error {
+func (o *enableOpts) print(results []accountsetting.RoleSetting) error {
 	if o.structured() {
-		return o.writeData(rolesView(o.results))
+		return o.writeData(rolesView(results))
 	}
-	return printRoles(o.io, o.results)
+	return printRoles(o.io, results)
 }
 
-func (o *enableOpts) RecommendActions() error {
-	if o.dryRun || o.def != nil {
-		if o.def != nil {
+func (o *enableOpts) RecommendActions(res enableResult) {
+	if o.dryRun || res.def != nil {
+		if res.def != nil {
 			o.io.Infof("Roles with their own setting keep it. See a cluster's roles with trunkctl status --cluster and the cluster's name (aws ecs list-clusters lists them).")
 		}
-		return nil
+		return
 	}
-	for _, r := range o.results {
+	for _, r := range res.roles {
 		if r.Error != "" || r.EffectiveValue != o.value {
 			continue
 		}
@@ -255,7 +265,6 @@ func (o *enableOpts) RecommendActions() error {
 		} else {
 			o.io.Infof("Running instances keep their trunk ENIs until replaced.")
 		}
-		return nil
+		return
 	}
-	return nil
 }

@@ -16,8 +16,6 @@ type enisOpts struct {
 	instance string
 
 	env
-	rows    []eniInstance
-	missing []string
 }
 
 // eniInstance is a container instance with its trunk and task ENIs (JSON contract).
@@ -100,25 +98,25 @@ func (o *enisOpts) Validate() error {
 // ValidateRegion checks that a cluster ARN is in the Region.
 func (o *enisOpts) ValidateRegion(region string) error { return validateCluster(o.cluster, region) }
 
-func (o *enisOpts) Execute(ctx context.Context) error {
+func (o *enisOpts) Execute(ctx context.Context) ([]eniInstance, error) {
 	c, err := o.connect(ctx, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stop := o.io.StartProgress("reading trunk and branch ENIs of " + o.cluster)
 	defer stop()
 	snap, warnings, err := c.session.ENIs(ctx, o.cluster, o.instance)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stop()
 	warn(o.io, warnings)
-	o.missing = snap.MissingENIs
-	if len(o.missing) > 0 {
-		o.io.Warnf("%d ENI(s) no longer exist in EC2 (task stopping or trunk gone): %s", len(o.missing), strings.Join(o.missing, " "))
+	missing := snap.MissingENIs
+	if len(missing) > 0 {
+		o.io.Warnf("%d ENI(s) no longer exist in EC2 (task stopping or trunk gone): %s", len(missing), strings.Join(missing, " "))
 	}
-	o.rows = eniRows(snap.ContainerInstances, snap.Tasks, snap.ENIs)
-	return o.print()
+	rows := eniRows(snap.ContainerInstances, snap.Tasks, snap.ENIs)
+	return rows, o.print(rows, missing)
 }
 
 func eniRows(cis []inventory.ContainerInstance, tasks []inventory.Task, enis map[string]inventory.ENI) []eniInstance {
@@ -183,13 +181,13 @@ func serviceOrFamily(e taskENI) string {
 	return ""
 }
 
-func (o *enisOpts) print() error {
+func (o *enisOpts) print(rows []eniInstance, missing []string) error {
 	if o.structured() {
 		return o.writeData(struct {
 			Cluster   string        `json:"cluster"`
 			Instances []eniInstance `json:"instances"`
 			Missing   []string      `json:"missingEnis"`
-		}{o.cluster, o.rows, nonNil(o.missing)})
+		}{o.cluster, rows, nonNil(missing)})
 	}
 	wide := o.output == outputWide
 	headers := []string{"INSTANCE", "TRUNK", "TASK ENI", "ENI TYPE", "TASK", "TASK STATUS", "SERVICE/FAMILY", "IPV4", "SUBNET", "ATTACHMENT"}
@@ -197,7 +195,7 @@ func (o *enisOpts) print() error {
 		headers = append(headers, "CONTAINERS", "IPV6", "MAC", "SECURITY GROUPS")
 	}
 	t := newTable(o.io, headers...)
-	for _, r := range o.rows {
+	for _, r := range rows {
 		trunk := "no trunk"
 		if r.Trunk != nil {
 			trunk = r.Trunk.NetworkInterfaceID
@@ -219,9 +217,9 @@ func (o *enisOpts) print() error {
 	return t.render()
 }
 
-func (o *enisOpts) RecommendActions() error {
+func (o *enisOpts) RecommendActions(rows []eniInstance) {
 	var untrunked []string
-	for _, r := range o.rows {
+	for _, r := range rows {
 		if r.Trunk == nil && len(r.TaskENIs) > 0 {
 			untrunked = append(untrunked, r.EC2InstanceID)
 		}
@@ -230,7 +228,6 @@ func (o *enisOpts) RecommendActions() error {
 		o.io.Infof("%d instance(s) have no trunk, so each of their tasks takes a whole ENI: %s. Their verdicts and fixes: trunkctl instances --cluster %s",
 			len(untrunked), strings.Join(firstIDs(untrunked, maxIDs), " "), o.cluster)
 	}
-	return nil
 }
 
 // firstIDs keeps the first n ids, saying how many more there are.

@@ -27,8 +27,6 @@ type instancesOpts struct {
 	wide bool
 
 	env
-	// instancesResult is what Execute returned, for RecommendActions.
-	instancesResult
 }
 
 // instancesResult is one cluster's rows, computed by readInstances.
@@ -117,24 +115,25 @@ func (o *instancesOpts) ValidateRegion(region string) error {
 	return validateClusterIfSet(o.cluster, region)
 }
 
-func (o *instancesOpts) Execute(ctx context.Context) error {
+func (o *instancesOpts) Execute(ctx context.Context) (instancesResult, error) {
 	if o.fanned(o.allClusters) {
-		return o.runFleet(ctx, o.cluster, o.allClusters, o)
+		return instancesResult{}, o.runFleet(ctx, o.cluster, o.allClusters, o)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
-		return err
+		return instancesResult{}, err
 	}
-	if o.instancesResult, err = readInstances(ctx, o.env, c, o.cluster, o.noRoles); err != nil {
-		return err
+	res, err := readInstances(ctx, o.env, c, o.cluster, o.noRoles)
+	if err != nil {
+		return res, err
 	}
-	if err := o.print(); err != nil {
-		return err
+	if err := o.print(res); err != nil {
+		return res, err
 	}
-	if o.unhealthy {
-		return unhealthy()
+	if res.unhealthy {
+		return res, unhealthy()
 	}
-	return nil
+	return res, nil
 }
 
 // readInstances computes the rows of one cluster in one account and
@@ -226,13 +225,13 @@ func (r instancesResult) view() any {
 	}{r.cluster, r.rows, summarize(r.rows)}
 }
 
-func (o *instancesOpts) print() error {
+func (o *instancesOpts) print(res instancesResult) error {
 	if o.structured() {
-		return o.writeData(o.view())
+		return o.writeData(res.view())
 	}
 	if o.wide || o.output == outputWide {
 		t := newTable(o.io, "INSTANCE", "CONTAINER INSTANCE", "TYPE", "STATUS", "AGENT", "REGISTERED", "ROLE", "TRUNK", "TASKS", "VERDICT", "REMEDY", "MESSAGE")
-		for _, r := range o.rows {
+		for _, r := range res.rows {
 			reg := ""
 			if r.RegisteredAt != nil {
 				reg = r.RegisteredAt.Format(time.RFC3339)
@@ -246,7 +245,7 @@ func (o *instancesOpts) print() error {
 	// 18 (its setting is in the verdict, and in --wide) and the verdict is
 	// its code (the message is in --wide and doctor).
 	t := newTable(o.io, "INSTANCE", "TYPE", "STATUS", "ROLE", "TRUNK", "TASKS", "VERDICT")
-	for _, r := range o.rows {
+	for _, r := range res.rows {
 		role := ""
 		if r.RoleArn != "" {
 			role = cut(inventory.ResourceID(r.RoleArn), 18)
@@ -312,10 +311,10 @@ func verdictColor(v verdictView) string {
 // maxIDs bounds the ids a suggested command lists; the JSON has them all.
 const maxIDs = 10
 
-func (o *instancesOpts) RecommendActions() error {
+func (o *instancesOpts) RecommendActions(res instancesResult) {
 	byRemedy := map[doctor.Remedy][]instanceRow{}
 	roles := map[string]bool{}
-	for _, r := range o.rows {
+	for _, r := range res.rows {
 		if r.Verdict.Healthy {
 			continue
 		}
@@ -354,13 +353,12 @@ func (o *instancesOpts) RecommendActions() error {
 			o.io.Infof("%d instance(s) need %s fixed first; replacing them as they are would not help: %s", len(rs), what, idList(rs, func(r instanceRow) string { return r.EC2InstanceID }))
 		}
 	}
-	for _, f := range o.clusterErrors {
+	for _, f := range res.clusterErrors {
 		o.io.Infof("cluster: %s %s: %s", f.Check, f.Subject, f.Message)
 	}
-	if o.unhealthy {
+	if res.unhealthy {
 		o.io.Infof("Every finding with its exact fix: trunkctl doctor --cluster %s", o.cluster)
 	}
-	return nil
 }
 
 // idList joins the first maxIDs ids (the JSON output has them all).

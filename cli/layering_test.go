@@ -86,12 +86,15 @@ func TestCLICallsNoAWSClientAndNoJudge(t *testing.T) {
 	}
 }
 
+// validator is the part of a command this test calls.
+type validator interface{ Validate() error }
+
 // Validate checks flags and changes nothing: options hold flag values,
 // results are return values.
 func TestValidateDoesNotChangeTheOptions(t *testing.T) {
 	s, _, _ := streams(true)
 	e := env{io: s, output: outputTable}
-	for name, c := range map[string]command{
+	for name, c := range map[string]validator{
 		"enable":    &enableOpts{env: e, value: "enabled", roles: []string{"a"}, roleNames: []string{"b"}, yes: true},
 		"status":    &statusOpts{env: e, roles: []string{"a"}, roleNames: []string{"b"}},
 		"rollout":   &rolloutOpts{env: e, cluster: "prod", maxUnavailable: "10%", drainTimeout: time.Minute, timeout: time.Minute, standalone: "wait", method: "drain", yes: true},

@@ -50,6 +50,7 @@ type rolloutOpts struct {
 	dryRun         bool
 	yes            bool
 
+	// out is the report the run fills as it goes (Execute returns it).
 	out rolloutReport
 	// printed: the JSON object is on stdout.
 	printed bool
@@ -206,12 +207,15 @@ func (o *rolloutOpts) ValidateRegion(region string) error {
 	return validateRoles(o.roles, region)
 }
 
-func (o *rolloutOpts) Execute(ctx context.Context) error {
+// Execute returns the report, which the run fills as it goes (the steps
+// render live; the report is printed at the end).
+func (o *rolloutOpts) Execute(ctx context.Context) (rolloutReport, error) {
 	if o.view != nil {
 		stop := o.view.run(time.Second)
 		defer stop()
 	}
-	return o.execute(ctx)
+	err := o.execute(ctx)
+	return o.out, err
 }
 
 func (o *rolloutOpts) execute(ctx context.Context) error {
@@ -485,19 +489,18 @@ func (o *rolloutOpts) finish(err error) error {
 	return nil
 }
 
-func (o *rolloutOpts) RecommendActions() error {
+func (o *rolloutOpts) RecommendActions(r rolloutReport) {
 	if o.structured() {
-		return nil // stderr carries only the JSON steps
+		return // stderr carries only the JSON steps
 	}
-	switch o.out.Result {
+	switch r.Result {
 	case resultDryRun:
 		o.io.Infof("Run it: trunkctl rollout --cluster %s (add --yes to skip the question)", o.cluster)
 	case resultDone, resultSkipped:
-		if len(o.out.Replaced) > 0 {
+		if len(r.Replaced) > 0 {
 			o.io.Infof("Check: trunkctl instances --cluster %s", o.cluster)
 		}
 	}
-	return nil
 }
 
 func thousands(n int) string {

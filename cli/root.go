@@ -224,26 +224,27 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 	}
 }
 
-// command is the machine every subcommand is.
-type command interface {
+// command is the machine every subcommand is: its options hold flag values
+// and dependencies; Validate checks them and changes nothing; Execute
+// returns what it found or did (R), and RecommendActions says the next step
+// from that result.
+type command[R any] interface {
 	Validate() error
-	Execute(ctx context.Context) error
-	RecommendActions() error
+	Execute(ctx context.Context) (R, error)
+	RecommendActions(R)
 }
 
 // run validates (a failure is a usage error), executes, and recommends the
 // next step even when the checks found something unhealthy.
-func run(ctx context.Context, c command) error {
+func run[R any](ctx context.Context, c command[R]) error {
 	if err := c.Validate(); err != nil {
 		return asUsage(err)
 	}
-	err := c.Execute(ctx)
+	res, err := c.Execute(ctx)
 	if err != nil && ExitCodeOf(err) != ExitUnhealthy {
 		return err
 	}
-	if rerr := c.RecommendActions(); rerr != nil && err == nil {
-		return rerr
-	}
+	c.RecommendActions(res)
 	return err
 }
 

@@ -20,7 +20,6 @@ type statusOpts struct {
 	allClusters bool
 
 	env
-	results []accountsetting.RoleSetting
 }
 
 func newStatusCmd(envOf func() env) *cobra.Command {
@@ -86,30 +85,27 @@ func (o *statusOpts) ValidateRegion(region string) error {
 	return validateRoles(o.roles, region)
 }
 
-func (o *statusOpts) Execute(ctx context.Context) error {
+func (o *statusOpts) Execute(ctx context.Context) ([]accountsetting.RoleSetting, error) {
 	if o.fanned(o.allClusters) {
-		return o.runFleet(ctx, o.cluster, o.allClusters, o)
+		return nil, o.runFleet(ctx, o.cluster, o.allClusters, o)
 	}
 	c, err := o.connect(ctx, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if o.results, err = o.read(ctx, c); err != nil {
-		return err
+	results, err := o.readIn(ctx, o.env, c, o.cluster)
+	if err != nil {
+		return nil, err
 	}
-	if err := o.print(); err != nil {
-		return err
+	if err := o.print(results); err != nil {
+		return results, err
 	}
-	return statusExit(o.io, o.results, accountsetting.Enabled)
+	return results, statusExit(o.io, results, accountsetting.Enabled)
 }
 
-// read resolves the roles (named, and behind the cluster) and reads their
-// settings in one account and Region.
-func (o *statusOpts) read(ctx context.Context, c *clients) ([]accountsetting.RoleSetting, error) {
-	return o.readIn(ctx, o.env, c, o.cluster)
-}
-
-// readIn is read for cluster with a target's streams (the fan-out's).
+// readIn resolves the roles (named, and behind cluster) and reads their
+// settings in one account and Region, with e's streams (a target's, in a
+// fan-out).
 func (o *statusOpts) readIn(ctx context.Context, e env, c *clients, cluster string) ([]accountsetting.RoleSetting, error) {
 	stop := e.io.StartProgress("reading account settings")
 	defer stop()
@@ -136,11 +132,11 @@ func (o *statusOpts) readIn(ctx context.Context, e env, c *clients, cluster stri
 	return c.session.ReadRoles(ctx, dedupeRoles(roles))
 }
 
-func (o *statusOpts) print() error {
+func (o *statusOpts) print(results []accountsetting.RoleSetting) error {
 	if o.structured() {
-		return o.writeData(rolesView(o.results))
+		return o.writeData(rolesView(results))
 	}
-	return printRoles(o.io, o.results)
+	return printRoles(o.io, results)
 }
 
 // rolesView is the JSON shape of one account and Region (JSON contract).
@@ -150,9 +146,8 @@ func rolesView(results []accountsetting.RoleSetting) any {
 	}{results}
 }
 
-func (o *statusOpts) RecommendActions() error {
-	recommendForRoles(o.io, o.results, o.cluster)
-	return nil
+func (o *statusOpts) RecommendActions(results []accountsetting.RoleSetting) {
+	recommendForRoles(o.io, results, o.cluster)
 }
 
 func recommendForRoles(s *IOStreams, rs []accountsetting.RoleSetting, cluster string) {

@@ -58,13 +58,13 @@ credentials.`,
 // Validate has nothing to check: --output is validated by the root.
 func (o *versionOpts) Validate() error { return nil }
 
-func (o *versionOpts) Execute(context.Context) error {
+func (o *versionOpts) Execute(context.Context) (struct{}, error) {
 	v := readVersion()
 	if o.structured() {
-		return o.writeData(v)
+		return struct{}{}, o.writeData(v)
 	}
 	_, err := fmt.Fprint(o.io.Out, "trunkctl version "+v.text())
-	return err
+	return struct{}{}, err
 }
 
-func (o *versionOpts) RecommendActions() error { return nil }
+func (o *versionOpts) RecommendActions(struct{}) {}
