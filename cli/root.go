@@ -324,6 +324,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 checked and not enabled or unhealthy,
 		newEnisCmd(envOf),
 		newCapacityCmd(envOf),
 		newDoctorCmd(envOf),
+		newReportCmd(envOf),
 		newRolloutCmd(envOf),
 		newVersionCmd(envOf),
 	)

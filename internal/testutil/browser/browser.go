@@ -83,14 +83,32 @@ func Screenshot(tb testing.TB, file, pngPath string, width, height int, timeout 
 }
 
 // DOM is the page's DOM after load, serialized (--dump-dom); with
-// javascript false, scripts do not run.
+// javascript false, the page's scripts do not run.
+//
+// Chromium's --blink-settings=scriptEnabled=false also stops --dump-dom
+// (it prints nothing), so the page's scripts are blocked instead by a
+// Content-Security-Policy of script-src 'none' put first in a copy of it;
+// --dump-dom reads the DOM from outside the page and still works.
 func DOM(tb testing.TB, file string, javascript bool, timeout time.Duration) string {
 	tb.Helper()
-	extra := []string{"--dump-dom"}
 	if !javascript {
-		extra = append(extra, "--blink-settings=scriptEnabled=false")
+		page, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		const csp = `<meta http-equiv="Content-Security-Policy" content="script-src 'none'">`
+		i := bytes.Index(page, []byte("<head>"))
+		if i < 0 {
+			tb.Fatalf("%s has no <head> to put the script policy in", file)
+		}
+		i += len("<head>")
+		noJS := filepath.Join(tb.TempDir(), filepath.Base(file))
+		if err := os.WriteFile(noJS, append(append(append([]byte{}, page[:i]...), csp...), page[i:]...), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		file = noJS
 	}
-	out, _ := run(tb, timeout, file, extra...)
+	out, _ := run(tb, timeout, file, "--dump-dom")
 	return string(out)
 }
 
