@@ -276,6 +276,22 @@ func TestReportOfTheBenchCluster(t *testing.T) {
 	if ink, colours := browser.Ink(t, filepath.Join(dir, "bench.png")); ink < 0.02 || colours < 16 {
 		t.Errorf("the screenshot looks blank: %.2f%% ink, %d colours", 100*ink, colours)
 	}
+	// For scale: the same page with every group expanded (what "Expand
+	// all" lays out), and Chromium's own start-up on an empty page.
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expanded, empty := filepath.Join(dir, "expanded.html"), filepath.Join(dir, "empty.html")
+	if err := os.WriteFile(expanded, []byte(strings.ReplaceAll(string(data), `<details class="group">`, `<details class="group" open>`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(empty, []byte("<!DOCTYPE html><title>empty</title>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("with every group expanded: %s; an empty page: %s",
+		browser.Screenshot(t, expanded, filepath.Join(dir, "expanded.png"), 1280, 1500, time.Minute).Round(time.Millisecond),
+		browser.Screenshot(t, empty, filepath.Join(dir, "empty.png"), 1280, 1500, time.Minute).Round(time.Millisecond))
 	dom := browser.DOM(t, page, false, time.Minute)
 	for n := 1; n <= 2000; n++ {
 		if !strings.Contains(dom, `id="`+inventorytest.InstanceID(n)+`"`) {
