@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"html/template"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -308,5 +310,32 @@ func TestReportMermaidIsParsedByMermaid(t *testing.T) {
 	Run(context.Background(), []string{"report", "--cluster", "prod", "--format", "mermaid"}, reportWorld(t).deps(s))
 	if err := browser.ParseMermaid(t, out.Bytes(), 2*time.Minute); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestReportAndDoctorAgreeOnFindingsAndExitCode(t *testing.T) {
+	w := reportWorld(t)
+	s, out, _ := streams(false)
+	doctorCode := Run(context.Background(), []string{"doctor", "--cluster", "prod", "-o", "json"}, w.deps(s))
+	var doc scenarioJSON
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Findings) == 0 {
+		t.Fatal("doctor found nothing in a world with problems")
+	}
+	s, out, _ = streams(false)
+	reportCode := Run(context.Background(), []string{"report", "--cluster", "prod"}, w.deps(s))
+	if reportCode != doctorCode {
+		t.Errorf("report exits %d, doctor %d", reportCode, doctorCode)
+	}
+	page := out.String()
+	if got := strings.Count(page, `<td class="sev `); got != len(doc.Findings) {
+		t.Errorf("the page has %d findings, doctor %d", got, len(doc.Findings))
+	}
+	for _, f := range doc.Findings {
+		if !strings.Contains(page, template.HTMLEscapeString(f.Message)) || !strings.Contains(page, template.HTMLEscapeString(f.Fix)) {
+			t.Errorf("the page lacks doctor's %s finding on %s: %q", f.Check, f.Subject, f.Message)
+		}
 	}
 }

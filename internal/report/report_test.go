@@ -307,6 +307,7 @@ func TestMermaidIsParsedByMermaid(t *testing.T) {
 		{"tasks collapsed to counts beyond 200", cluster(30, 400, "c5.large", "")},
 		{"instances collapsed to groups past the edge limit", cluster(2000, 10000, "c5.xlarge", "prod-asg")},
 		{"names that would end a label", hostile()},
+		{"an empty cluster", cluster(0, 0, "c5.large", "")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := browser.ParseMermaid(t, []byte(mmd(t, c.a)), 2*time.Minute); err != nil {
@@ -319,4 +320,16 @@ func TestMermaidIsParsedByMermaid(t *testing.T) {
 			t.Fatal("mmdc accepted a broken label; the checks above prove nothing")
 		}
 	})
+}
+
+func TestAnEmptyClusterDrawsTheClusterAlone(t *testing.T) {
+	a := cluster(0, 0, "c5.large", "")
+	page := html(t, a)
+	if !strings.Contains(page, "<dt>Container instances</dt><dd>0</dd>") || strings.Contains(page, `<svg class="chart"`) {
+		t.Errorf("an empty cluster's page:\n%s", page)
+	}
+	out := mmd(t, a)
+	if !strings.HasSuffix(out, `cluster["cluster prod<br/>123456789012 us-east-1<br/>0 instances, 0 with trunk"]`+"\n") {
+		t.Errorf("an empty cluster's flowchart:\n%s", out)
+	}
 }
