@@ -46,8 +46,8 @@ branch ENI, the awsvpc task slots per instance type today and with every instanc
 trunked, and doctor's findings with their fixes.
 
   html     one self-contained page (inline CSS and SVG, nothing loaded from anywhere,
-           readable with JavaScript off); large clusters group instances by Auto
-           Scaling group or instance type
+           readable with JavaScript off); instances grouped by Auto Scaling
+           group and instance type, collapsed above 50 instances
   mermaid  a flowchart (cluster -> instance -> trunk ENI -> branch ENI -> task) for a
            ` + "```mermaid" + ` block on GitHub or GitLab; beyond 200 tasks it draws counts
 

@@ -44,8 +44,8 @@ type view struct {
 	Notes    []string
 }
 
-// group is the instances of one Auto Scaling group, or, for instances in
-// none, of one instance type.
+// group is the instances of one type in one Auto Scaling group, or, for
+// instances in none, of one instance type.
 type group struct {
 	Kind, Name string
 	Instances  []instance
@@ -142,9 +142,11 @@ func build(a *assess.Assessment, meta Meta) view {
 		if inst.Type == "" {
 			inst.Type = "unknown type"
 		}
+		// A mixed-instances group is split by type, so that each part's
+		// slots are of one limit.
 		key, kind, name := "type "+inst.Type, "Instance type", inst.Type
 		if asg, ok := groupOf[ci.EC2InstanceID]; ok {
-			key, kind, name = "asg "+asg, "Auto Scaling group", asg
+			key, kind, name = "asg "+asg+" "+inst.Type, "Auto Scaling group", asg+", "+inst.Type
 		}
 		g := groups[key]
 		if g == nil {

@@ -259,7 +259,7 @@ func TestMermaidOfAClusterPastTheEdgeLimitDrawsGroups(t *testing.T) {
 	if !strings.Contains(out, "%% 300 instances and 600 awsvpc tasks pass Mermaid's 500 edges") {
 		t.Errorf("no comment says instances were collapsed:\n%s", out)
 	}
-	if !strings.Contains(out, "Auto Scaling group prod-asg<br/>300 instances, 150 with trunk") {
+	if !strings.Contains(out, "Auto Scaling group prod-asg, c5.large<br/>300 instances, 150 with trunk") {
 		t.Errorf("no group node:\n%s", out)
 	}
 	if edges := strings.Count(out, "-->"); edges > maxEdges {
