@@ -226,7 +226,7 @@ func TestReportRendersInChromium(t *testing.T) {
 // benchWorld is cli/bench's cluster: 2,000 trunked c5.xlarge instances in
 // one Auto Scaling group, 10,000 awsvpc tasks in 50 services, the role
 // enabled.
-func benchWorld(t *testing.T) *world {
+func benchWorld() *world {
 	c := inventorytest.New()
 	c.GenerateScale(inventorytest.Scale{Instances: 2000, Tasks: 10000, Services: 50})
 	c.AddRole("ServiceLinked", "AWSServiceRoleForECS")
@@ -251,7 +251,7 @@ func TestReportOfTheBenchCluster(t *testing.T) {
 		t.Skip("2,000 instances and headless Chromium")
 	}
 	browser.Chromium(t)
-	w := benchWorld(t)
+	w := benchWorld()
 	dir := t.TempDir()
 	for _, format := range []string{"html", "mermaid"} {
 		path := filepath.Join(dir, "bench."+format)

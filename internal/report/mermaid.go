@@ -52,71 +52,71 @@ func Mermaid(w io.Writer, a *assess.Assessment, meta Meta) error {
 	m.line(fmt.Sprintf(`  cluster["%s"]`, label("cluster "+v.Cluster, v.Account+" "+v.Region, fmt.Sprintf("%d instances, %d with trunk", v.Instances, v.Trunked))))
 	if d == groupCounts {
 		for gi, g := range v.Groups {
-			id := fmt.Sprintf("g%d", gi+1)
-			lines := []string{g.Kind + " " + g.Name, fmt.Sprintf("%d instances, %d with trunk", len(g.Instances), g.Trunked), fmt.Sprintf("%d / %d tasks", g.Tasks, g.Slots)}
-			if g.Unhealthy > 0 {
-				lines = append(lines, fmt.Sprintf("NEEDS ACTION: %d instances", g.Unhealthy))
-			}
-			m.node(id, lines...)
-			if g.Unhealthy > 0 {
-				m.line("  class " + id + " bad")
-			}
-			m.line("  cluster --> " + id)
+			m.group(fmt.Sprintf("g%d", gi+1), g)
 		}
 		return bw.Flush()
 	}
 	for _, g := range v.Groups {
 		for _, in := range g.Instances {
 			m.n++
-			id := fmt.Sprintf("i%d", m.n)
-			lines := []string{in.EC2ID, in.Type, slotsText(in.Used, in.Limit)}
-			if !in.Healthy {
-				lines = append(lines, "NEEDS ACTION: "+string(in.Verdict.Code))
-			}
-			m.node(id, lines...)
-			if !in.Healthy {
-				m.line("  class " + id + " bad")
-			}
-			m.line("  cluster --> " + id)
-			parent := id
-			if in.Trunk != "" {
-				parent = id + "t"
-				m.node(parent, "trunk ENI", in.Trunk)
-				m.line("  class " + parent + " trunk")
-			} else {
-				m.node(id+"n", "no trunk")
-				m.line("  class " + id + "n bad")
-				m.line(fmt.Sprintf("  %s --> %sn", id, id))
-			}
-			if parent != id {
-				m.line(fmt.Sprintf("  %s --> %s", id, parent))
-			}
-			if len(in.Tasks) == 0 {
-				continue
-			}
-			if d == taskCounts {
-				what := "branch ENIs"
-				if in.Trunk == "" {
-					what = "their own ENIs"
-				}
-				m.node(id+"c", fmt.Sprintf("%d awsvpc tasks on %s", len(in.Tasks), what))
-				m.line(fmt.Sprintf("  %s --> %sc", parent, id))
-				continue
-			}
-			for ti, t := range in.Tasks {
-				eni := fmt.Sprintf("%sb%d", id, ti+1)
-				kind := "branch ENI"
-				if in.Trunk == "" {
-					kind = "ENI"
-				}
-				m.node(eni, kind, strings.Join(t.ENIs, ", "))
-				m.line(fmt.Sprintf("  %s --> %s", parent, eni))
-				m.node(fmt.Sprintf("%sk%d", id, ti+1), "task "+t.ID, t.Family)
-				m.line(fmt.Sprintf("  %s --> %sk%d", eni, id, ti+1))
-			}
+			m.instance(fmt.Sprintf("i%d", m.n), in, d)
 		}
 	}
 	return bw.Flush()
+}
+
+// group draws one group as a node with its counts.
+func (m *mermaid) group(id string, g group) {
+	lines := []string{g.Kind + " " + g.Name, fmt.Sprintf("%d instances, %d with trunk", len(g.Instances), g.Trunked), fmt.Sprintf("%d / %d tasks", g.Tasks, g.Slots)}
+	if g.Unhealthy > 0 {
+		lines = append(lines, fmt.Sprintf("NEEDS ACTION: %d instances", g.Unhealthy))
+	}
+	m.node(id, lines...)
+	if g.Unhealthy > 0 {
+		m.line("  class " + id + " bad")
+	}
+	m.line("  cluster --> " + id)
+}
+
+// instance draws an instance, its trunk ENI or "no trunk", and its tasks
+// (or their count).
+func (m *mermaid) instance(id string, in instance, d detail) {
+	lines := []string{in.EC2ID, in.Type, slotsText(in.Used, in.Limit)}
+	if !in.Healthy {
+		lines = append(lines, "NEEDS ACTION: "+string(in.Verdict.Code))
+	}
+	m.node(id, lines...)
+	if !in.Healthy {
+		m.line("  class " + id + " bad")
+	}
+	m.line("  cluster --> " + id)
+	// Tasks hang off the trunk ENI, or off the instance without one.
+	parent, kind, own := id+"t", "branch ENI", "branch ENIs"
+	if in.Trunk != "" {
+		m.node(parent, "trunk ENI", in.Trunk)
+		m.line("  class " + parent + " trunk")
+		m.line(fmt.Sprintf("  %s --> %s", id, parent))
+	} else {
+		parent, kind, own = id, "ENI", "their own ENIs"
+		m.node(id+"n", "no trunk")
+		m.line("  class " + id + "n bad")
+		m.line(fmt.Sprintf("  %s --> %sn", id, id))
+	}
+	if len(in.Tasks) == 0 {
+		return
+	}
+	if d == taskCounts {
+		m.node(id+"c", fmt.Sprintf("%d awsvpc tasks on %s", len(in.Tasks), own))
+		m.line(fmt.Sprintf("  %s --> %sc", parent, id))
+		return
+	}
+	for ti, t := range in.Tasks {
+		eni, task := fmt.Sprintf("%sb%d", id, ti+1), fmt.Sprintf("%sk%d", id, ti+1)
+		m.node(eni, kind, strings.Join(t.ENIs, ", "))
+		m.line(fmt.Sprintf("  %s --> %s", parent, eni))
+		m.node(task, "task "+t.ID, t.Family)
+		m.line(fmt.Sprintf("  %s --> %s", eni, task))
+	}
 }
 
 // chooseDetail draws every task when there are at most MaxTaskNodes and
@@ -149,9 +149,10 @@ type mermaid struct {
 	n int
 }
 
+// line writes one line; a bufio.Writer keeps its first error for Flush.
 func (m *mermaid) line(s string) {
-	m.w.WriteString(s)
-	m.w.WriteByte('\n')
+	_, _ = m.w.WriteString(s)
+	_ = m.w.WriteByte('\n')
 }
 
 func (m *mermaid) node(id string, lines ...string) {

@@ -105,22 +105,8 @@ func build(a *assess.Assessment, meta Meta) view {
 	counts := doctor.Count(rep.Findings)
 	v.Errors, v.Warnings, v.Infos = counts[doctor.Error], counts[doctor.Warning], counts[doctor.Info]
 
-	tasksOf := map[string][]task{}
-	for _, t := range in.Snapshot.Tasks {
-		if !t.AWSVPC() {
-			continue
-		}
-		if t.ContainerInstanceArn == "" {
-			v.OtherTasks++
-			continue
-		}
-		tk := task{ID: t.ID(), Family: inventory.ResourceID(t.TaskDefinitionArn), Status: t.LastStatus}
-		for _, e := range t.ENIs {
-			tk.ENIs = append(tk.ENIs, e.NetworkInterfaceID)
-		}
-		tasksOf[t.ContainerInstanceArn] = append(tasksOf[t.ContainerInstanceArn], tk)
-	}
-
+	tasksOf, other := awsvpcTasks(in.Snapshot.Tasks)
+	v.OtherTasks = other
 	groupOf := map[string]string{}
 	for name, g := range in.Signals.Groups {
 		for _, id := range g.InstanceIDs {
@@ -130,22 +116,11 @@ func build(a *assess.Assessment, meta Meta) view {
 	groups := map[string]*group{}
 	density := map[string]*densityRow{}
 	for _, ir := range rep.Instances {
-		ci := ir.ContainerInstance
-		inst := instance{
-			EC2ID: ci.EC2InstanceID, ContainerInstanceID: ci.ID(), Type: ci.InstanceType, Status: ci.Status,
-			Trunk: ci.TrunkENI, Used: ir.Usage.AWSVPCTasks, Limit: ir.Usage.Limit,
-			Healthy: ir.Verdict.Healthy, Verdict: ir.Verdict, Tasks: tasksOf[ci.Arn],
-		}
-		if inst.EC2ID == "" {
-			inst.EC2ID = "(no EC2 id) " + inst.ContainerInstanceID
-		}
-		if inst.Type == "" {
-			inst.Type = "unknown type"
-		}
+		inst := instanceOf(ir, tasksOf[ir.ContainerInstance.Arn])
 		// A mixed-instances group is split by type, so that each part's
 		// slots are of one limit.
 		key, kind, name := "type "+inst.Type, "Instance type", inst.Type
-		if asg, ok := groupOf[ci.EC2InstanceID]; ok {
+		if asg, ok := groupOf[inst.EC2ID]; ok {
 			key, kind, name = "asg "+asg+" "+inst.Type, "Auto Scaling group", asg+", "+inst.Type
 		}
 		g := groups[key]
@@ -153,32 +128,14 @@ func build(a *assess.Assessment, meta Meta) view {
 			g = &group{Kind: kind, Name: name}
 			groups[key] = g
 		}
-		g.Instances = append(g.Instances, inst)
-		g.Tasks += inst.Used
-		g.Slots += inst.Limit
-		if inst.Trunk != "" {
-			g.Trunked++
-		}
-		if !inst.Healthy {
-			g.Unhealthy++
-		}
-
+		g.add(inst)
 		d := density[inst.Type]
 		if d == nil {
 			d = &densityRow{Type: inst.Type, Support: string(ir.Type.Support)}
 			density[inst.Type] = d
 		}
-		all := withTrunk(ci, ir.Type, inst.Used).Limit
-		d.Instances++
-		d.Tasks += inst.Used
-		d.Today += inst.Limit
-		d.AllTrunked += all
-		if inst.Limit == 0 || all == 0 {
-			d.UnknownLimit = true
-		}
-		if inst.Trunk != "" {
-			d.Trunked++
-		}
+		all := withTrunk(ir.ContainerInstance, ir.Type, inst.Used).Limit
+		d.add(inst, all)
 		v.Instances++
 		v.Tasks += inst.Used
 		v.Slots += inst.Limit
@@ -209,6 +166,69 @@ func build(a *assess.Assessment, meta Meta) view {
 	}
 	sort.Slice(v.Density, func(i, j int) bool { return v.Density[i].Type < v.Density[j].Type })
 	return v
+}
+
+// awsvpcTasks are the awsvpc tasks by container instance ARN, and how
+// many run on none (Fargate).
+func awsvpcTasks(tasks []inventory.Task) (map[string][]task, int) {
+	out, other := map[string][]task{}, 0
+	for _, t := range tasks {
+		if !t.AWSVPC() {
+			continue
+		}
+		if t.ContainerInstanceArn == "" {
+			other++
+			continue
+		}
+		tk := task{ID: t.ID(), Family: inventory.ResourceID(t.TaskDefinitionArn), Status: t.LastStatus}
+		for _, e := range t.ENIs {
+			tk.ENIs = append(tk.ENIs, e.NetworkInterfaceID)
+		}
+		out[t.ContainerInstanceArn] = append(out[t.ContainerInstanceArn], tk)
+	}
+	return out, other
+}
+
+func instanceOf(ir doctor.InstanceReport, tasks []task) instance {
+	ci := ir.ContainerInstance
+	inst := instance{
+		EC2ID: ci.EC2InstanceID, ContainerInstanceID: ci.ID(), Type: ci.InstanceType, Status: ci.Status,
+		Trunk: ci.TrunkENI, Used: ir.Usage.AWSVPCTasks, Limit: ir.Usage.Limit,
+		Healthy: ir.Verdict.Healthy, Verdict: ir.Verdict, Tasks: tasks,
+	}
+	if inst.EC2ID == "" {
+		inst.EC2ID = "(no EC2 id) " + inst.ContainerInstanceID
+	}
+	if inst.Type == "" {
+		inst.Type = "unknown type"
+	}
+	return inst
+}
+
+func (g *group) add(in instance) {
+	g.Instances = append(g.Instances, in)
+	g.Tasks += in.Used
+	g.Slots += in.Limit
+	if in.Trunk != "" {
+		g.Trunked++
+	}
+	if !in.Healthy {
+		g.Unhealthy++
+	}
+}
+
+// add counts an instance whose limit trunked would be allTrunked.
+func (d *densityRow) add(in instance, allTrunked int) {
+	d.Instances++
+	d.Tasks += in.Used
+	d.Today += in.Limit
+	d.AllTrunked += allTrunked
+	if in.Limit == 0 || allTrunked == 0 {
+		d.UnknownLimit = true
+	}
+	if in.Trunk != "" {
+		d.Trunked++
+	}
 }
 
 // withTrunk is the instance's usage had it a trunk ENI, where its type can

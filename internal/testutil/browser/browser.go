@@ -185,7 +185,7 @@ func ParseMermaid(tb testing.TB, diagram []byte, timeout time.Duration) error {
 		tb.Fatalf("mmdc did not finish within %s", timeout)
 	}
 	if err != nil {
-		return fmt.Errorf("mmdc: %v: %s", err, tail(string(msg)))
+		return fmt.Errorf("mmdc: %w: %s", err, tail(string(msg)))
 	}
 	svg, err := os.ReadFile(out)
 	if err != nil {
