@@ -61,6 +61,9 @@ func TestReportShowsEveryInstanceAndAwsvpcTaskOfTheAssessment(t *testing.T) {
 			t.Errorf("task %s is not drawn with its ENI %s", id, inventorytest.BranchID(n))
 		}
 	}
+	if ext := browser.External(page); len(ext) > 0 {
+		t.Errorf("the page references outside itself: %q", ext)
+	}
 	if strings.Contains(page, "<code>"+taskID(w, 3)+"</code>") {
 		t.Error("the bridge-mode task is drawn as an awsvpc task")
 	}
@@ -270,6 +273,13 @@ func TestReportOfTheBenchCluster(t *testing.T) {
 		}
 	}
 	page := filepath.Join(dir, "bench.html")
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext := browser.External(string(data)); len(ext) > 0 {
+		t.Errorf("the page references outside itself: %q", ext)
+	}
 	took := browser.Screenshot(t, page, filepath.Join(dir, "bench.png"), 1280, 1500, time.Minute)
 	t.Logf("headless Chromium rendered it to a PNG in %s", took.Round(time.Millisecond))
 	if took > 10*time.Second {
@@ -280,10 +290,6 @@ func TestReportOfTheBenchCluster(t *testing.T) {
 	}
 	// For scale: the same page with every group expanded (what "Expand
 	// all" lays out), and Chromium's own start-up on an empty page.
-	data, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
 	expanded, empty := filepath.Join(dir, "expanded.html"), filepath.Join(dir, "empty.html")
 	if err := os.WriteFile(expanded, []byte(strings.ReplaceAll(string(data), `<details class="group">`, `<details class="group" open>`)), 0o600); err != nil {
 		t.Fatal(err)

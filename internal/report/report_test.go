@@ -150,36 +150,6 @@ func htmlEscape(s string) string {
 	return b.String()
 }
 
-var (
-	// tag is a start tag: text the page writes has its "<" escaped.
-	tag = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
-	// reference is an attribute that makes a browser load or go somewhere.
-	reference = regexp.MustCompile(`(?i)\b(src|href|srcset|action|formaction|poster|background|xlink:href|data)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)`)
-	// cssReference is CSS that loads something.
-	cssReference = regexp.MustCompile(`(?i)(@import|url\s*\()`)
-)
-
-// External lists what in a page could reach outside it: any reference
-// attribute whose value is not a fragment (#id), CSS @import or url(),
-// <link>, <iframe>, <object>, <embed>, <base> and meta refresh.
-func External(page string) []string {
-	var out []string
-	for _, t := range tag.FindAllString(page, -1) {
-		for _, m := range reference.FindAllStringSubmatch(t, -1) {
-			if v := strings.Trim(m[2], `"'`); !strings.HasPrefix(v, "#") {
-				out = append(out, m[0])
-			}
-		}
-	}
-	out = append(out, cssReference.FindAllString(page, -1)...)
-	for _, tag := range []string{"<link", "<iframe", "<object", "<embed", "<base", "http-equiv"} {
-		if strings.Contains(strings.ToLower(page), tag) {
-			out = append(out, tag)
-		}
-	}
-	return out
-}
-
 func TestHTMLReferencesNothingOutsideItself(t *testing.T) {
 	a := cluster(3, 4, "c5.large", "prod-asg")
 	// Values that would be references if the page did not escape them.
@@ -188,7 +158,7 @@ func TestHTMLReferencesNothingOutsideItself(t *testing.T) {
 	a.Input.Snapshot.Cluster = `prod<link href="http://example.com/s.css">`
 	a.Report = doctor.Judge(a.Input)
 	page := html(t, a)
-	if ext := External(page); len(ext) > 0 {
+	if ext := browser.External(page); len(ext) > 0 {
 		t.Errorf("the page references outside itself: %q", ext)
 	}
 	if strings.Contains(page, "<img") || strings.Contains(page, `x" onerror`) {
@@ -203,11 +173,11 @@ func TestExternalFindsReferences(t *testing.T) {
 		`<link rel="stylesheet" href="s.css">`, `<style>@import "x.css";</style>`,
 		`<div style="background:url(https://example.com/b.png)"></div>`, `<a href="http://example.com">x</a>`,
 	} {
-		if len(External(page)) == 0 {
-			t.Errorf("External(%q) found nothing", page)
+		if len(browser.External(page)) == 0 {
+			t.Errorf("browser.External(%q) found nothing", page)
 		}
 	}
-	if ext := External(`<a href="#findings">x</a>`); len(ext) > 0 {
+	if ext := browser.External(`<a href="#findings">x</a>`); len(ext) > 0 {
 		t.Errorf("a fragment link is a reference: %q", ext)
 	}
 }

@@ -2,6 +2,7 @@
 // headless Chromium (Debian's chromium package) and Mermaid's own CLI
 // (@mermaid-js/mermaid-cli, pinned in package.json, on the same Chromium).
 // Without them a test skips, or fails when TRUNKCTL_REQUIRE_PEERS=1.
+// External is the check that a page loads nothing from outside itself.
 package browser
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +223,35 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+var (
+	// tag is a start tag: text the page writes has its "<" escaped.
+	tag = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
+	// reference is an attribute that makes a browser load or go somewhere.
+	reference = regexp.MustCompile(`(?i)\b(src|href|srcset|action|formaction|poster|background|xlink:href|data)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)`)
+	// cssReference is CSS that loads something.
+	cssReference = regexp.MustCompile(`(?i)(@import|url\s*\()`)
+)
+
+// External lists what in a page could reach outside it: any reference
+// attribute whose value is not a fragment (#id), CSS @import or url(),
+// <link>, <iframe>, <object>, <embed>, <base> and meta refresh.
+func External(page string) []string {
+	var out []string
+	for _, t := range tag.FindAllString(page, -1) {
+		for _, m := range reference.FindAllStringSubmatch(t, -1) {
+			if v := strings.Trim(m[2], `"'`); !strings.HasPrefix(v, "#") {
+				out = append(out, m[0])
+			}
+		}
+	}
+	out = append(out, cssReference.FindAllString(page, -1)...)
+	lower := strings.ToLower(page)
+	for _, el := range []string{"<link", "<iframe", "<object", "<embed", "<base", "http-equiv"} {
+		if strings.Contains(lower, el) {
+			out = append(out, el)
+		}
+	}
+	return out
 }
