@@ -329,6 +329,7 @@ ENIs serve which tasks, what is wrong, and how many tasks fit per instance type.
 		newEnisCmd(envOf),
 		newCapacityCmd(envOf),
 		fleetCmd(newDoctorCmd(envOf), &fan),
+		newReportCmd(envOf),
 		newRolloutCmd(envOf),
 		newVersionCmd(envOf),
 	)
