@@ -33,7 +33,7 @@ type motoWorld struct {
 	paymentsCluster string
 }
 
-func setUpMoto(t *testing.T, m *moto.Server) motoWorld {
+func setUpMoto(t testing.TB, m *moto.Server) motoWorld {
 	t.Helper()
 	ctx := context.Background()
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "testing"), BaseEndpoint: aws.String(m.URL)}
