@@ -24,6 +24,7 @@ const (
 	EniTrunkingFile        = "eni-trunking.yaml"
 	TrunkClusterFile       = "trunk-cluster.yaml"
 	TrunkClusterAL2023File = "trunk-cluster-al2023.yaml"
+	GuardFile              = "eni-trunking-guard.yaml"
 	// The organization's templates (StackSets), under org/.
 	OrgMemberFile         = "org/eni-trunking-member.yaml"
 	OrgArtifactBucketFile = "org/artifact-bucket.yaml"
@@ -63,6 +64,7 @@ func Generate(workDir string) (map[string][]byte, error) {
 		return nil, err
 	}
 	stacks.NewOrgArtifactBucketStack(app, stacks.OrgArtifactBucketStackID, &stacks.OrgArtifactBucketStackProps{StackProps: stackProps()})
+	stacks.NewTrunkGuardStack(app, stacks.TrunkGuardStackID, &stacks.TrunkGuardStackProps{StackProps: stackProps(), Code: code})
 	app.Synth(nil)
 
 	out := map[string][]byte{}
@@ -71,6 +73,7 @@ func Generate(workDir string) (map[string][]byte, error) {
 		TrunkClusterFile:       stacks.TrunkClusterStackID,
 		TrunkClusterAL2023File: trunkClusterAL2023StackID,
 		OrgArtifactBucketFile:  stacks.OrgArtifactBucketStackID,
+		GuardFile:              stacks.TrunkGuardStackID,
 	} {
 		js, err := os.ReadFile(filepath.Join(workDir, id+".template.json"))
 		if err != nil {

@@ -29,7 +29,7 @@ const (
 	CtxOrgCallAs               = "orgCallAs"               // SELF (default) or DELEGATED_ADMIN
 )
 
-// Build adds both stacks to app, configured from its context.
+// Build adds the stacks to app, configured from its context.
 func Build(app awscdk.App) error {
 	str := func(key string) string {
 		v := app.Node().TryGetContext(jsii.String(key))
@@ -59,6 +59,7 @@ func Build(app awscdk.App) error {
 	}
 	NewEniTrunkingStack(app, EniTrunkingStackID, nil)
 	NewTrunkClusterStack(app, TrunkClusterStackID, cluster)
+	NewTrunkGuardStack(app, TrunkGuardStackID, nil)
 	return buildOrg(app, str)
 }
 

@@ -58,6 +58,9 @@ func IsNotFound(err error) bool {
 		"InvalidNetworkInterfaceID.NotFound", "InvalidSubnetID.NotFound", "InvalidAMIID.NotFound")
 }
 
+// IsParameterNotFound reports SSM's ParameterNotFound (a parameter never written).
+func IsParameterNotFound(err error) bool { return codeIn(err, "ParameterNotFound") }
+
 // IsClusterNotFound reports ECS's ClusterNotFoundException.
 func IsClusterNotFound(err error) bool { return codeIn(err, "ClusterNotFoundException") }
 
