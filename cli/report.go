@@ -47,7 +47,8 @@ trunked, and doctor's findings with their fixes.
            readable with JavaScript off); instances grouped by Auto Scaling
            group and instance type, collapsed above 50 instances
   mermaid  a flowchart (cluster -> instance -> trunk ENI -> branch ENI -> task) for a
-           ` + "```mermaid" + ` block on GitHub or GitLab; beyond 200 tasks it draws counts
+           ` + "```mermaid" + ` block on GitHub or GitLab; beyond 200 tasks, or past Mermaid's
+           limits (500 edges, 50,000 characters), it draws counts
 
 Writes to stdout, or to --out FILE (complete or not at all). Exit 3 when the
 cluster has error findings (as trunkctl doctor), after writing the report.`,

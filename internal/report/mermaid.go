@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -13,11 +13,11 @@ const (
 	// MaxTaskNodes is how many task nodes the flowchart draws; beyond it,
 	// each instance shows its task count instead.
 	MaxTaskNodes = 200
-	// maxEdges is Mermaid's default edge limit (its maxEdges setting): a
-	// flowchart with more edges does not render on GitHub or GitLab. When
-	// one node per instance would pass it, instances collapse to one node
-	// per Auto Scaling group or type.
+	// maxEdges and maxText are Mermaid's default limits (its maxEdges and
+	// maxTextSize settings): a flowchart past either does not render on
+	// GitHub or GitLab.
 	maxEdges = 500
+	maxText  = 50000
 )
 
 // detail is how much of the cluster the flowchart draws.
@@ -31,20 +31,45 @@ const (
 
 // Mermaid writes the cluster as a Mermaid flowchart, cluster -> instance ->
 // trunk ENI -> branch ENI -> task, to paste into Markdown (a ```mermaid
-// block) on GitHub or GitLab. Beyond MaxTaskNodes tasks, or when the
-// drawing would pass Mermaid's edge limit, it draws counts instead, and a
-// %% comment says so.
+// block) on GitHub or GitLab. Beyond MaxTaskNodes tasks, or when drawing
+// every task would pass Mermaid's limits, each instance shows its task
+// count; when one node per instance would pass them, each Auto Scaling
+// group or type is one node. A %% comment says which.
 func Mermaid(w io.Writer, a *assess.Assessment, meta Meta) error {
 	v := build(a, meta)
-	bw := bufio.NewWriter(w)
-	m := &mermaid{w: bw}
+	tasks := 0
+	for _, g := range v.Groups {
+		for _, in := range g.Instances {
+			tasks += len(in.Tasks)
+		}
+	}
+	var out []byte
+	for _, d := range []detail{tasksDrawn, taskCounts, groupCounts} {
+		if d == tasksDrawn && tasks > MaxTaskNodes {
+			continue
+		}
+		out = draw(v, d, tasks)
+		if bytes.Count(out, []byte("-->")) <= maxEdges && len(out) <= maxText {
+			break
+		}
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// draw writes the flowchart at one level of detail.
+func draw(v view, d detail, tasks int) []byte {
+	var b bytes.Buffer
+	m := &mermaid{w: &b}
 	m.line("%% trunkctl report: cluster " + comment(v.Cluster) + ", account " + comment(v.Account) + ", " + comment(v.Region) + gen(v.Generated))
-	d := chooseDetail(v)
-	switch d {
-	case taskCounts:
-		m.line(fmt.Sprintf("%%%% %d awsvpc tasks are more than %d task nodes (or the drawing passes Mermaid's %d edges): each instance shows its task count instead of its branch ENIs and tasks", v.Tasks, MaxTaskNodes, maxEdges))
-	case groupCounts:
-		m.line(fmt.Sprintf("%%%% %d instances and %d awsvpc tasks pass Mermaid's %d edges: each Auto Scaling group or instance type is one node with its counts; trunkctl report --format html draws every instance", v.Instances, v.Tasks, maxEdges))
+	limits := fmt.Sprintf("Mermaid's limits (%d edges, %d characters)", maxEdges, maxText)
+	switch {
+	case d == taskCounts && tasks > MaxTaskNodes:
+		m.line(fmt.Sprintf("%%%% %d awsvpc tasks are more than %d task nodes: each instance shows its task count instead of its branch ENIs and tasks", tasks, MaxTaskNodes))
+	case d == taskCounts:
+		m.line(fmt.Sprintf("%%%% drawing all %d awsvpc tasks passes %s: each instance shows its task count instead of its branch ENIs and tasks", tasks, limits))
+	case d == groupCounts:
+		m.line(fmt.Sprintf("%%%% one node per instance (%d instances, %d awsvpc tasks) passes %s: each Auto Scaling group or instance type is one node with its counts; trunkctl report --format html draws every instance", v.Instances, tasks, limits))
 	}
 	m.line("flowchart LR")
 	m.line("  classDef bad stroke:#b00020,stroke-width:3px,color:#b00020")
@@ -54,7 +79,7 @@ func Mermaid(w io.Writer, a *assess.Assessment, meta Meta) error {
 		for gi, g := range v.Groups {
 			m.group(fmt.Sprintf("g%d", gi+1), g)
 		}
-		return bw.Flush()
+		return b.Bytes()
 	}
 	for _, g := range v.Groups {
 		for _, in := range g.Instances {
@@ -62,7 +87,7 @@ func Mermaid(w io.Writer, a *assess.Assessment, meta Meta) error {
 			m.instance(fmt.Sprintf("i%d", m.n), in, d)
 		}
 	}
-	return bw.Flush()
+	return b.Bytes()
 }
 
 // group draws one group as a node with its counts.
@@ -119,40 +144,14 @@ func (m *mermaid) instance(id string, in instance, d detail) {
 	}
 }
 
-// chooseDetail draws every task when there are at most MaxTaskNodes and
-// the edges fit, else counts per instance, else counts per group.
-func chooseDetail(v view) detail {
-	instances, tasks, withTasks := 0, 0, 0
-	for _, g := range v.Groups {
-		for _, in := range g.Instances {
-			instances++
-			tasks += len(in.Tasks)
-			if len(in.Tasks) > 0 {
-				withTasks++
-			}
-		}
-	}
-	// cluster -> instance, instance -> trunk or "no trunk"; then two edges
-	// per task, or one per instance with tasks.
-	base := 2 * instances
-	switch {
-	case tasks <= MaxTaskNodes && base+2*tasks <= maxEdges:
-		return tasksDrawn
-	case base+withTasks <= maxEdges:
-		return taskCounts
-	}
-	return groupCounts
-}
-
 type mermaid struct {
-	w *bufio.Writer
+	w *bytes.Buffer
 	n int
 }
 
-// line writes one line; a bufio.Writer keeps its first error for Flush.
 func (m *mermaid) line(s string) {
-	_, _ = m.w.WriteString(s)
-	_ = m.w.WriteByte('\n')
+	m.w.WriteString(s)
+	m.w.WriteByte('\n')
 }
 
 func (m *mermaid) node(id string, lines ...string) {

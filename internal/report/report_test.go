@@ -226,7 +226,7 @@ func TestMermaidCollapsesBeyond200TaskNodes(t *testing.T) {
 
 func TestMermaidOfAClusterPastTheEdgeLimitDrawsGroups(t *testing.T) {
 	out := mmd(t, cluster(300, 600, "c5.large", "prod-asg"))
-	if !strings.Contains(out, "%% 300 instances and 600 awsvpc tasks pass Mermaid's 500 edges") {
+	if !strings.Contains(out, "%% one node per instance (300 instances, 600 awsvpc tasks) passes Mermaid's limits (500 edges, 50000 characters)") {
 		t.Errorf("no comment says instances were collapsed:\n%s", out)
 	}
 	if !strings.Contains(out, "Auto Scaling group prod-asg, c5.large<br/>300 instances, 150 with trunk") {
@@ -234,6 +234,44 @@ func TestMermaidOfAClusterPastTheEdgeLimitDrawsGroups(t *testing.T) {
 	}
 	if edges := strings.Count(out, "-->"); edges > maxEdges {
 		t.Errorf("%d edges, more than Mermaid's %d", edges, maxEdges)
+	}
+}
+
+// longNames has 150 tasks whose task definition families are 255
+// characters long (the most ECS allows): drawn, more than 50,000 characters.
+func longNames() *assess.Assessment {
+	a := cluster(10, 150, "c5.large", "prod-asg")
+	for i := range a.Input.Snapshot.Tasks {
+		a.Input.Snapshot.Tasks[i].TaskDefinitionArn = arnPrefix + "task-definition/" + strings.Repeat("f", 255) + ":1"
+	}
+	a.Report = doctor.Judge(a.Input)
+	return a
+}
+
+func TestMermaidStaysWithinMermaidsLimits(t *testing.T) {
+	long := longNames()
+	for _, c := range []struct {
+		name string
+		a    *assess.Assessment
+		// comment is the %% line that says what was collapsed ("" for none).
+		comment string
+	}{
+		{"50 instances and 200 tasks: 500 edges, drawn", cluster(50, 200, "c5.large", "prod-asg"), ""},
+		{"60 instances and 200 tasks: 520 edges, counted", cluster(60, 200, "c5.large", "prod-asg"), "%% drawing all 200 awsvpc tasks passes Mermaid's limits"},
+		{"150 tasks with long names: more than 50,000 characters, counted", long, "%% drawing all 150 awsvpc tasks passes Mermaid's limits"},
+		{"166 instances and 400 tasks: counted", cluster(166, 400, "c5.large", "prod-asg"), "%% 400 awsvpc tasks are more than 200 task nodes"},
+		{"250 instances without tasks: drawn", cluster(250, 0, "c5.large", "prod-asg"), ""},
+		{"2,000 instances: groups", cluster(2000, 10000, "c5.large", "prod-asg"), "%% one node per instance (2000 instances, 10000 awsvpc tasks) passes"},
+	} {
+		out := mmd(t, c.a)
+		edges := strings.Count(out, "-->")
+		if edges > maxEdges || len(out) > maxText {
+			t.Errorf("%s: %d edges, %d characters; Mermaid draws at most %d and %d", c.name, edges, len(out), maxEdges, maxText)
+		}
+		collapsed := strings.Contains(out, "\n%% ")
+		if (c.comment == "") == collapsed || (c.comment != "" && !strings.Contains(out, c.comment)) {
+			t.Errorf("%s: want comment %q:\n%.400s", c.name, c.comment, out)
+		}
 	}
 }
 
@@ -274,6 +312,8 @@ func TestMermaidIsParsedByMermaid(t *testing.T) {
 		a    *assess.Assessment
 	}{
 		{"every task drawn", cluster(5, 12, "c5.large", "prod-asg")},
+		{"200 tasks on 50 instances: 500 edges, Mermaid's limit", cluster(50, 200, "c5.large", "prod-asg")},
+		{"166 instances with their task counts, near the edge limit", cluster(166, 400, "c5.large", "prod-asg")},
 		{"tasks collapsed to counts beyond 200", cluster(30, 400, "c5.large", "")},
 		{"instances collapsed to groups past the edge limit", cluster(2000, 10000, "c5.xlarge", "prod-asg")},
 		{"names that would end a label", hostile()},
@@ -285,6 +325,16 @@ func TestMermaidIsParsedByMermaid(t *testing.T) {
 			}
 		})
 	}
+	t.Run("every task drawn past the limits fails", func(t *testing.T) {
+		// What the limits above avoid: 520 edges, then over 50,000 characters.
+		for _, a := range []*assess.Assessment{cluster(60, 200, "c5.large", ""), longNames()} {
+			err := browser.ParseMermaid(t, draw(build(a, Meta{}), tasksDrawn, len(a.Input.Snapshot.Tasks)), 2*time.Minute)
+			t.Logf("refused, as it should be: %.300v", err)
+			if err == nil {
+				t.Fatal("mmdc drew a flowchart past its limits; the limits above are not Mermaid's")
+			}
+		}
+	})
 	t.Run("a broken flowchart fails", func(t *testing.T) {
 		if err := browser.ParseMermaid(t, []byte("flowchart LR\n  a[\"x \" y\"] --> b\n"), 2*time.Minute); err == nil {
 			t.Fatal("mmdc accepted a broken label; the checks above prove nothing")

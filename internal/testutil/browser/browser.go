@@ -193,8 +193,14 @@ func ParseMermaid(tb testing.TB, diagram []byte, timeout time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("mmdc wrote no SVG: %w", err)
 	}
-	if !bytes.Contains(svg, []byte("<svg")) || bytes.Contains(svg, []byte("Syntax error")) {
-		return errors.New("mmdc's SVG is not a diagram: " + tail(string(svg)))
+	switch {
+	case !bytes.Contains(svg, []byte("<svg")):
+		return errors.New("mmdc's output is not an SVG: " + tail(string(svg)))
+	case bytes.Contains(svg, []byte("Syntax error")):
+		return errors.New("mmdc drew Mermaid's syntax error instead of the diagram")
+	case bytes.Contains(svg, []byte("Maximum text size")):
+		// Past maxTextSize Mermaid draws this message instead.
+		return errors.New("mmdc drew Mermaid's \"Maximum text size in diagram exceeded\" instead of the diagram")
 	}
 	return nil
 }
