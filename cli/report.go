@@ -79,6 +79,9 @@ func (o *reportOpts) Validate() error {
 	default:
 		return usageErrorf("unknown --%s %q: the allowed formats are %s", flagFormat, o.format, strings.Join(reportFormats, ", "))
 	}
+	if o.structured() {
+		return usageErrorf("report draws the cluster (--%s %s); for its data as JSON or YAML use trunkctl doctor or trunkctl instances with -o %s", flagFormat, strings.Join(reportFormats, "|"), o.output)
+	}
 	return nil
 }
 

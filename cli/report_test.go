@@ -101,6 +101,8 @@ func TestReportExitCodesAndBadInput(t *testing.T) {
 		{name: "an unknown --format is a usage error naming the allowed formats", world: healthyWorld, args: []string{"--cluster", "prod", "--format", "svg"}, want: ExitUsage,
 			stderr: []string{`unknown --format "svg"`, "html, mermaid"}},
 		{name: "an unknown cluster is an error naming it", world: healthyWorld, args: []string{"--cluster", "nope"}, want: ExitError, stderr: []string{"nope"}},
+		{name: "-o json is a usage error pointing at doctor", world: healthyWorld, args: []string{"--cluster", "prod", "-o", "json"}, want: ExitUsage,
+			stderr: []string{"trunkctl doctor"}},
 		{name: "the fleet flags are a usage error", world: healthyWorld, args: []string{"--cluster", "prod", "--regions", "us-east-1,eu-west-1"}, want: ExitUsage,
 			stderr: []string{"does not run across accounts and Regions"}},
 	} {
