@@ -788,21 +788,9 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 	if n == 0 || len(r.leaving)+n <= r.plan.MaxUnavailable {
 		return nil
 	}
-	var deregistered, refused []string
-	for _, id := range sortedKeys(r.leaving) {
-		if _, err := r.e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
-			Cluster: aws.String(r.o.Cluster), ContainerInstance: aws.String(r.leaving[id]), Force: aws.Bool(false)}); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			refused = append(refused, fmt.Sprintf("%s: %v", id, err))
-			continue
-		}
-		deregistered = append(deregistered, id)
-		delete(r.leaving, id)
-	}
-	if len(deregistered) > 0 {
-		r.emit(Event{Step: StepDeregister, Instances: deregistered, Message: fmt.Sprintf("%d terminated instance(s) deregistered, so the next batch can drain", len(deregistered))})
+	refused := r.deregisterLeaving(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if len(r.leaving)+n <= r.plan.MaxUnavailable {
 		return nil
@@ -811,25 +799,8 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 		len(r.leaving), n, r.plan.MaxUnavailable, strings.Join(refused, "; "))})
 	deadline := r.e.Clock.Now().Add(r.o.DrainTimeout)
 	for {
-		left := sortedKeys(r.leaving)
-		arns := make([]string, 0, len(left))
-		for _, id := range left {
-			arns = append(arns, r.leaving[id])
-		}
-		cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
-		if err != nil {
+		if err := r.pruneLeaving(ctx); err != nil {
 			return err
-		}
-		still := map[string]bool{}
-		for _, ci := range cis {
-			if ci.Status == statusDraining {
-				still[ci.EC2InstanceID] = true
-			}
-		}
-		for _, id := range left {
-			if !still[id] {
-				delete(r.leaving, id)
-			}
 		}
 		if len(r.leaving)+n <= r.plan.MaxUnavailable {
 			return nil
@@ -841,6 +812,53 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 			return err
 		}
 	}
+}
+
+// deregisterLeaving deregisters the container instances of the instances
+// this run terminated (force false) and returns what ECS refused, by id.
+func (r *run) deregisterLeaving(ctx context.Context) []string {
+	var deregistered, refused []string
+	for _, id := range sortedKeys(r.leaving) {
+		if _, err := r.e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
+			Cluster: aws.String(r.o.Cluster), ContainerInstance: aws.String(r.leaving[id]), Force: aws.Bool(false)}); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			refused = append(refused, fmt.Sprintf("%s: %v", id, err))
+			continue
+		}
+		deregistered = append(deregistered, id)
+		delete(r.leaving, id)
+	}
+	if len(deregistered) > 0 {
+		r.emit(Event{Step: StepDeregister, Instances: deregistered, Message: fmt.Sprintf("%d terminated instance(s) deregistered, so the next batch can drain", len(deregistered))})
+	}
+	return refused
+}
+
+// pruneLeaving forgets the terminated instances ECS no longer has DRAINING.
+func (r *run) pruneLeaving(ctx context.Context) error {
+	left := sortedKeys(r.leaving)
+	arns := make([]string, 0, len(left))
+	for _, id := range left {
+		arns = append(arns, r.leaving[id])
+	}
+	cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
+	if err != nil {
+		return err
+	}
+	still := map[string]bool{}
+	for _, ci := range cis {
+		if ci.Status == statusDraining {
+			still[ci.EC2InstanceID] = true
+		}
+	}
+	for _, id := range left {
+		if !still[id] {
+			delete(r.leaving, id)
+		}
+	}
+	return nil
 }
 
 // drain sets the batch's instances DRAINING (those not already).
