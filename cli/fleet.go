@@ -259,9 +259,11 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	if err != nil {
 		return err
 	}
-	accounts, err := fo.accounts(ctx, fa, caller)
-	if err != nil {
-		return err
+	var accounts []string // listed while the run goes, for an --org read
+	if !fo.listsWhileRunning(before != nil) {
+		if accounts, err = fo.accounts(ctx, fa, caller); err != nil {
+			return err
+		}
 	}
 	regions, err := fo.regions(fa)
 	if err != nil {
@@ -277,8 +279,16 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	}
 	progress := newFleetProgress(e.io)
 	f := fleet.New(fa.Base, caller, fa.STS, fa.Regions, fleet.Options{RoleName: fo.opts.AssumeRoleName, Concurrency: fo.opts.Concurrency, Progress: progress})
-	res := fleet.Run(ctx, f, accounts, regions, e.perTarget(fa, f, regions != nil, cluster, allClusters, fn))
+	var res []fleet.Result[[]fleetRow]
+	if fo.listsWhileRunning(before != nil) {
+		accounts, res, err = fo.runListed(ctx, fa, f, regions, e.perTarget(fa, f, regions != nil, cluster, allClusters, fn))
+	} else {
+		res = fleet.Run(ctx, f, accounts, regions, e.perTarget(fa, f, regions != nil, cluster, allClusters, fn))
+	}
 	progress.done()
+	if err != nil {
+		return err
+	}
 	var rows []fleetRow
 	for _, r := range res {
 		if r.Err != nil {

@@ -30,7 +30,7 @@ func TestRunListed(t *testing.T) {
 		a := w.AddAccounts(4, fleettest.Root)
 		f := newTestFleet(t, w, 4)
 		started := make(chan string, 16)
-		list := func(ctx context.Context, add func(...string)) error {
+		list := func(_ context.Context, add func(...string)) error {
 			add(a[2], a[3])
 			// The second page comes only once an account of the first is worked on.
 			select {

@@ -333,7 +333,6 @@ func (r *run) dryRun() {
 	}
 	// The same raise arithmetic as a run, stepped from the plan.
 	capacity := capacityOf(r.plan)
-	tagOf := func(name string) string { return capacity[name].tag(r.o.Cluster).String() }
 	for k, ids := range r.plan.Batches {
 		byGroup := r.byGroup(ids)
 		resumed := r.draining[ids[0]]
@@ -342,46 +341,53 @@ func (r *run) dryRun() {
 			ahead = r.plan.ahead(k, r.groupOf)
 		}
 		for _, name := range uniqSorted(append(sortedKeys(byGroup), sortedKeys(ahead)...)) {
-			c, members := capacity[name], byGroup[name]
-			launch, surge, from := 0, "", c.desired
-			if !resumed {
-				launch = c.launch(len(members), ahead[name])
-			}
-			if n := c.surged(len(members), launch); n > 0 {
-				surge = fmt.Sprintf(" (%d ahead of the drains, for later batches)", n)
-			}
-			if launch > 0 {
-				c.launched(launch)
-			}
-			wait := c.claim(len(members))
-			switch {
-			case launch > 0 && wait > 0:
-				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d%s and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
-					name, from, c.desired, surge, RaisedTagKey, tagOf(name), wait)
-			case launch > 0:
-				would(k+1, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d%s and CreateOrUpdateTags %s=%q",
-					name, from, c.desired, surge, RaisedTagKey, tagOf(name))
-			case wait > 0:
-				would(k+1, name, nil, "wait for %d instance(s) launched ahead ACTIVE with a trunk", wait)
-			}
-			if len(members) == 0 {
-				continue
-			}
-			would(k+1, name, members, "ecs UpdateContainerInstancesState DRAINING, wait for service tasks to move (at most %s); standalone tasks: %s", r.o.DrainTimeout, r.o.Standalone)
-			dec := c.decrements(len(members))
-			for range dec {
-				c.decremented()
-			}
-			tag := fmt.Sprintf("; CreateOrUpdateTags %s=%q", RaisedTagKey, tagOf(name))
-			switch {
-			case dec == 0:
-				tag = ""
-			case c.raised == 0:
-				tag = "; DeleteTags " + RaisedTagKey
-			}
-			would(k+1, name, members, "autoscaling SetInstanceProtection false where protected; TerminateInstanceInAutoScalingGroup: %d with decrement, %d without (the group replaces them)%s", dec, len(members)-dec, tag)
+			r.dryRunGroup(k+1, name, capacity[name], byGroup[name], ahead[name], resumed, would)
 		}
 	}
+}
+
+// dryRunGroup reports what batch k does to group name: its raise for
+// members (none when resumed) and ahead later instances, then the drain and
+// the terminations of members.
+func (r *run) dryRunGroup(k int, name string, c *raise, members []string, ahead int, resumed bool, would func(int, string, []string, string, ...any)) {
+	tagOf := func() string { return c.tag(r.o.Cluster).String() }
+	launch, surge, from := 0, "", c.desired
+	if !resumed {
+		launch = c.launch(len(members), ahead)
+	}
+	if n := c.surged(len(members), launch); n > 0 {
+		surge = fmt.Sprintf(" (%d ahead of the drains, for later batches)", n)
+	}
+	if launch > 0 {
+		c.launched(launch)
+	}
+	wait := c.claim(len(members))
+	switch {
+	case launch > 0 && wait > 0:
+		would(k, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d%s and CreateOrUpdateTags %s=%q, then wait for %d instance(s) ACTIVE with a trunk",
+			name, from, c.desired, surge, RaisedTagKey, tagOf(), wait)
+	case launch > 0:
+		would(k, name, nil, "autoscaling SetDesiredCapacity %s %d -> %d%s and CreateOrUpdateTags %s=%q",
+			name, from, c.desired, surge, RaisedTagKey, tagOf())
+	case wait > 0:
+		would(k, name, nil, "wait for %d instance(s) launched ahead ACTIVE with a trunk", wait)
+	}
+	if len(members) == 0 {
+		return
+	}
+	would(k, name, members, "ecs UpdateContainerInstancesState DRAINING, wait for service tasks to move (at most %s); standalone tasks: %s", r.o.DrainTimeout, r.o.Standalone)
+	dec := c.decrements(len(members))
+	for range dec {
+		c.decremented()
+	}
+	tag := fmt.Sprintf("; CreateOrUpdateTags %s=%q", RaisedTagKey, tagOf())
+	switch {
+	case dec == 0:
+		tag = ""
+	case c.raised == 0:
+		tag = "; DeleteTags " + RaisedTagKey
+	}
+	would(k, name, members, "autoscaling SetInstanceProtection false where protected; TerminateInstanceInAutoScalingGroup: %d with decrement, %d without (the group replaces them)%s", dec, len(members)-dec, tag)
 }
 
 // byGroup splits EC2 ids by their group, keeping their order.
@@ -791,21 +797,9 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 	if n == 0 || len(r.leaving)+n <= r.plan.MaxUnavailable {
 		return nil
 	}
-	var deregistered, refused []string
-	for _, id := range sortedKeys(r.leaving) {
-		if _, err := r.e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
-			Cluster: aws.String(r.o.Cluster), ContainerInstance: aws.String(r.leaving[id]), Force: aws.Bool(false)}); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			refused = append(refused, fmt.Sprintf("%s: %v", id, err))
-			continue
-		}
-		deregistered = append(deregistered, id)
-		delete(r.leaving, id)
-	}
-	if len(deregistered) > 0 {
-		r.emit(Event{Step: StepDeregister, Instances: deregistered, Message: fmt.Sprintf("%d terminated instance(s) deregistered, so the next batch can drain", len(deregistered))})
+	refused := r.deregisterLeaving(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if len(r.leaving)+n <= r.plan.MaxUnavailable {
 		return nil
@@ -814,25 +808,8 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 		len(r.leaving), n, r.plan.MaxUnavailable, strings.Join(refused, "; "))})
 	deadline := r.e.Clock.Now().Add(r.o.DrainTimeout)
 	for {
-		left := sortedKeys(r.leaving)
-		arns := make([]string, 0, len(left))
-		for _, id := range left {
-			arns = append(arns, r.leaving[id])
-		}
-		cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
-		if err != nil {
+		if err := r.pruneLeaving(ctx); err != nil {
 			return err
-		}
-		still := map[string]bool{}
-		for _, ci := range cis {
-			if ci.Status == statusDraining {
-				still[ci.EC2InstanceID] = true
-			}
-		}
-		for _, id := range left {
-			if !still[id] {
-				delete(r.leaving, id)
-			}
 		}
 		if len(r.leaving)+n <= r.plan.MaxUnavailable {
 			return nil
@@ -844,6 +821,53 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 			return err
 		}
 	}
+}
+
+// deregisterLeaving deregisters the container instances of the instances
+// this run terminated (force false) and returns what ECS refused, by id.
+func (r *run) deregisterLeaving(ctx context.Context) []string {
+	var deregistered, refused []string
+	for _, id := range sortedKeys(r.leaving) {
+		if _, err := r.e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
+			Cluster: aws.String(r.o.Cluster), ContainerInstance: aws.String(r.leaving[id]), Force: aws.Bool(false)}); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			refused = append(refused, fmt.Sprintf("%s: %v", id, err))
+			continue
+		}
+		deregistered = append(deregistered, id)
+		delete(r.leaving, id)
+	}
+	if len(deregistered) > 0 {
+		r.emit(Event{Step: StepDeregister, Instances: deregistered, Message: fmt.Sprintf("%d terminated instance(s) deregistered, so the next batch can drain", len(deregistered))})
+	}
+	return refused
+}
+
+// pruneLeaving forgets the terminated instances ECS no longer has DRAINING.
+func (r *run) pruneLeaving(ctx context.Context) error {
+	left := sortedKeys(r.leaving)
+	arns := make([]string, 0, len(left))
+	for _, id := range left {
+		arns = append(arns, r.leaving[id])
+	}
+	cis, err := r.e.describeContainerInstances(ctx, r.o.Cluster, arns)
+	if err != nil {
+		return err
+	}
+	still := map[string]bool{}
+	for _, ci := range cis {
+		if ci.Status == statusDraining {
+			still[ci.EC2InstanceID] = true
+		}
+	}
+	for _, id := range left {
+		if !still[id] {
+			delete(r.leaving, id)
+		}
+	}
+	return nil
 }
 
 // drain sets the batch's instances DRAINING (those not already).
