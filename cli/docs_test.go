@@ -362,4 +362,3 @@ func TestDocsEveryCommandExampleIsRun(t *testing.T) {
 		}
 	}
 }
-
