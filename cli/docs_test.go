@@ -13,6 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/trunkctl/trunkctl/internal/awsclient"
+	"github.com/trunkctl/trunkctl/internal/fleet"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
@@ -348,11 +357,9 @@ func TestDocsEveryCommandExampleIsRun(t *testing.T) {
 		// moto cannot show a real rollout (it reports agent 1.0.0 and no
 		// capabilities), and this test does not rebuild those scenarios.
 		"rollout": "recorded against the simulator; not rerun here",
-		// Recorded against moto with an organization of three accounts whose
-		// ids moto makes up; not rerun here.
-		"Many accounts and Regions": "recorded against moto's organization; not rerun here",
 	}
-	run := map[string]bool{"Example session": true, "Global flags and environment": true, "Exit codes": true, "version": true}
+	run := map[string]bool{"Example session": true, "Global flags and environment": true, "Exit codes": true, "version": true,
+		"Many accounts and Regions": true}
 	for _, b := range readDocBlocks(t) {
 		if !slices.ContainsFunc(b.lines, func(l string) bool { return strings.HasPrefix(l, "$ trunkctl") }) {
 			continue
@@ -393,5 +400,62 @@ func TestDocsBinarySizeIsTheBuildsSize(t *testing.T) {
 	}
 	if got := float64(st.Size()) / 1e6; got < want-0.5 || got > want+0.5 {
 		t.Fatalf("dist/trunkctl is %.1f MB; docs/cli.md says about %.1f MB", got, want)
+	}
+}
+
+// The fleet view of the many-account section, against moto's organization:
+// the management account and two members, a cluster of two instances in one
+// member's us-east-1 and one of one trunked instance in the other's
+// eu-west-1. moto makes the members' ids up, and which member got which
+// cluster varies, so member ids are normalised and rows compared as a set.
+func TestDocsFleetViewRunsAgainstMotosOrganization(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs moto_server")
+	}
+	m := moto.Start(t)
+	m.Env(t)
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	ctx := context.Background()
+	base, err := awsclient.Load(ctx, awsclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, members := moto.Organization(t, base, 2)
+	stsc := sts.NewFromConfig(base)
+	caller, err := fleet.WhoAmI(ctx, stsc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fleet.New(base, caller, stsc, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
+	moto.RegisterInstances(t, f.Config(members[0], "us-east-1"), "web", 2)
+	trunked := moto.RegisterInstances(t, f.Config(members[1], "eu-west-1"), "api", 1)
+	if _, err := ecs.NewFromConfig(f.Config(members[1], "eu-west-1")).PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("api"), Attributes: []ecstypes.Attribute{{
+		Name: aws.String(inventory.AttrTrunkID), Value: aws.String("eni-0123456789abcdef0"), TargetId: aws.String(trunked[0])}}}); err != nil {
+		t.Fatal(err)
+	}
+	member := regexp.MustCompile(`\b[0-9]{12}\b`)
+	normalize := func(lines []string) []string {
+		out := make([]string, len(lines))
+		for i, l := range lines {
+			out[i] = member.ReplaceAllStringFunc(l, func(id string) string {
+				if id == caller.Account {
+					return id
+				}
+				return "MEMBER-ACCOUNT"
+			})
+		}
+		slices.Sort(out)
+		return out
+	}
+	n := 0
+	for _, b := range blocksUnder(t, readDocBlocks(t), "Many accounts and Regions", "Real output, against moto_server") {
+		for _, c := range commandsOf(t, b) {
+			got, code := runDocCommand(c, Deps{AWS: RealAWS, Fleet: RealFleetAWS}, true)
+			checkDocCommand(t, c, got, code, normalize)
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d fleet examples run, want 1", n)
 	}
 }
