@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/rollout/rollouttest"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
@@ -80,12 +82,11 @@ func readDocBlocks(t *testing.T) []docBlock {
 // the page shows after it, and the exit code it shows ("(exit N)", or
 // `$ echo $?` and N), -1 when none.
 type docCommand struct {
-	text   string
-	args   []string
-	want   []string
-	exit   int
-	elided bool // the page cuts the output short with "..."
-	line   int
+	text string
+	args []string
+	want []string
+	exit int
+	line int
 }
 
 func commandsOf(t *testing.T, b docBlock) []docCommand {
@@ -117,13 +118,9 @@ func commandsOf(t *testing.T, b docBlock) []docCommand {
 		case i > 0 && strings.HasPrefix(b.lines[i-1], "$ echo $?"):
 		case regexp.MustCompile(`^\(exit \d+\)$`).MatchString(l):
 			cmds[len(cmds)-1].exit, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(l, "(exit "), ")"))
-		case l == "...":
-			cmds[len(cmds)-1].elided = true
 		default:
 			c := &cmds[len(cmds)-1]
-			if !c.elided {
-				c.want = append(c.want, l)
-			}
+			c.want = append(c.want, l) // "..." stands for lines the page leaves out
 		}
 	}
 	for i := range cmds {
@@ -178,22 +175,55 @@ func runDocCommand(c docCommand, deps Deps, terminal bool) (string, ExitCode) {
 }
 
 // checkDocCommand compares a command's output with the page's after
-// normalize, line for line; an elided output ("...") compares only the lines
-// the page shows, from the top.
+// normalize, line for line, where a "..." line of the page stands for any
+// number of lines (the page leaves them out).
 func checkDocCommand(t *testing.T, c docCommand, got string, code ExitCode, normalize func([]string) []string) {
 	t.Helper()
-	gotLines := strings.Split(strings.TrimRight(got, "\n"), "\n")
-	if c.elided && len(gotLines) > len(c.want) {
-		gotLines = gotLines[:len(c.want)]
+	g := normalize(strings.Split(strings.TrimRight(got, "\n"), "\n"))
+	var segments [][]string
+	cur := []string{}
+	for _, l := range c.want {
+		if l == "..." {
+			segments, cur = append(segments, normalize(cur)), []string{}
+			continue
+		}
+		cur = append(cur, l)
 	}
-	g, w := normalize(gotLines), normalize(c.want)
-	if !slices.Equal(g, w) {
+	segments = append(segments, normalize(cur))
+	if !matchSegments(g, segments) {
 		t.Errorf("docs/cli.md:%d: `%s` printed (normalized):\n%s\nthe page shows (normalized):\n%s\nas printed:\n%s",
-			c.line, c.text, strings.Join(g, "\n"), strings.Join(w, "\n"), got)
+			c.line, c.text, strings.Join(g, "\n"), strings.Join(c.want, "\n"), got)
 	}
 	if c.exit >= 0 && int(code) != c.exit {
 		t.Errorf("docs/cli.md:%d: `%s` exited %d, the page says %d", c.line, c.text, code, c.exit)
 	}
+}
+
+// matchSegments reports whether got is segments[0], then anything, then
+// segments[1], ..., then anything, then the last segment (which must end
+// got; an empty one, after a final "...", matches anything).
+func matchSegments(got []string, segments [][]string) bool {
+	if len(segments) == 1 {
+		return slices.Equal(got, segments[0])
+	}
+	first, last := segments[0], segments[len(segments)-1]
+	if len(got) < len(first) || !slices.Equal(got[:len(first)], first) {
+		return false
+	}
+	pos := len(first)
+	for _, seg := range segments[1 : len(segments)-1] {
+		found := false
+		for i := pos; i+len(seg) <= len(got); i++ {
+			if slices.Equal(got[i:i+len(seg)], seg) {
+				pos, found = i+len(seg), true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return len(got)-pos >= len(last) && slices.Equal(got[len(got)-len(last):], last)
 }
 
 // motoIDs replaces what moto makes up afresh in each run (instance, ENI and
@@ -352,14 +382,9 @@ func TestDocsVersionShowsWhatVersionPrints(t *testing.T) {
 // Every block with a `$ trunkctl` line is run by one of the tests above,
 // or named here with why it is not.
 func TestDocsEveryCommandExampleIsRun(t *testing.T) {
-	notRun := map[string]string{
-		// Recorded against the rollout simulator (internal/rollout/rollouttest):
-		// moto cannot show a real rollout (it reports agent 1.0.0 and no
-		// capabilities), and this test does not rebuild those scenarios.
-		"rollout": "recorded against the simulator; not rerun here",
-	}
+	notRun := map[string]string{}
 	run := map[string]bool{"Example session": true, "Global flags and environment": true, "Exit codes": true, "version": true,
-		"Many accounts and Regions": true}
+		"Many accounts and Regions": true, "rollout": true}
 	for _, b := range readDocBlocks(t) {
 		if !slices.ContainsFunc(b.lines, func(l string) bool { return strings.HasPrefix(l, "$ trunkctl") }) {
 			continue
@@ -457,5 +482,60 @@ func TestDocsFleetViewRunsAgainstMotosOrganization(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d fleet examples run, want 1", n)
+	}
+}
+
+// The rollout section's examples, against the rollout simulator on its
+// virtual clock (a real rollout cannot be shown against moto, which reports
+// every agent as 1.0.0 and drops the capabilities): each scenario is the one
+// the page describes above its example.
+func TestDocsRolloutExamplesRunAgainstTheSimulator(t *testing.T) {
+	scenarios := map[string]struct {
+		lead   string
+		set    func(sim *rollouttest.Sim)
+		answer string
+	}{
+		// Two groups, one at its MaxSize with scale-in protection, one
+		// instance outside any group, the role not yet opted in; a service
+		// on every slot; the question answered y on a terminal.
+		"trunkctl rollout --cluster prod --max-unavailable 3": {lead: "against the simulated cluster of the tests", answer: "y\n", set: func(sim *rollouttest.Sim) {
+			sim.AddGroup(rollouttest.GroupSpec{Name: "prod-web", Role: "ecsInstanceRole", Count: 4})
+			sim.AddGroup(rollouttest.GroupSpec{Name: "prod-batch", Role: "ecsInstanceRole", Count: 2, Max: 2, Protect: true})
+			sim.AddLoose("c5.large", "ecsInstanceRole")
+			sim.AddService("web", 14, 100, 200)
+		}},
+		// The only group at its MaxSize, every slot taken by a service at
+		// minimumHealthyPercent 100.
+		"trunkctl rollout --cluster prod --max-unavailable 2 --yes": {lead: "A stop names what it saw", set: func(sim *rollouttest.Sim) {
+			sim.AddGroup(rollouttest.GroupSpec{Name: "prod-web", Role: "ecsInstanceRole", Count: 4, Max: 4})
+			sim.AddService("web", 8, 100, 200)
+		}},
+	}
+	blocks := readDocBlocks(t)
+	n := 0
+	for _, b := range blocks {
+		if b.section != "rollout" {
+			continue
+		}
+		for _, c := range commandsOf(t, b) {
+			sc, ok := scenarios[c.text]
+			if !ok || !strings.Contains(b.lead, sc.lead) {
+				t.Errorf("docs/cli.md:%d: `%s` has no simulator scenario in this test", c.line, c.text)
+				continue
+			}
+			w := newRolloutWorld()
+			sc.set(w.sim)
+			var both bytes.Buffer
+			terminal := sc.answer != ""
+			// A terminal echoes what is typed after the question.
+			s := &IOStreams{In: io.TeeReader(strings.NewReader(sc.answer), &both), Out: &both, ErrOut: &both,
+				InIsTerminal: terminal, OutIsTerminal: terminal, NoColor: true}
+			code := Run(context.Background(), c.args, w.deps(s))
+			checkDocCommand(t, c, both.String(), code, asIs)
+			n++
+		}
+	}
+	if n != len(scenarios) {
+		t.Fatalf("%d rollout examples run, want %d", n, len(scenarios))
 	}
 }
