@@ -70,7 +70,7 @@ func refuseUnknownShells(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		shells = append(shells, sub.Name())
 	}
-	c.Args = func(cmd *cobra.Command, args []string) error {
+	c.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return usageErrorf("trunkctl does not complete %s; it completes %s", args[0], strings.Join(shells, ", "))
 		}

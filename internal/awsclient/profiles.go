@@ -53,7 +53,7 @@ func ProfileNames(ps map[string]Profile) []string {
 // readSections adds the profiles of one INI file: "[profile NAME]" and
 // "[default]" in the config file, "[NAME]" in the credentials file.
 func readSections(path string, isConfig bool, out map[string]Profile) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the shared config files the SDK itself reads
 	if err != nil {
 		return
 	}
