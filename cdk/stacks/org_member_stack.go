@@ -174,7 +174,7 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 		})},
 	})
 	profile := awsiam.NewCfnInstanceProfile(stack, jsii.String("TrunkReadyInstanceProfile"), &awsiam.CfnInstanceProfileProps{
-		Roles: jsii.Strings(*readyRole.RoleName()),
+		Roles: &[]interface{}{readyRole.RoleName()},
 	})
 	readyOptIn := t.OptInFor(readyRole)
 	readyOptIn.Node().AddDependency(readyPolicy, assumeReady)

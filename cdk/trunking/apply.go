@@ -95,7 +95,7 @@ func (t *EniTrunking) ApplyToAutoScalingGroup(asg awsautoscaling.AutoScalingGrou
 	if up := cfnGroup.CfnOptions().UpdatePolicy(); up != nil && up.AutoScalingRollingUpdate != nil {
 		awscdk.Annotations_Of(asg).AddWarningV2(jsii.String(ReplacedUpdatePolicyWarning), jsii.String(
 			"the group's AutoScalingRollingUpdate policy is replaced by an AutoScalingInstanceRefresh policy "+
-				"(the two are mutually exclusive), so that a new opt-in replaces instances without stopping tasks"))
+				"(the two are mutually exclusive), so that a new opt-in replaces instances without stopping tasks"), nil)
 		cfnGroup.AddDeletionOverride(jsii.String("UpdatePolicy.AutoScalingRollingUpdate"))
 	}
 	// aws-cdk-go v2.224.0 has no UpdatePolicy.instanceRefresh nor the

@@ -255,7 +255,7 @@ func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) 
 		awscdk.Annotations_Of(t).AddWarningV2(jsii.String(ImportedRoleWarning), jsii.String(fmt.Sprintf(
 			"role %s is imported: its trust policy must allow the function role (%s) to sts:AssumeRole, "+
 				"or the opt-in fails with AccessDenied; pass an existing FunctionRole it trusts, or add the "+
-				"statement outside this app", name, *t.FunctionRole.Node().Path())))
+				"statement outside this app", name, *t.FunctionRole.Node().Path())), nil)
 	}
 	// ecs:PutAccountSetting supports no resource ARNs but the
 	// ecs:account-setting condition key; ecs:ListAccountSettings supports

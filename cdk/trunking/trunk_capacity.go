@@ -263,11 +263,11 @@ func checkInstanceType(scope constructs.Construct, name string) catalog.Instance
 	case catalog.LimitUnpublished:
 		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("trunkctl:instanceTypeLimitUnpublished"), jsii.String(fmt.Sprintf(
 			"instance type %s: trunking supported, but ECS publishes no task limit for it (%s); size services by the tasks seen (trunkctl instances)",
-			name, it.Reason)))
+			name, it.Reason)), nil)
 	case catalog.Unknown:
 		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("trunkctl:instanceTypeUnknown"), jsii.String(fmt.Sprintf(
 			"instance type %s: trunking support is unknown (%s); check the ECS developer guide before relying on it",
-			name, it.Reason)))
+			name, it.Reason)), nil)
 	}
 	return it
 }
