@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/contract"
@@ -47,6 +48,8 @@ type faultProxy struct {
 	allowPrincipalArn bool
 	ops               []string
 	secrets           []string
+	// policies are the session policies AssumeRole calls carried ("" for none).
+	policies []string
 }
 
 var credRe = regexp.MustCompile(`<(AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)</`)
@@ -84,9 +87,19 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			namesPrincipal = bytes.Contains(b, []byte(`"principalArn"`))
 		}
+		var policy string
+		if op == "AssumeRole" {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			v, _ := url.ParseQuery(string(b))
+			policy = v.Get("Policy")
+		}
 		p.mu.Lock()
 		refuse := namesPrincipal && !p.allowPrincipalArn
 		p.ops = append(p.ops, op)
+		if op == "AssumeRole" {
+			p.policies = append(p.policies, policy)
+		}
 		deny := op == "AssumeRole" && p.denyAssume != 0
 		if deny && p.denyAssume > 0 {
 			p.denyAssume--
@@ -149,6 +162,12 @@ func (p *faultProxy) Ops() []string {
 	return append([]string(nil), p.ops...)
 }
 
+func (p *faultProxy) Policies() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.policies...)
+}
+
 func (p *faultProxy) Secrets() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -182,6 +201,17 @@ func motoEffective(t testing.TB, m *moto.Server) string {
 // motoPutAndList makes the calls the function makes: assume, put, list twice.
 func motoPutAndList(t testing.TB, m *moto.Server, role string) {
 	motoCalls(t, m, role, true)
+}
+
+// motoCreateRole creates a role in moto's IAM (default account).
+func motoCreateRole(t testing.TB, m *moto.Server, name string) {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "testing"), BaseEndpoint: aws.String(m.URL)}
+	_, err := iam.NewFromConfig(cfg).CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String(name),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Fatalf("create role %s in moto: %v", name, err)
+	}
 }
 
 func motoCalls(t testing.TB, m *moto.Server, role string, put bool) string {
@@ -317,7 +347,13 @@ func TestEndToEnd(t *testing.T) {
 		p.allowPrincipalArn = true
 		b := newBucket(t)
 		f := startFunction(t, p.env(m, "2s")...)
+		// ECS takes a principalArn for any name: the function asks IAM first.
 		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 10*time.Second)
+		if a.Status != "FAILED" || !strings.Contains(a.Reason, "role "+roleARN+" does not exist") {
+			t.Fatalf("create of a role IAM does not know: %s %s, want FAILED saying it does not exist", a.Status, a.Reason)
+		}
+		motoCreateRole(t, m, "EcsInstance")
+		a = run(t, f, b, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 10*time.Second)
 		if a.Status != "SUCCESS" || a.Data["EffectiveValue"] != "enabled" || a.Data["Via"] != "principal-arn" {
 			t.Fatalf("create: %s %v %s", a.Status, a.Data, a.Reason)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
@@ -105,6 +106,14 @@ func (f *rieFunction) invoke(t *testing.T, ev cfn.Event, wait time.Duration) []b
 	return b
 }
 
+// The emulator invokes the function as
+// arn:aws:lambda:us-east-1:012345678912:function:NAME, so the function's own
+// account there is 012345678912 and the opted-in role must be in it.
+const (
+	rieRoleARN = "arn:aws:iam::012345678912:role/EcsInstance"
+	rieOurID   = "trunkctl/awsvpcTrunking/" + rieRoleARN
+)
+
 func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the emulator tests run the built function against moto_server")
@@ -119,20 +128,49 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		p := newFaultProxy(t, m.URL)
 		b := newBucket(t)
 		f := startRIE(t, rie, bin, 10, p.env(m, "2s")...)
-		ev := event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))
+		ev := event(cfn.RequestCreate, b.URL(), props("RoleArn", rieRoleARN))
 		if got := f.invoke(t, ev, 15*time.Second); strings.TrimSpace(string(got)) != "null" {
 			t.Errorf("the function answered the emulator %s, want null (the response went to the bucket)", got)
 		}
 		select {
 		case pt := <-b.got:
-			if d := decode(t, pt.Body); d.Status != "SUCCESS" || d.PhysicalResourceID != ourID || d.Data["EffectiveValue"] != "enabled" {
+			if d := decode(t, pt.Body); d.Status != "SUCCESS" || d.PhysicalResourceID != rieOurID || d.Data["EffectiveValue"] != "enabled" {
 				t.Fatalf("response %s %q %v %s", d.Status, d.PhysicalResourceID, d.Data, d.Reason)
 			}
 		case <-time.After(time.Second):
 			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
 		}
-		if v := motoEffective(t, m); v != "enabled" {
+		if v := motoCalls(t, m, rieRoleARN, false); v != "enabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role, want enabled", v)
+		}
+		pols := p.Policies()
+		if len(pols) == 0 {
+			t.Errorf("no AssumeRole reached STS (calls %v)", p.Ops())
+		}
+		for _, pol := range pols {
+			if pol != accountsetting.SessionPolicy("awsvpcTrunking") {
+				t.Errorf("AssumeRole carried session policy %q, want the account-setting-only policy", pol)
+			}
+		}
+	})
+
+	t.Run("a Create for a role of another account answers FAILED naming both accounts and calls nothing", func(t *testing.T) {
+		m.Reset(t)
+		p := newFaultProxy(t, m.URL)
+		b := newBucket(t)
+		f := startRIE(t, rie, bin, 10, p.env(m, "2s")...)
+		f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 15*time.Second)
+		select {
+		case pt := <-b.got:
+			d := decode(t, pt.Body)
+			if d.Status != "FAILED" || !strings.Contains(d.Reason, "account 123456789012") || !strings.Contains(d.Reason, "account 012345678912") {
+				t.Fatalf("response %s %q, want FAILED naming both accounts", d.Status, d.Reason)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+		}
+		if ops := p.Ops(); len(ops) != 0 {
+			t.Errorf("STS/ECS saw %v, want no call", ops)
 		}
 	})
 
@@ -144,11 +182,11 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		const timeout = 3 * time.Second
 		f := startRIE(t, rie, bin, int(timeout/time.Second), p.env(m, "2s")...)
 		start := time.Now()
-		f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), timeout+5*time.Second)
+		f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", rieRoleARN)), timeout+5*time.Second)
 		select {
 		case pt := <-b.got:
 			d := decode(t, pt.Body)
-			if d.Status != "FAILED" || !strings.Contains(d.Reason, "timed out after") || !strings.Contains(d.Reason, "while putting awsvpcTrunking=enabled as "+roleARN) {
+			if d.Status != "FAILED" || !strings.Contains(d.Reason, "timed out after") || !strings.Contains(d.Reason, "while putting awsvpcTrunking=enabled as "+rieRoleARN) {
 				t.Fatalf("response %s %q", d.Status, d.Reason)
 			}
 			if took := pt.At.Sub(start); took >= timeout {
