@@ -85,11 +85,6 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Region != "" {
 		fns = append(fns, config.WithRegion(opts.Region))
 	}
-	if opts.Debug && opts.DebugOut != nil {
-		fns = append(fns,
-			config.WithLogger(redactingLogger{red: red, next: logging.NewStandardLogger(opts.DebugOut)}),
-			config.WithClientLogMode(aws.LogRequestWithBody|aws.LogResponseWithBody|aws.LogRetries))
-	}
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
 		return aws.Config{}, &redactedError{r: red, err: fmt.Errorf("load AWS configuration: %w", err)}
@@ -107,6 +102,14 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	w := &wiring{red: red, progress: opts.Progress, maxAttempts: maxAttempts}
 	cfg.APIOptions = append(cfg.APIOptions, w.addTo)
+	if opts.Debug && opts.DebugOut != nil {
+		// Only now: the clients that obtain credentials (SSO OIDC and the
+		// portal, IMDS, STS for web identity or a profile's role) were built
+		// while loading, from the configuration without logging, so they never
+		// log; only the service clients made from cfg do.
+		cfg.Logger = redactingLogger{red: red, next: logging.NewStandardLogger(opts.DebugOut)}
+		cfg.ClientLogMode = aws.LogRequestWithBody | aws.LogResponseWithBody | aws.LogRetries
+	}
 	return cfg, nil
 }
 
