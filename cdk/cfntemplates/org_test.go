@@ -70,9 +70,32 @@ func TestOrgMemberTemplate(t *testing.T) {
 			t.Fatalf("functions %v", fns)
 		}
 		code := jsonOf(tpl.Resources[fns[0]].Properties["Code"])
-		want := `{"S3Bucket":{"Fn::Join":["-",[{"Ref":"BucketPrefix"},{"Ref":"AWS::Region"}]]},"S3Key":{"Ref":"LambdaCodeKey"}}`
+		want := `{"S3Bucket":{"Fn::Join":["-",[{"Ref":"BucketPrefix"},{"Ref":"AWS::Region"}]]},"S3Key":{"Ref":"LambdaCodeKey"},` +
+			`"S3ObjectVersion":{"Fn::If":["HasLambdaCodeVersion",{"Ref":"LambdaCodeVersion"},{"Ref":"AWS::NoValue"}]}}`
 		if code != want {
 			t.Errorf("Code %s, want %s", code, want)
+		}
+	})
+
+	t.Run("code signing is offered: a config that enforces the given signing profiles, used only when they are given", func(t *testing.T) {
+		cscs := ofType("AWS::Lambda::CodeSigningConfig")
+		if len(cscs) != 1 {
+			t.Fatalf("code signing configs %v", cscs)
+		}
+		r := tpl.Resources[cscs[0]]
+		if r.Condition != "HasSigningProfiles" {
+			t.Errorf("condition %q", r.Condition)
+		}
+		if got := jsonOf(r.Properties); !strings.Contains(got, `"AllowedPublishers":{"SigningProfileVersionArns":{"Ref":"SigningProfileVersionArns"}}`) ||
+			!strings.Contains(got, `"CodeSigningPolicies":{"UntrustedArtifactOnDeployment":"Enforce"}`) {
+			t.Errorf("code signing config %s", got)
+		}
+		fn := tpl.Resources[ofType("AWS::Lambda::Function")[0]]
+		if got, want := jsonOf(fn.Properties["CodeSigningConfigArn"]), `{"Fn::If":["HasSigningProfiles",{"Fn::GetAtt":["`+cscs[0]+`","CodeSigningConfigArn"]},{"Ref":"AWS::NoValue"}]}`; got != want {
+			t.Errorf("function CodeSigningConfigArn %s, want %s", got, want)
+		}
+		if p := tpl.Parameters[stacks.ParamSigningProfileVersionArns]; p["Type"] != "CommaDelimitedList" || p["Default"] != "" {
+			t.Errorf("%s: %v", stacks.ParamSigningProfileVersionArns, p)
 		}
 	})
 

@@ -30,6 +30,13 @@ const (
 	// ParamCreateTrunkReadyRole (true/false) adds an instance role and
 	// profile, made by the stack, for new capacity.
 	ParamCreateTrunkReadyRole = "CreateTrunkReadyRole"
+	// ParamLambdaCodeVersion pins the zip to one S3 object version
+	// (make package-org prints each Region's); empty: the current object.
+	ParamLambdaCodeVersion = "LambdaCodeVersion"
+	// ParamSigningProfileVersionArns, when set, makes Lambda accept only code
+	// signed by these AWS Signer profile versions (a code signing config
+	// with Enforce).
+	ParamSigningProfileVersionArns = "SigningProfileVersionArns"
 )
 
 // MaxOrgInstanceRoles is how many names InstanceRoleNames may hold: a
@@ -90,9 +97,28 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 		Default:       jsii.String(string(trunking.OnDeleteRetain)),
 	})
 
+	version := awscdk.NewCfnParameter(stack, jsii.String(ParamLambdaCodeVersion), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"),
+		Description: jsii.String("S3 object version of the Lambda zip in this Region's bucket (make package-org prints one per Region; " +
+			"pass it per Region with --parameter-overrides): the function then runs exactly that upload. Empty: the key's current object"),
+		Default: jsii.String(""),
+	})
+	signers := awscdk.NewCfnParameter(stack, jsii.String(ParamSigningProfileVersionArns), &awscdk.CfnParameterProps{
+		Type: jsii.String("CommaDelimitedList"),
+		Description: jsii.String("AWS Signer signing profile version ARNs: when set, Lambda refuses code not signed by one of them " +
+			"(a code signing config with Enforce; LambdaCodeKey must then name the signed zip). Empty: no code signing"),
+		Default: jsii.String(""),
+	})
+	hasVersion := awscdk.NewCfnCondition(stack, jsii.String("HasLambdaCodeVersion"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(version.ValueAsString(), jsii.String(""))),
+	})
+	hasSigners := awscdk.NewCfnCondition(stack, jsii.String("HasSigningProfiles"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Fn_Join(jsii.String(""), signers.ValueAsList()), jsii.String(""))),
+	})
+
 	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("LambdaCodeBucketRef"),
 		awscdk.Fn_Join(jsii.String("-"), jsii.Strings(*prefix.ValueAsString(), *awscdk.Aws_REGION())))
-	code := awslambda.Code_FromBucket(bucket, key.ValueAsString(), nil)
+	code := awslambda.Code_FromBucket(bucket, key.ValueAsString(), trunking.IfCondition(hasVersion, version.ValueAsString(), awscdk.Aws_NO_VALUE()))
 
 	withRole := awscdk.NewCfnCondition(stack, jsii.String("CreateTrunkReadyRoleIsTrue"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(createRole.ValueAsString(), jsii.String("true")),
@@ -142,6 +168,19 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 		OnDelete:          trunking.OnDelete(*onDelete.ValueAsString()),
 	})
 	t.AllowRoleArns(allowed...)
+
+	csc := awslambda.NewCfnCodeSigningConfig(stack, jsii.String("CodeSigningConfig"), &awslambda.CfnCodeSigningConfigProps{
+		Description: jsii.String("trunkctl opt-in function: only code signed by the given AWS Signer profiles"),
+		AllowedPublishers: &awslambda.CfnCodeSigningConfig_AllowedPublishersProperty{
+			SigningProfileVersionArns: signers.ValueAsList(),
+		},
+		CodeSigningPolicies: &awslambda.CfnCodeSigningConfig_CodeSigningPoliciesProperty{
+			UntrustedArtifactOnDeployment: jsii.String("Enforce"),
+		},
+	})
+	setCondition(csc, hasSigners)
+	t.Function.Node().DefaultChild().(awslambda.CfnFunction).SetCodeSigningConfigArn(
+		trunking.IfCondition(hasSigners, csc.AttrCodeSigningConfigArn(), awscdk.Aws_NO_VALUE()))
 
 	// The listed roles: one resource over the whole list. An update diffs
 	// the old list against the new one by role, so reordering, removing a
