@@ -154,6 +154,9 @@ func TestOrgMemberTemplate(t *testing.T) {
 		}
 		var get []string
 		for _, id := range ofType("AWS::IAM::Policy") {
+			if !strings.Contains(jsonOf(tpl.Resources[id].Properties["Roles"]), `"EniTrunkingFunctionRole`) {
+				continue // another role's policy (the read-only role's)
+			}
 			doc := jsonOf(tpl.Resources[id].Properties["PolicyDocument"])
 			if strings.Contains(doc, `"iam:GetRole"`) {
 				get = append(get, id+" "+doc)
@@ -200,8 +203,8 @@ func TestOrgMemberTemplate(t *testing.T) {
 				}
 			}
 		}
-		if roles := ofType("AWS::IAM::Role"); len(roles) != 2 {
-			t.Errorf("roles %v, want the function's and the trunk-ready one only", roles)
+		if roles := ofType("AWS::IAM::Role"); len(roles) != 3 {
+			t.Errorf("roles %v, want the function's, the trunk-ready one and the read-only one only", roles)
 		}
 	})
 
@@ -242,6 +245,51 @@ func TestOrgMemberTemplate(t *testing.T) {
 			if tpl.Outputs[o]["Condition"] != "CreateTrunkReadyRoleIsTrue" {
 				t.Errorf("output %s: %v", o, tpl.Outputs[o])
 			}
+		}
+	})
+
+	t.Run("the read-only role trusts only the trunkctl account inside the organization, takes the SourceIdentity and only reads", func(t *testing.T) {
+		var id string
+		for _, r := range ofType("AWS::IAM::Role") {
+			if tpl.Resources[r].Condition == "CreateReadOnlyRoleIsTrue" {
+				id = r
+			}
+		}
+		if id == "" {
+			t.Fatal("no role conditional on CreateReadOnlyRole")
+		}
+		trust := jsonOf(tpl.Resources[id].Properties["AssumeRolePolicyDocument"])
+		for _, want := range []string{`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `"Condition":{"StringEquals":{"aws:PrincipalOrgID":{"Ref":"OrganizationId"}}}`,
+			`{"Ref":"TrunkctlAccountId"},":root"`} {
+			if !strings.Contains(trust, want) {
+				t.Errorf("trust %s lacks %s", trust, want)
+			}
+		}
+		if strings.Count(trust, `"Effect":"Allow"`) != 1 {
+			t.Errorf("trust has more than the one statement: %s", trust)
+		}
+		for _, p := range ofType("AWS::IAM::Policy") {
+			if jsonOf(tpl.Resources[p].Properties["Roles"]) != `[{"Ref":"`+id+`"}]` {
+				continue
+			}
+			if tpl.Resources[p].Condition != "CreateReadOnlyRoleIsTrue" {
+				t.Errorf("policy %s is not conditional", p)
+			}
+			var doc struct{ Statement []struct{ Action []string } }
+			if err := json.Unmarshal([]byte(jsonOf(tpl.Resources[p].Properties["PolicyDocument"])), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range doc.Statement {
+				for _, a := range st.Action {
+					verb := a[strings.Index(a, ":")+1:]
+					if !strings.HasPrefix(verb, "Describe") && !strings.HasPrefix(verb, "List") && !strings.HasPrefix(verb, "Get") && verb != "LookupEvents" {
+						t.Errorf("the read-only role may %s", a)
+					}
+				}
+			}
+		}
+		if _, ok := tpl.Parameters[stacks.ParamTrunkctlAccountID]; !ok {
+			t.Errorf("no %s parameter", stacks.ParamTrunkctlAccountID)
 		}
 	})
 

@@ -125,6 +125,9 @@ type EniTrunking struct {
 	optIns  []OptIn
 	// allowed are the role ARNs the function may act for (its allow-list).
 	allowed []*string
+	// principalArnPolicy lets the function name other principals; nil
+	// without PrincipalArnRoles.
+	principalArnPolicy awsiam.Policy
 }
 
 // OptIn is one role's opt-in resource.
@@ -210,6 +213,9 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 	if len(p.Roles) == 0 && len(p.PrincipalArnRoles) == 0 {
 		p.Roles = []awsiam.IRole{NewInstanceRole(t, "InstanceRole")}
 	}
+	if len(p.PrincipalArnRoles) > 0 {
+		t.grantPutForOtherPrincipals(p.Setting)
+	}
 	seen := map[string]bool{}
 	for _, role := range p.Roles {
 		name := *role.Node().Id()
@@ -218,9 +224,6 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		}
 		seen[name] = true
 		t.optIns = append(t.optIns, t.optIn(role, name, p))
-	}
-	if len(p.PrincipalArnRoles) > 0 {
-		t.grantPutForOtherPrincipals(p.Setting)
 	}
 	for _, r := range p.PrincipalArnRoles {
 		if seen[r.ID] || r.ID == "" || r.RoleArn == nil {
@@ -376,31 +379,41 @@ func (t *EniTrunking) DependOnFunction(c constructs.IConstruct) {
 	if cfg := t.Function.Node().TryFindChild(jsii.String("EventInvokeConfig")); cfg != nil {
 		c.Node().AddDependency(cfg)
 	}
+	if t.principalArnPolicy != nil {
+		c.Node().AddDependency(t.principalArnPolicy)
+	}
 }
 
 // grantPutForOtherPrincipals lets the function put setting for principals
 // other than itself (principalArn), and read settings back.
 func (t *EniTrunking) grantPutForOtherPrincipals(setting string) {
-	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("PutAccountSettingByPrincipalArn"),
-		Actions:    jsii.Strings("ecs:PutAccountSetting"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"ecs:account-setting": setting}},
-	}))
-	// ecs:ListAccountSettings supports no condition key: a condition on
-	// ecs:account-setting would never match and deny the read-back.
-	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ReadAccountSettingsByPrincipalArn"),
-		Actions:   jsii.Strings("ecs:ListAccountSettings"),
-		Resources: jsii.Strings("*"),
-	}))
-	cdknag.NagSuppressions_AddResourceSuppressions(t.FunctionRole, &[]*cdknag.NagPackSuppression{{
+	// A policy of its own, so that the suppression below covers these two
+	// statements and nothing added to the role later.
+	t.principalArnPolicy = awsiam.NewPolicy(t, jsii.String("AccountSettingsByPrincipalArn"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{t.FunctionRole},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("PutAccountSettingByPrincipalArn"),
+				Actions:    jsii.Strings("ecs:PutAccountSetting"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"ecs:account-setting": setting}},
+			}),
+			// ecs:ListAccountSettings supports no condition key: a condition on
+			// ecs:account-setting would never match and deny the read-back.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadAccountSettingsByPrincipalArn"),
+				Actions:   jsii.Strings("ecs:ListAccountSettings"),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(t.principalArnPolicy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("ecs:PutAccountSetting and ecs:ListAccountSettings support no resource ARNs; PutAccountSetting " +
 			"is limited to one setting by the ecs:account-setting condition key, which is how the function opts in roles " +
-			"it may not edit (principalArn)"),
+			"it may not edit (principalArn); the function acts only for the roles on its allow-list"),
 		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 }
 
 // Roles returns the opted-in roles, in the order given.

@@ -315,16 +315,24 @@ func (c *TrunkCapacity) suppressNagFindings(role awsiam.IRole) {
 		Id: jsii.String("AwsSolutions-AS3"),
 		Reason: jsii.String("the ECS capacity provider drives this group; scaling events are visible in ECS " +
 			"and Auto Scaling activity history, and no SNS topic is wanted by default"),
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 	// Cluster.AddAsgCapacityProvider grants the instance role what the ECS
-	// agent calls; some of those calls support no resource ARNs.
-	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+	// agent calls, in the role's default policy; some of those calls support
+	// no resource ARNs. Only that policy is exempted.
+	policy := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
+	if policy == nil {
+		policy = role.Node().TryFindChild(jsii.String("Policy")) // an imported role's
+	}
+	if policy == nil {
+		return
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("permissions added by the CDK's Cluster.addAsgCapacityProvider for the ECS agent: " +
 			"ecs:Submit* on the cluster, and calls with no resource-level permissions (ecs:DiscoverPollEndpoint, " +
 			"ecr:GetAuthorizationToken, logs:CreateLogStream, logs:PutLogEvents)"),
 		AppliesTo: &[]interface{}{jsii.String("Action::ecs:Submit*"), jsii.String("Resource::*")},
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 }
 
 func orDefaultInt(n, def int) int {
