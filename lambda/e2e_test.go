@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"bytes"
 	"context"
 	"fmt"
@@ -50,6 +51,10 @@ type faultProxy struct {
 	secrets           []string
 	// policies are the session policies AssumeRole calls carried ("" for none).
 	policies []string
+	// puts are the PutAccountSetting calls that named a principal, as
+	// "PRINCIPAL=VALUE" (moto keeps one setting per account, so the proxy
+	// is where a write to one role can be seen).
+	puts []string
 }
 
 var credRe = regexp.MustCompile(`<(AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)</`)
@@ -82,10 +87,15 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 		op := operation(r)
 		r.Header.Set("X-Trunkctl-Op", op)
 		namesPrincipal := false
+		var put string
 		if r.Header.Get("X-Amz-Target") != "" {
 			b, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			namesPrincipal = bytes.Contains(b, []byte(`"principalArn"`))
+			var in struct{ PrincipalArn, Value string }
+			if op == "PutAccountSetting" && json.Unmarshal(b, &in) == nil && in.PrincipalArn != "" {
+				put = in.PrincipalArn + "=" + in.Value
+			}
 		}
 		var policy string
 		if op == "AssumeRole" {
@@ -99,6 +109,9 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 		p.ops = append(p.ops, op)
 		if op == "AssumeRole" {
 			p.policies = append(p.policies, policy)
+		}
+		if put != "" && (!namesPrincipal || p.allowPrincipalArn) {
+			p.puts = append(p.puts, put)
 		}
 		deny := op == "AssumeRole" && p.denyAssume != 0
 		if deny && p.denyAssume > 0 {
@@ -160,6 +173,15 @@ func (p *faultProxy) Ops() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.ops...)
+}
+
+// Puts returns the principal-naming PutAccountSetting calls since the last call.
+func (p *faultProxy) Puts() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.puts
+	p.puts = nil
+	return out
 }
 
 func (p *faultProxy) Policies() []string {
