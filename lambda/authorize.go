@@ -35,7 +35,7 @@ func parseAllowlist(s string) Allowlist {
 		}
 		r, err := awsarn.ParseRole(e)
 		if err != nil {
-			return Allowlist{err: fmt.Errorf("%s has an entry that is not a role ARN (%v): the function acts for no role until it is fixed", contract.AllowedRolesEnv, err)}
+			return Allowlist{err: fmt.Errorf("%s has an entry that is not a role ARN (%w): the function acts for no role until it is fixed", contract.AllowedRolesEnv, err)}
 		}
 		l.roles[r.String()] = true
 	}

@@ -113,38 +113,10 @@ func roleNames(roles []awsarn.Role) string {
 // applyList handles a list resource's Create and Update.
 func (h *Handler) applyList(ctx context.Context, ev cfn.Event, prog *progress) outcome {
 	prog.set("validating properties")
-	part, acct, _, err := functionAccount(ctx)
-	if err != nil {
-		return h.failed(ev, fmt.Errorf("refusing to act: %w", err), "")
-	}
-	lp, err := parseListProperties(ev.ResourceProperties, part, acct)
-	if err != nil {
-		return h.failed(ev, err, "")
-	}
+	lp, old, removed, region, err := h.planList(ctx, ev)
 	all := roleNames(lp.Roles)
-	region := cmp.Or(lp.common.Region, h.DefaultRegion)
-	for _, r := range lp.Roles {
-		if err := lp.one(r).checkRegion(region); err != nil {
-			return h.failed(ev, err, all)
-		}
-		if err := h.authorize(ctx, r); err != nil {
-			return h.failed(ev, err, all)
-		}
-	}
-	// What left the list, decided before any call (an old list that does
-	// not parse, or another setting, removes nothing here: a new setting is
-	// a replacement, and CloudFormation deletes the old resource).
-	var removed []awsarn.Role
-	var old listProperties
-	if ev.RequestType == cfn.RequestUpdate && lp.common.OnDelete == contract.OnDeleteDisable {
-		if o, err := parseListProperties(ev.OldResourceProperties, part, acct); err == nil && o.common.Setting == lp.common.Setting {
-			old = o
-			for _, r := range o.Roles {
-				if !slices.Contains(lp.Roles, r) {
-					removed = append(removed, r)
-				}
-			}
-		}
+	if err != nil {
+		return h.failed(ev, err, all)
 	}
 	if len(lp.Roles) == 0 && len(removed) == 0 {
 		return h.listDone(ev, lp, 0, 0)
@@ -169,29 +141,70 @@ func (h *Handler) applyList(ctx context.Context, ev cfn.Event, prog *progress) o
 			return h.failed(ev, err, all)
 		}
 	}
+	disabled := h.disableRemoved(ctx, ev, prog, c, region, old, removed)
+	return h.listDone(ev, lp, len(lp.Roles), disabled)
+}
+
+// planList validates a Create or Update before any call: the new list (each
+// role in the function's account and allowed), and, for an Update with
+// OnDelete=disable, the roles that left the list. An old list that does not
+// parse, or another setting, removes nothing here: a new setting is a
+// replacement, and CloudFormation deletes the old resource.
+func (h *Handler) planList(ctx context.Context, ev cfn.Event) (lp, old listProperties, removed []awsarn.Role, region string, err error) {
+	part, acct, _, err := functionAccount(ctx)
+	if err != nil {
+		return lp, old, nil, "", fmt.Errorf("refusing to act: %w", err)
+	}
+	if lp, err = parseListProperties(ev.ResourceProperties, part, acct); err != nil {
+		return lp, old, nil, "", err
+	}
+	region = cmp.Or(lp.common.Region, h.DefaultRegion)
+	for _, r := range lp.Roles {
+		if err := lp.one(r).checkRegion(region); err != nil {
+			return lp, old, nil, region, err
+		}
+		if err := h.authorize(ctx, r); err != nil {
+			return lp, old, nil, region, err
+		}
+	}
+	if ev.RequestType != cfn.RequestUpdate || lp.common.OnDelete != contract.OnDeleteDisable {
+		return lp, old, nil, region, nil
+	}
+	o, err := parseListProperties(ev.OldResourceProperties, part, acct)
+	if err != nil || o.common.Setting != lp.common.Setting {
+		return lp, old, nil, region, nil
+	}
+	for _, r := range o.Roles {
+		if !slices.Contains(lp.Roles, r) {
+			removed = append(removed, r)
+		}
+	}
+	return lp, o, removed, region, nil
+}
+
+// disableRemoved disables the roles that left the list and returns how many
+// it did. A role it cannot disable must not fail the update (a rollback
+// replays it the other way round): it is logged and left as it is.
+func (h *Handler) disableRemoved(ctx context.Context, ev cfn.Event, prog *progress, c regionClients, region string, old listProperties, removed []awsarn.Role) int {
 	disabled := 0
+	oldRegion := cmp.Or(old.common.Region, h.DefaultRegion)
 	for _, r := range removed {
-		// A role that left the list must not fail the update (a rollback
-		// replays it the other way round): it is logged and left as it is.
 		err := h.authorize(ctx, r)
+		oc := c
+		if err == nil && oldRegion != region {
+			oc, err = h.Clients(ctx, oldRegion)
+		}
 		if err == nil {
-			oldRegion := cmp.Or(old.common.Region, h.DefaultRegion)
-			oc := c
-			if oldRegion != region {
-				oc, err = h.Clients(ctx, oldRegion)
-			}
-			if err == nil {
-				err = h.disable(ctx, ev, prog, oc, old.one(r), oldRegion)
-			}
+			err = h.disable(ctx, ev, prog, oc, old.one(r), oldRegion)
 		}
 		if err != nil {
 			h.Log.Warn("a role that left RoleNames was left unchanged", "RequestId", ev.RequestID, "RoleArn", r.String(), "error", err.Error())
 			continue
 		}
 		disabled++
-		h.Log.Info("disabled the setting of a role that left RoleNames", "RequestId", ev.RequestID, "RoleArn", r.String(), "Setting", lp.common.Setting)
+		h.Log.Info("disabled the setting of a role that left RoleNames", "RequestId", ev.RequestID, "RoleArn", r.String(), "Setting", old.common.Setting)
 	}
-	return h.listDone(ev, lp, len(lp.Roles), disabled)
+	return disabled
 }
 
 func (h *Handler) listDone(ev cfn.Event, lp listProperties, enabled, disabled int) outcome {
