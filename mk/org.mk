@@ -42,7 +42,7 @@ package-org: $(LAMBDA_ZIP)
 	  echo "aws cloudformation create-stack-set --stack-set-name $(STACK_SET_NAME) \\"; \
 	  echo "  --template-body file://$(ORG_MEMBER_TEMPLATE) \\"; \
 	  echo "  --permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=true \\"; \
-	  echo "  --managed-execution Active=true --capabilities CAPABILITY_IAM \\"; \
+	  echo "  --managed-execution Active=true --capabilities CAPABILITY_NAMED_IAM \\"; \
 	  echo "  --parameters $$params"; echo "$$params2"; \
 	  echo "# Deploy it to every account of the OUs, one Region at a time, each pinned to the object version uploaded there:"; \
 	  for rv in $$overrides; do \
@@ -53,7 +53,7 @@ package-org: $(LAMBDA_ZIP)
 	  done; \
 	  echo "# Or, once the StackSet exists, roll a new build out (then update-stack-instances per Region as above, with the new versions):"; \
 	  echo "aws cloudformation update-stack-set --stack-set-name $(STACK_SET_NAME) \\"; \
-	  echo "  --template-body file://$(ORG_MEMBER_TEMPLATE) --capabilities CAPABILITY_IAM \\"; \
+	  echo "  --template-body file://$(ORG_MEMBER_TEMPLATE) --capabilities CAPABILITY_NAMED_IAM \\"; \
 	  echo "  --parameters $$params"; echo "$$params2 ParameterKey=LambdaCodeVersion,UsePreviousValue=true \\"; \
 	  echo "  --operation-preferences RegionConcurrencyType=PARALLEL,ConcurrencyMode=SOFT_FAILURE_TOLERANCE,MaxConcurrentPercentage=25,FailureTolerancePercentage=10"; \
 	  for rv in $$overrides; do \

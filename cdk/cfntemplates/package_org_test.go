@@ -103,7 +103,7 @@ func TestPackageOrg(t *testing.T) {
 			"aws cloudformation create-stack-set --stack-set-name trunkctl-eni-trunking",
 			"--template-body file://templates/org/eni-trunking-member.yaml",
 			"--permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=true",
-			"--capabilities CAPABILITY_IAM",
+			"--capabilities CAPABILITY_NAMED_IAM",
 			"ParameterKey=BucketPrefix,ParameterValue=org-artifacts ParameterKey=LambdaCodeKey,ParameterValue=" + key,
 			`'ParameterKey=InstanceRoleNames,ParameterValue=ecsInstanceRole\,ops/legacy-ecs'`,
 			"aws cloudformation create-stack-instances --stack-set-name trunkctl-eni-trunking",
