@@ -36,6 +36,7 @@ const (
 	flagOU             = "ou"
 	flagRegions        = "regions"
 	flagAssumeRoleName = "assume-role-name"
+	flagWriteRoleName  = "write-role-name"
 	flagConcurrency    = "concurrency"
 	flagAllClusters    = "all-clusters"
 	flagRoleName       = "role-name"
@@ -49,6 +50,7 @@ type FleetOptions struct {
 	OUs            []string
 	Regions        []string
 	AssumeRoleName string
+	WriteRoleName  string
 	Concurrency    int
 }
 
@@ -62,7 +64,8 @@ func addFleetFlags(pf *pflag.FlagSet, f *FleetOptions) {
 	pf.BoolVar(&f.Org, flagOrg, false, "run in every ACTIVE account of the AWS Organization (call from the management or a delegated administrator account)")
 	pf.StringSliceVar(&f.OUs, flagOU, nil, "with --"+flagOrg+": only the accounts in these OUs or roots (ou-..., r-...) and the OUs below them")
 	pf.StringSliceVar(&f.Regions, flagRegions, nil, "run in these Regions (comma-separated), or \"all\": each account's enabled Regions (default: --region)")
-	pf.StringVar(&f.AssumeRoleName, flagAssumeRoleName, fleet.DefaultRoleName, "the role to assume in each account")
+	pf.StringVar(&f.AssumeRoleName, flagAssumeRoleName, fleet.DefaultRoleName, "the role to assume in each account for reads")
+	pf.StringVar(&f.WriteRoleName, flagWriteRoleName, "", "the role to assume in each account for writes (default: --"+flagAssumeRoleName+")")
 	pf.IntVar(&f.Concurrency, flagConcurrency, fleet.DefaultConcurrency, "accounts and targets worked on at once")
 }
 
@@ -94,6 +97,9 @@ func (f FleetOptions) validate() error {
 	}
 	if f.AssumeRoleName == "" || strings.ContainsAny(f.AssumeRoleName, ":/") {
 		return usageErrorf("--%s takes a role name (not an ARN), e.g. %s", flagAssumeRoleName, fleet.DefaultRoleName)
+	}
+	if strings.ContainsAny(f.WriteRoleName, ":/") {
+		return usageErrorf("--%s takes a role name (not an ARN), e.g. %s", flagWriteRoleName, fleet.DefaultRoleName)
 	}
 	return nil
 }
@@ -278,12 +284,16 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 		}
 	}
 	progress := newFleetProgress(e.io)
-	f := fleet.New(fa.Base, caller, fa.STS, fa.Regions, fleet.Options{RoleName: fo.opts.AssumeRoleName, Concurrency: fo.opts.Concurrency, Progress: progress})
+	f := fleet.New(fa.Base, caller, fa.STS, fa.Regions, fleet.Options{RoleName: fo.opts.AssumeRoleName, WriteRoleName: fo.opts.WriteRoleName, Concurrency: fo.opts.Concurrency, Progress: progress})
+	work := e.perTarget(fa, f, regions != nil, cluster, allClusters, fn)
+	if before != nil { // a write (enable): every call as --write-role-name
+		work = asWriter(f, work)
+	}
 	var res []fleet.Result[[]fleetRow]
 	if fo.listsWhileRunning(before != nil) {
-		accounts, res, err = fo.runListed(ctx, fa, f, regions, e.perTarget(fa, f, regions != nil, cluster, allClusters, fn))
+		accounts, res, err = fo.runListed(ctx, fa, f, regions, work)
 	} else {
-		res = fleet.Run(ctx, f, accounts, regions, e.perTarget(fa, f, regions != nil, cluster, allClusters, fn))
+		res = fleet.Run(ctx, f, accounts, regions, work)
 	}
 	progress.done()
 	if err != nil {

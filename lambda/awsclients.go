@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
@@ -56,5 +57,7 @@ func (c *awsClients) forRegion(ctx context.Context, region string) (regionClient
 		STS:    sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = region }),
 		ECS:    ecs.NewFromConfig(cfg, inRegion),
 		NewECS: accountsetting.NewECSFactory(cfg, inRegion),
+		// IAM is global: its endpoint follows the partition of the Region.
+		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.Region = region }),
 	}, nil
 }

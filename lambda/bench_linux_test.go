@@ -20,7 +20,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
-// loopbackAWS is a minimal Go STS and ECS on loopback that answers in
+// loopbackAWS is a minimal Go STS, ECS and IAM (GetRole) on loopback that answers in
 // microseconds, so a benchmark against it measures the function's process.
 func loopbackAWS(tb testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +39,11 @@ func loopbackAWS(tb testing.TB) *httptest.Server {
 		case "ListAccountSettings":
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			fmt.Fprintf(w, `{"settings":[{"name":"awsvpcTrunking","value":"enabled","principalArn":%q}]}`, roleARN)
+		case "GetRole": // the existence check before a principalArn put
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprintf(w, `<GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetRoleResult><Role><Path>/</Path>`+
+				`<RoleName>EcsInstance</RoleName><RoleId>AROABENCH</RoleId><Arn>%s</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate></Role>`+
+				`</GetRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetRoleResponse>`, roleARN)
 		default:
 			http.Error(w, "unexpected "+op, http.StatusBadRequest)
 		}
@@ -173,6 +178,7 @@ func BenchmarkColdStart(b *testing.B) {
 	b.Run("moto", func(b *testing.B) {
 		m := moto.Start(b)
 		motoEffective(b, m) // moto loads STS and ECS on first use; not our cost
+		motoCreateRole(b, m, roleName)
 		measure(b, "moto_server (includes moto's per-request time)", aws(m.URL))
 		// The same four requests the function makes (moto omits principalArn,
 		// so the read-back lists twice), from a warm in-process client: moto's share.

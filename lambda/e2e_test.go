@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/contract"
@@ -47,6 +49,12 @@ type faultProxy struct {
 	allowPrincipalArn bool
 	ops               []string
 	secrets           []string
+	// policies are the session policies AssumeRole calls carried ("" for none).
+	policies []string
+	// puts are the PutAccountSetting calls that named a principal, as
+	// "PRINCIPAL=VALUE" (moto keeps one setting per account, so the proxy
+	// is where a write to one role can be seen).
+	puts []string
 }
 
 var credRe = regexp.MustCompile(`<(AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)</`)
@@ -79,14 +87,32 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 		op := operation(r)
 		r.Header.Set("X-Trunkctl-Op", op)
 		namesPrincipal := false
+		var put string
 		if r.Header.Get("X-Amz-Target") != "" {
 			b, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			namesPrincipal = bytes.Contains(b, []byte(`"principalArn"`))
+			var in struct{ PrincipalArn, Value string }
+			if op == "PutAccountSetting" && json.Unmarshal(b, &in) == nil && in.PrincipalArn != "" {
+				put = in.PrincipalArn + "=" + in.Value
+			}
+		}
+		var policy string
+		if op == "AssumeRole" {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			v, _ := url.ParseQuery(string(b))
+			policy = v.Get("Policy")
 		}
 		p.mu.Lock()
 		refuse := namesPrincipal && !p.allowPrincipalArn
 		p.ops = append(p.ops, op)
+		if op == "AssumeRole" {
+			p.policies = append(p.policies, policy)
+		}
+		if put != "" && (!namesPrincipal || p.allowPrincipalArn) {
+			p.puts = append(p.puts, put)
+		}
 		deny := op == "AssumeRole" && p.denyAssume != 0
 		if deny && p.denyAssume > 0 {
 			p.denyAssume--
@@ -149,6 +175,21 @@ func (p *faultProxy) Ops() []string {
 	return append([]string(nil), p.ops...)
 }
 
+// Puts returns the principal-naming PutAccountSetting calls since the last call.
+func (p *faultProxy) Puts() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.puts
+	p.puts = nil
+	return out
+}
+
+func (p *faultProxy) Policies() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.policies...)
+}
+
 func (p *faultProxy) Secrets() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -182,6 +223,17 @@ func motoEffective(t testing.TB, m *moto.Server) string {
 // motoPutAndList makes the calls the function makes: assume, put, list twice.
 func motoPutAndList(t testing.TB, m *moto.Server, role string) {
 	motoCalls(t, m, role, true)
+}
+
+// motoCreateRole creates a role in moto's IAM (default account).
+func motoCreateRole(t testing.TB, m *moto.Server, name string) {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "testing"), BaseEndpoint: aws.String(m.URL)}
+	_, err := iam.NewFromConfig(cfg).CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String(name),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Fatalf("create role %s in moto: %v", name, err)
+	}
 }
 
 func motoCalls(t testing.TB, m *moto.Server, role string, put bool) string {
@@ -317,7 +369,14 @@ func TestEndToEnd(t *testing.T) {
 		p.allowPrincipalArn = true
 		b := newBucket(t)
 		f := startFunction(t, p.env(m, "2s")...)
+		// ECS takes a principalArn for any name: the function asks IAM first.
 		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 10*time.Second)
+		if a.Status != "FAILED" || !strings.Contains(a.Reason, "role "+roleARN+" does not exist") {
+			t.Fatalf("create of a role IAM does not know: %s %s, want FAILED saying it does not exist", a.Status, a.Reason)
+		}
+		motoCreateRole(t, m, "EcsInstance")
+		before := len(p.Ops())
+		a = run(t, f, b, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 10*time.Second)
 		if a.Status != "SUCCESS" || a.Data["EffectiveValue"] != "enabled" || a.Data["Via"] != "principal-arn" {
 			t.Fatalf("create: %s %v %s", a.Status, a.Data, a.Reason)
 		}
@@ -327,7 +386,7 @@ func TestEndToEnd(t *testing.T) {
 		// The AssumeRole runs beside the principalArn write in place of the
 		// ListAccountSettings probe (cancelled once the write is in, it may
 		// not have been sent): at most three calls, two of them in turn.
-		ops := p.Ops()
+		ops := p.Ops()[before:]
 		if count(ops, "AssumeRole") > 1 || count(ops, "PutAccountSetting") != 1 || count(ops, "ListAccountSettings") != 1 || len(ops) > 3 {
 			t.Errorf("calls = %v, want one PutAccountSetting, at most one AssumeRole beside it and one ListAccountSettings", ops)
 		}

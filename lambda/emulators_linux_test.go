@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,7 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
@@ -105,6 +111,14 @@ func (f *rieFunction) invoke(t *testing.T, ev cfn.Event, wait time.Duration) []b
 	return b
 }
 
+// The emulator invokes the function as
+// arn:aws:lambda:us-east-1:012345678912:function:NAME, so the function's own
+// account there is 012345678912 and the opted-in role must be in it.
+const (
+	rieRoleARN = "arn:aws:iam::012345678912:role/EcsInstance"
+	rieOurID   = "trunkctl/awsvpcTrunking/" + rieRoleARN
+)
+
 func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the emulator tests run the built function against moto_server")
@@ -119,20 +133,49 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		p := newFaultProxy(t, m.URL)
 		b := newBucket(t)
 		f := startRIE(t, rie, bin, 10, p.env(m, "2s")...)
-		ev := event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))
+		ev := event(cfn.RequestCreate, b.URL(), props("RoleArn", rieRoleARN))
 		if got := f.invoke(t, ev, 15*time.Second); strings.TrimSpace(string(got)) != "null" {
 			t.Errorf("the function answered the emulator %s, want null (the response went to the bucket)", got)
 		}
 		select {
 		case pt := <-b.got:
-			if d := decode(t, pt.Body); d.Status != "SUCCESS" || d.PhysicalResourceID != ourID || d.Data["EffectiveValue"] != "enabled" {
+			if d := decode(t, pt.Body); d.Status != "SUCCESS" || d.PhysicalResourceID != rieOurID || d.Data["EffectiveValue"] != "enabled" {
 				t.Fatalf("response %s %q %v %s", d.Status, d.PhysicalResourceID, d.Data, d.Reason)
 			}
 		case <-time.After(time.Second):
 			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
 		}
-		if v := motoEffective(t, m); v != "enabled" {
+		if v := motoCalls(t, m, rieRoleARN, false); v != "enabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role, want enabled", v)
+		}
+		pols := p.Policies()
+		if len(pols) == 0 {
+			t.Errorf("no AssumeRole reached STS (calls %v)", p.Ops())
+		}
+		for _, pol := range pols {
+			if pol != accountsetting.SessionPolicy("awsvpcTrunking") {
+				t.Errorf("AssumeRole carried session policy %q, want the account-setting-only policy", pol)
+			}
+		}
+	})
+
+	t.Run("a Create for a role of another account answers FAILED naming both accounts and calls nothing", func(t *testing.T) {
+		m.Reset(t)
+		p := newFaultProxy(t, m.URL)
+		b := newBucket(t)
+		f := startRIE(t, rie, bin, 10, p.env(m, "2s")...)
+		f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 15*time.Second)
+		select {
+		case pt := <-b.got:
+			d := decode(t, pt.Body)
+			if d.Status != "FAILED" || !strings.Contains(d.Reason, "account 123456789012") || !strings.Contains(d.Reason, "account 012345678912") {
+				t.Fatalf("response %s %q, want FAILED naming both accounts", d.Status, d.Reason)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+		}
+		if ops := p.Ops(); len(ops) != 0 {
+			t.Errorf("STS/ECS saw %v, want no call", ops)
 		}
 	})
 
@@ -144,11 +187,11 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		const timeout = 3 * time.Second
 		f := startRIE(t, rie, bin, int(timeout/time.Second), p.env(m, "2s")...)
 		start := time.Now()
-		f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), timeout+5*time.Second)
+		f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", rieRoleARN)), timeout+5*time.Second)
 		select {
 		case pt := <-b.got:
 			d := decode(t, pt.Body)
-			if d.Status != "FAILED" || !strings.Contains(d.Reason, "timed out after") || !strings.Contains(d.Reason, "while putting awsvpcTrunking=enabled as "+roleARN) {
+			if d.Status != "FAILED" || !strings.Contains(d.Reason, "timed out after") || !strings.Contains(d.Reason, "while putting awsvpcTrunking=enabled as "+rieRoleARN) {
 				t.Fatalf("response %s %q", d.Status, d.Reason)
 			}
 			if took := pt.At.Sub(start); took >= timeout {
@@ -217,4 +260,102 @@ func unzipBootstrap(t *testing.T, zipPath string) string {
 	}
 	t.Fatalf("%s has no bootstrap", zipPath)
 	return ""
+}
+
+// The member template's list resource, replayed as CloudFormation drives it
+// (create, a reorder, a swap, then a removal from the middle, with
+// OnDelete=disable), through the real function under AWS's emulator against
+// moto: no role that stays listed is ever written disabled. moto keeps one
+// setting per account whatever the principal, so the writes are read at the
+// proxy, where each names its role (principalArn, the member template's path).
+func TestTheListResourceUnderTheEmulatorDisablesOnlyRolesThatLeftTheList(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the emulator tests run the built function against moto_server")
+	}
+	rie := peer.BuiltTool(t, "aws-lambda-rie", RIEBinaryEnv)
+	// The emulator says the function runs in 012345678912: moto's roles are there.
+	m := moto.StartAccount(t, "012345678912")
+	bin := lambdaBinary(t)
+	const acct = "arn:aws:iam::012345678912:role/"
+	names := map[string]string{"a": "ecsInstanceRole", "b": "ops/legacy-ecs", "c": "thirdRole"}
+	for _, n := range names {
+		path, name := "/", n
+		if i := strings.LastIndex(n, "/"); i >= 0 {
+			path, name = "/"+n[:i+1], n[i+1:]
+		}
+		motoCreateRoleAt(t, m, path, name)
+	}
+	p := newFaultProxy(t, m.URL)
+	p.allowPrincipalArn = true
+	b := newBucket(t)
+	f := startRIE(t, rie, bin, 10, p.env(m, "2s")...)
+
+	var id string
+	var old map[string]any
+	send := func(reqType cfn.RequestType, keys ...string) []string {
+		t.Helper()
+		ns := make([]any, len(keys))
+		for i, k := range keys {
+			ns[i] = names[k]
+		}
+		pr := map[string]any{"ServiceToken": propToken, "RoleNames": ns, "OnDelete": "disable"}
+		ev := event(reqType, b.URL(), pr)
+		ev.ResourceType, ev.PhysicalResourceID, ev.OldResourceProperties = "Custom::EniTrunkingRoles", id, old
+		f.invoke(t, ev, 15*time.Second)
+		select {
+		case pt := <-b.got:
+			d := decode(t, pt.Body)
+			if d.Status != "SUCCESS" {
+				t.Fatalf("%s %v: %s %s\noutput:\n%s", reqType, keys, d.Status, d.Reason, f.out)
+			}
+			if id != "" && d.PhysicalResourceID != id {
+				t.Errorf("%s changed the physical id from %s to %s", reqType, id, d.PhysicalResourceID)
+			}
+			id, old = d.PhysicalResourceID, pr
+		case <-time.After(time.Second):
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+		}
+		puts := p.Puts()
+		slices.Sort(puts)
+		return puts
+	}
+	w := func(keys string, value string) []string {
+		var out []string
+		for _, k := range keys {
+			out = append(out, acct+names[string(k)]+"="+value)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, step := range []struct {
+		name    string
+		reqType cfn.RequestType
+		list    []string
+		want    []string
+	}{
+		{"create", cfn.RequestCreate, []string{"a", "b", "c"}, w("abc", "enabled")},
+		{"a reorder", cfn.RequestUpdate, []string{"c", "b", "a"}, w("abc", "enabled")},
+		{"a swap", cfn.RequestUpdate, []string{"c", "a", "b"}, w("abc", "enabled")},
+		{"removing ops/legacy-ecs from the middle", cfn.RequestUpdate, []string{"c", "a"}, append(w("ac", "enabled"), w("b", "disabled")...)},
+	} {
+		got := send(step.reqType, step.list...)
+		slices.Sort(step.want)
+		if !slices.Equal(got, step.want) {
+			t.Errorf("%s wrote\n%s\nwant\n%s", step.name, strings.Join(got, "\n"), strings.Join(step.want, "\n"))
+		}
+	}
+	if calls := p.Ops(); count(calls, "AssumeRole") != 0 {
+		t.Errorf("the principalArn path assumed a role: %v", calls)
+	}
+}
+
+// motoCreateRoleAt creates a role with a path in moto's default account.
+func motoCreateRoleAt(t testing.TB, m *moto.Server, path, name string) {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "testing"), BaseEndpoint: aws.String(m.URL)}
+	_, err := iam.NewFromConfig(cfg).CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(path),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Fatalf("create role %s%s in moto: %v", path, name, err)
+	}
 }

@@ -27,6 +27,8 @@ type regionClients struct {
 	STS    accountsetting.STSAPI
 	ECS    accountsetting.ECSAPI
 	NewECS accountsetting.ECSFactory
+	// IAM answers iam:GetRole: does a role named with principalArn exist?
+	IAM accountsetting.RoleGetter
 }
 
 // clientsFunc returns the clients for a Region.
@@ -48,6 +50,9 @@ type Handler struct {
 	Reserve time.Duration
 	// Sleep waits between retries; nil means a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Allowed narrows the roles of the function's own account it acts for
+	// (contract.AllowedRolesEnv); the zero value allows all of them.
+	Allowed Allowlist
 }
 
 // defaultBudget applies when an invocation has no deadline (never in Lambda).
@@ -216,16 +221,22 @@ func (h *Handler) sender() sender {
 func (h *Handler) run(ctx context.Context, ev cfn.Event, prog *progress) outcome {
 	switch ev.RequestType {
 	case cfn.RequestCreate, cfn.RequestUpdate:
+		if isListResource(ev.ResourceProperties) {
+			return h.applyList(ctx, ev, prog)
+		}
 		return h.apply(ctx, ev, prog)
 	case cfn.RequestDelete:
+		if isListResource(ev.ResourceProperties) {
+			return h.deleteList(ctx, ev, prog)
+		}
 		return h.delete(ctx, ev, prog)
 	default:
 		return h.failed(ev, fmt.Errorf("unknown RequestType %q (want Create, Update or Delete)", clip(string(ev.RequestType))), "")
 	}
 }
 
-// apply handles Create and Update: validate, assume the role, put the
-// setting as the role, and read it back.
+// apply handles Create and Update: validate, check the function may act
+// for the role, act as it, put the setting and read it back.
 func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outcome {
 	prog.set("validating properties")
 	props, err := parseProperties(ev.ResourceProperties)
@@ -237,24 +248,41 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 	if err := props.checkRegion(region); err != nil {
 		return h.failed(ev, err, role)
 	}
+	if err := h.authorize(ctx, props.Role); err != nil {
+		return h.failed(ev, err, role)
+	}
 	prog.set("loading the AWS configuration")
 	c, err := h.Clients(ctx, region)
 	if err != nil {
 		return h.failed(ev, err, role)
 	}
-	prog.set("putting %s=%s as %s in %s (principalArn, with sts:AssumeRole beside it)", props.Setting, props.Value, role, region)
-	wait := h.propagationWait(ctx)
-	assumer := accountsetting.Assumer{
-		STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev),
-		PropagationWait: wait, MaxBackoff: min(5*time.Second, max(wait/4, 100*time.Millisecond)), Sleep: h.sleep(),
-		OnRetry: func(attempt int, d time.Duration, err error) {
-			h.Log.Warn("role not assumable yet, retrying (IAM propagation)", "RequestId", ev.RequestID, "RoleArn", role,
-				"attempt", attempt, "wait_ms", ms(d), "error", awserr.Message(err))
-		},
-	}
-	p, err := h.putAs(ctx, c, assumer, props, props.Value)
+	data, err := h.optIn(ctx, ev, prog, c, props, region, h.propagationWait(ctx), false)
 	if err != nil {
 		return h.failed(ev, err, role)
+	}
+	action := contract.ActionCreated
+	if ev.RequestType == cfn.RequestUpdate {
+		action = contract.ActionUpdated
+	}
+	return outcome{status: cfn.StatusSuccess, physicalID: props.physicalID(), action: action, role: role, data: data}
+}
+
+// optIn acts as props.Role, puts the setting and reads it back, returning
+// the response's Data. checkedExists says iam:GetRole already found the role.
+func (h *Handler) optIn(ctx context.Context, ev cfn.Event, prog *progress, c regionClients, props Properties, region string, wait time.Duration, checkedExists bool) (map[string]any, error) {
+	role := props.Role.String()
+	prog.set("putting %s=%s as %s in %s (principalArn, with sts:AssumeRole beside it)", props.Setting, props.Value, role, region)
+	p, err := h.putAs(ctx, c, h.assumer(ev, c, props, wait), props, props.Value)
+	if err != nil {
+		return nil, err
+	}
+	if p.Via() == accountsetting.AsPrincipalArn && !checkedExists {
+		// ECS takes a principalArn for a role that does not exist; only IAM
+		// can tell that a name was mistyped.
+		prog.set("checking that role %s exists (iam:GetRole)", role)
+		if err := checkRoleExists(ctx, c.IAM, props.Role); err != nil {
+			return nil, err
+		}
 	}
 	prog.set("reading back %s as %s in %s", props.Setting, role, region)
 	effective := ""
@@ -266,20 +294,28 @@ func (h *Handler) apply(ctx context.Context, ev cfn.Event, prog *progress) outco
 		effective = contract.Unverified
 		h.Log.Warn("cannot read the setting back: the role lacks ecs:ListAccountSettings", "RequestId", ev.RequestID, "RoleArn", role, "error", awserr.Message(err))
 	case err != nil:
-		return h.failed(ev, err, role)
+		return nil, err
 	case got.Value != props.Value:
-		return h.failed(ev, &accountsetting.MismatchError{Want: props.Value, Got: got}, role)
+		return nil, &accountsetting.MismatchError{Want: props.Value, Got: got}
 	default:
 		effective = got.Value
 	}
-	action := contract.ActionCreated
-	if ev.RequestType == cfn.RequestUpdate {
-		action = contract.ActionUpdated
-	}
-	return outcome{
-		status: cfn.StatusSuccess, physicalID: props.physicalID(), action: action, role: role,
-		data: map[string]any{contract.AttrPrincipalArn: role, contract.AttrSetting: props.Setting, contract.AttrValue: props.Value,
-			contract.AttrEffectiveValue: effective, contract.AttrVia: string(p.Via())},
+	return map[string]any{contract.AttrPrincipalArn: role, contract.AttrSetting: props.Setting, contract.AttrValue: props.Value,
+		contract.AttrEffectiveValue: effective, contract.AttrVia: string(p.Via())}, nil
+}
+
+// assumer assumes roles for one event: its session carries only the
+// account-setting calls (accountsetting.SessionPolicy), whatever the role
+// itself may do.
+func (h *Handler) assumer(ev cfn.Event, c regionClients, props Properties, wait time.Duration) accountsetting.Assumer {
+	role := props.Role.String()
+	return accountsetting.Assumer{
+		STS: c.STS, NewECS: c.NewECS, IAM: c.IAM, SessionName: sessionName(ev), Policy: accountsetting.SessionPolicy(props.Setting),
+		PropagationWait: wait, MaxBackoff: min(5*time.Second, max(wait/4, 100*time.Millisecond)), Sleep: h.sleep(),
+		OnRetry: func(attempt int, d time.Duration, err error) {
+			h.Log.Warn("role not assumable yet, retrying (IAM propagation)", "RequestId", ev.RequestID, "RoleArn", role,
+				"attempt", attempt, "wait_ms", ms(d), "error", awserr.Message(err))
+		},
 	}
 }
 
@@ -323,6 +359,9 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 		out.action = contract.ActionLeftUnchanged
 		return out
 	}
+	if err := h.authorize(ctx, props.Role); err != nil {
+		return leave(err)
+	}
 	region := cmp.Or(props.Region, h.DefaultRegion)
 	if err := props.checkRegion(region); err != nil {
 		return leave(err)
@@ -332,15 +371,21 @@ func (h *Handler) delete(ctx context.Context, ev cfn.Event, prog *progress) outc
 	if err != nil {
 		return leave(err)
 	}
-	prog.set("putting %s=%s as %s in %s (principalArn, with sts:AssumeRole beside it)", props.Setting, accountsetting.Disabled, role, region)
-	// No propagation wait: the role was assumable when the resource was made;
-	// if it is not now it was deleted or stopped trusting this function.
-	if _, err := h.putAs(ctx, c, accountsetting.Assumer{STS: c.STS, NewECS: c.NewECS, SessionName: sessionName(ev), Sleep: h.sleep()}, props, accountsetting.Disabled); err != nil {
+	if err := h.disable(ctx, ev, prog, c, props, region); err != nil {
 		return leave(err)
 	}
 	out := skip("", role)
 	out.action = contract.ActionDisabled
 	return out
+}
+
+// disable puts the setting to disabled as props.Role, with no propagation
+// wait: the role was assumable when the resource was made; if it is not now
+// it was deleted or stopped trusting this function.
+func (h *Handler) disable(ctx context.Context, ev cfn.Event, prog *progress, c regionClients, props Properties, region string) error {
+	prog.set("putting %s=%s as %s in %s (principalArn, with sts:AssumeRole beside it)", props.Setting, accountsetting.Disabled, props.Role, region)
+	_, err := h.putAs(ctx, c, h.assumer(ev, c, props, 0), props, accountsetting.Disabled)
+	return err
 }
 
 // failed is the FAILED outcome of a Create or Update, and the SUCCESS of a

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -14,20 +16,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
 	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 const (
-	roleName  = "EcsInstance"
-	roleARN   = "arn:aws:iam::123456789012:role/EcsInstance"
-	otherARN  = "arn:aws:iam::123456789012:role/Other"
-	ourID     = "trunkctl/awsvpcTrunking/" + roleARN
-	otherID   = "trunkctl/awsvpcTrunking/" + otherARN
-	opAssume  = "sts:AssumeRole"
-	opPut     = "ecs:PutAccountSetting"
-	opList    = "ecs:ListAccountSettings"
-	propToken = "arn:aws:lambda:us-east-1:123456789012:function:trunkctl"
+	roleName = "EcsInstance"
+	roleARN  = "arn:aws:iam::123456789012:role/EcsInstance"
+	otherARN = "arn:aws:iam::123456789012:role/Other"
+	// foreignARN is a role of another account.
+	foreignARN = "arn:aws:iam::210987654321:role/EcsInstance"
+	ourID      = "trunkctl/awsvpcTrunking/" + roleARN
+	otherID    = "trunkctl/awsvpcTrunking/" + otherARN
+	opAssume   = "sts:AssumeRole"
+	opPut      = "ecs:PutAccountSetting"
+	opList     = "ecs:ListAccountSettings"
+	opGetRole  = "iam:GetRole"
+	propToken  = "arn:aws:lambda:us-east-1:123456789012:function:trunkctl"
 )
 
 func noSleep(context.Context, time.Duration) error { return nil }
@@ -87,7 +93,52 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 		wantData   map[string]string
 		// check replaces the exact wantOps comparison.
 		check func(t *testing.T, ops []string)
+		// allowed is the allow-list variable's value; noLambdaContext
+		// invokes without the invoked function's ARN.
+		allowed         string
+		noLambdaContext bool
 	}{
+		{
+			name: "create for a role of another account fails naming both accounts before any call", reqType: cfn.RequestCreate,
+			props: props("RoleArn", foreignARN), wantStatus: cfn.StatusFailed, wantID: createFailedID(props("RoleArn", foreignARN)),
+			wantReason: "refusing to act for role " + foreignARN + ": the role is in account 210987654321 (partition aws) but this function runs in account 123456789012",
+		},
+		{
+			name: "create for a role of another partition fails before any call", reqType: cfn.RequestCreate,
+			props: props("RoleArn", "arn:aws-cn:iam::123456789012:role/EcsInstance", "Region", "cn-north-1"), wantStatus: cfn.StatusFailed,
+			wantReason: "the role is in account 123456789012 (partition aws-cn) but this function runs in account 123456789012 (partition aws)",
+		},
+		{
+			name: "create for a role of its own account outside the allow-list fails before any call", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), allowed: otherARN, wantStatus: cfn.StatusFailed,
+			wantReason: "refusing to act for role " + roleARN + ": the role is not in the function's allow-list (TRUNKCTL_ALLOWED_ROLE_ARNS, 1 role(s))",
+		},
+		{
+			name: "create for a role on the allow-list opts it in", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), allowed: otherARN + ", " + roleARN, wantStatus: cfn.StatusSuccess, wantID: ourID,
+			wantOps: []string{opPut, opAssume, opPut, opList}, wantValue: "enabled",
+		},
+		{
+			name: "create with an allow-list that does not parse fails closed before any call", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), allowed: roleARN + ",ecsInstanceRole", wantStatus: cfn.StatusFailed,
+			wantReason: "TRUNKCTL_ALLOWED_ROLE_ARNS has an entry that is not a role ARN",
+		},
+		{
+			name: "create without the invoked function's ARN fails before any call", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), noLambdaContext: true, wantStatus: cfn.StatusFailed,
+			wantReason: "the invocation carries no invoked function ARN",
+		},
+		{
+			name: "delete with OnDelete disable for a role of another account answers SUCCESS and calls nothing", reqType: cfn.RequestDelete,
+			props: props("RoleArn", foreignARN, "OnDelete", "disable"), physicalID: "trunkctl/awsvpcTrunking/" + foreignARN,
+			wantStatus: cfn.StatusSuccess, wantReason: "but this function runs in account 123456789012", wantValue: "enabled",
+		},
+		{
+			name: "create under the ECS guide's rule for a role that does not exist fails naming it (iam:GetRole after the principalArn write, which ECS takes for any name)", reqType: cfn.RequestCreate,
+			props: props("RoleArn", "arn:aws:iam::123456789012:role/EcsInstanse"), setup: func(a *accountsettingtest.Account) { a.Rule = accountsettingtest.RuleGuide },
+			wantStatus: cfn.StatusFailed, wantReason: "role arn:aws:iam::123456789012:role/EcsInstanse does not exist in account 123456789012",
+			wantOps: []string{opPut, opAssume, opGetRole}, wantValue: "",
+		},
 		{
 			name: "create enables trunking as the role and answers SUCCESS with the data", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), wantStatus: cfn.StatusSuccess, wantID: ourID,
@@ -160,8 +211,8 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			},
 			wantStatus: cfn.StatusFailed, wantReason: "access denied after", wantID: createFailedID(props("RoleArn", roleARN)),
 			check: func(t *testing.T, ops []string) {
-				if len(ops) < 3 || ops[0] != opPut || slices.ContainsFunc(ops[1:], func(op string) bool { return op != opAssume }) {
-					t.Errorf("calls = %v, want the refused principalArn write, several AssumeRole attempts and nothing else", ops)
+				if len(ops) < 3 || ops[0] != opPut || ops[len(ops)-1] != opGetRole || slices.ContainsFunc(ops[1:len(ops)-1], func(op string) bool { return op != opAssume }) {
+					t.Errorf("calls = %v, want the refused principalArn write, several AssumeRole attempts and iam:GetRole for the hint", ops)
 				}
 			},
 		},
@@ -214,7 +265,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 				a.Rule = accountsettingtest.RuleGuide
 				a.Hang[opList] = true // the principalArn write answers, the read-back hangs
 			},
-			wantStatus: cfn.StatusFailed, wantID: ourID, wantReason: "while reading back awsvpcTrunking as " + roleARN, wantOps: []string{opPut, opAssume, opList}, wantValue: "enabled",
+			wantStatus: cfn.StatusFailed, wantID: ourID, wantReason: "while reading back awsvpcTrunking as " + roleARN, wantOps: []string{opPut, opAssume, opGetRole, opList}, wantValue: "enabled",
 		},
 		{
 			name: "delete with OnDelete retain answers SUCCESS without calls", reqType: cfn.RequestDelete,
@@ -231,7 +282,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 				a.AddRole(roleName, accountsettingtest.RoleState{DenyAlways: true})
 			},
 			wantStatus: cfn.StatusSuccess, wantID: ourID, wantReason: "was left unchanged for " + roleARN + " so the stack can still be deleted",
-			wantOps: []string{opPut, opAssume}, wantValue: "enabled",
+			wantOps: []string{opPut, opAssume, opGetRole}, wantValue: "enabled",
 		},
 		{
 			name: "delete with OnDelete disable answers SUCCESS before the deadline when the put hangs", reqType: cfn.RequestDelete,
@@ -261,7 +312,7 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 		{
 			name: "create under the ECS guide's rule names the role with principalArn and drops the AssumeRole started beside the write", reqType: cfn.RequestCreate,
 			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) { a.Rule = accountsettingtest.RuleGuide },
-			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opPut, opAssume, opList}, wantValue: "enabled",
+			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opPut, opAssume, opGetRole, opList}, wantValue: "enabled",
 			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "principal-arn"},
 		},
 		{
@@ -300,12 +351,17 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			h.Sleep = noSleep
 			ev := event(tt.reqType, b.URL(), tt.props)
 			ev.PhysicalResourceID, ev.OldResourceProperties = tt.physicalID, tt.old
+			h.Allowed = parseAllowlist(tt.allowed)
 			timeout := cmpOr(tt.timeout, 5*time.Second)
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			deadline, _ := ctx.Deadline()
+			hctx := invoked(ctx)
+			if tt.noLambdaContext {
+				hctx = ctx
+			}
 
-			if err := h.Handle(ctx, ev); err != nil {
+			if err := h.Handle(hctx, ev); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
 			puts := b.Puts()
@@ -353,6 +409,9 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 				if in, ok := c.Input.(*ecs.PutAccountSettingInput); ok && c.Caller == fnRole && aws.ToString(in.PrincipalArn) != named {
 					t.Errorf("put was made as the function's own role without naming the instance role")
 				}
+				if in, ok := c.Input.(*sts.AssumeRoleInput); ok && aws.ToString(in.Policy) != accountsetting.SessionPolicy("awsvpcTrunking") {
+					t.Errorf("AssumeRole passed session policy %q, want the account-setting-only policy", aws.ToString(in.Policy))
+				}
 			}
 			lines := logLines(t, logs)
 			outcomes := 0
@@ -398,7 +457,7 @@ func TestAssumeRoleSessionNameIdentifiesTheStackAndResource(t *testing.T) {
 	acct.AddRole(roleName, accountsettingtest.RoleState{})
 	b := newBucket(t)
 	h := newTestHandler(acct, &syncbuf.Buffer{})
-	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
+	if err := h.Handle(invoked(context.Background()), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatal(err)
 	}
 	var in *sts.AssumeRoleInput
@@ -424,7 +483,7 @@ func TestHandlePanicAnswersFailedOnce(t *testing.T) {
 	h.Clients = func(context.Context, string) (regionClients, error) {
 		panic("boom in client set-up")
 	}
-	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
+	if err := h.Handle(invoked(context.Background()), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatal(err)
 	}
 	puts := b.Puts()
@@ -451,7 +510,7 @@ func TestHandleAnswersOnceEvenWhenHungWorkFinishesLater(t *testing.T) {
 	h := newTestHandler(acct, &syncbuf.Buffer{})
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
-	if err := h.Handle(ctx, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
+	if err := h.Handle(invoked(ctx), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond) // the cancelled put returns meanwhile
@@ -462,7 +521,7 @@ func TestHandleAnswersOnceEvenWhenHungWorkFinishesLater(t *testing.T) {
 
 func TestHandleWithoutResponseURLReturnsAnError(t *testing.T) {
 	h := newTestHandler(accountsettingtest.New(), &syncbuf.Buffer{})
-	err := h.Handle(context.Background(), event(cfn.RequestCreate, "file:///etc/passwd", props("RoleArn", roleARN)))
+	err := h.Handle(invoked(context.Background()), event(cfn.RequestCreate, "file:///etc/passwd", props("RoleArn", roleARN)))
 	if err == nil || !strings.Contains(err.Error(), "is not an http(s) URL") {
 		t.Fatalf("err = %v, want an error about the ResponseURL", err)
 	}
@@ -483,12 +542,46 @@ func TestLoadingClientsFailsTheCreateAndIsRetriedNextTime(t *testing.T) {
 		return good(ctx, region)
 	}
 	for _, want := range []string{"FAILED", "SUCCESS"} {
-		if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
+		if err := h.Handle(invoked(context.Background()), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 			t.Fatal(err)
 		}
 		puts := b.Puts()
 		if got := decode(t, puts[len(puts)-1].Body); got.Status != want {
 			t.Errorf("Status = %s (%s), want %s", got.Status, got.Reason, want)
 		}
+	}
+}
+
+func TestSessionPolicyAllowsOnlyTheAccountSettingCalls(t *testing.T) {
+	var doc struct {
+		Version   string
+		Statement []struct {
+			Effect    string
+			Action    any
+			Resource  any
+			Condition map[string]map[string]string
+		}
+	}
+	policy := accountsetting.SessionPolicy("awsvpcTrunking")
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatalf("session policy %q is not JSON: %v", policy, err)
+	}
+	if len(policy) > 2048 {
+		t.Errorf("session policy is %d characters, over STS's 2,048", len(policy))
+	}
+	got := map[string]string{}
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" {
+			t.Errorf("statement %+v is not an Allow", st)
+		}
+		action, _ := st.Action.(string)
+		got[action] = fmt.Sprint(st.Condition)
+	}
+	want := map[string]string{
+		"ecs:PutAccountSetting":   "map[StringEquals:map[ecs:account-setting:awsvpcTrunking]]",
+		"ecs:ListAccountSettings": "map[]",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("session policy allows %v, want exactly %v", got, want)
 	}
 }

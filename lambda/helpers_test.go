@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -178,11 +179,20 @@ func (s secretSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optF
 	return out, err
 }
 
+// fnARN is the invoked function's ARN in the fake account.
+const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:trunkctl"
+
+// invoked is ctx as Lambda hands it to the handler: with the invoked
+// function's ARN, which says the function's own account.
+func invoked(ctx context.Context) context.Context {
+	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{InvokedFunctionArn: fnARN, AwsRequestID: "0c5e0e4a-test"})
+}
+
 // newTestHandler wires a Handler to the fake account and a log buffer.
 func newTestHandler(acct *accountsettingtest.Account, logs io.Writer) *Handler {
 	return &Handler{
 		Clients: func(context.Context, string) (regionClients, error) {
-			return regionClients{STS: secretSTS{acct.STSAs(fnRole)}, ECS: acct.ECSAs(fnRole), NewECS: acct.ECSFactory()}, nil
+			return regionClients{STS: secretSTS{acct.STSAs(fnRole)}, ECS: acct.ECSAs(fnRole), NewECS: acct.ECSFactory(), IAM: acct.IAMAs(fnRole)}, nil
 		},
 		HTTP:            &http.Client{},
 		Log:             slog.New(slog.NewJSONHandler(logs, nil)),

@@ -27,6 +27,10 @@ func main() {
 		// A bad setting must not stop the function from answering.
 		log.Warn("ignoring invalid "+contract.PropagationWaitEnv, "error", err.Error(), "default", wait.String())
 	}
+	allowed := parseAllowlist(os.Getenv(contract.AllowedRolesEnv))
+	if allowed.err != nil {
+		log.Error("the allow-list is invalid: every Create and Update will fail", "error", allowed.err.Error())
+	}
 	clients := &awsClients{}
 	h := &Handler{
 		Clients:         clients.forRegion,
@@ -34,6 +38,7 @@ func main() {
 		Log:             log,
 		DefaultRegion:   cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
 		PropagationWait: wait,
+		Allowed:         allowed,
 	}
 	lambda.Start(h.Handle)
 }

@@ -35,6 +35,8 @@ type rawProperties struct {
 	Setting  *string `json:"Setting"`
 	Value    *string `json:"Value"`
 	OnDelete *string `json:"OnDelete"`
+	// RoleNames makes the resource a list resource (see listprops.go).
+	RoleNames *[]string `json:"RoleNames"`
 	// Sent by CloudFormation, of whatever shape; ignored.
 	ServiceToken   any `json:"ServiceToken"`
 	ServiceTimeout any `json:"ServiceTimeout"`
@@ -77,7 +79,7 @@ func decodeProperties(raw map[string]any) (rawProperties, error) {
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
 		return rawProperties{}, &PropertyError{Property: unknown[0], Reason: fmt.Sprintf(
-			"unknown propert%s %s (known: RoleArn or its alias EC2Role, Region, Setting, Value, OnDelete)",
+			"unknown propert%s %s (known: RoleArn or its alias EC2Role, or RoleNames, and Region, Setting, Value, OnDelete)",
 			plural(len(unknown), "y", "ies"), quoteAll(unknown))}
 	}
 	var rp rawProperties
@@ -118,8 +120,14 @@ func parseProperties(raw map[string]any) (Properties, error) {
 	if err != nil {
 		return Properties{}, &PropertyError{Property: prop, Reason: err.Error()}
 	}
+	p, err := parseCommon(rp)
+	p.Role = role
+	return p, err
+}
+
+// parseCommon validates the properties every resource kind shares.
+func parseCommon(rp rawProperties) (Properties, error) {
 	p := Properties{
-		Role:     role,
 		Region:   deref(rp.Region),
 		Setting:  cmp.Or(deref(rp.Setting), accountsetting.AWSVPCTrunking),
 		Value:    cmp.Or(deref(rp.Value), accountsetting.Enabled),

@@ -25,7 +25,7 @@ func TestResponsePutIsRetriedOnServerErrorsAndDroppedConnections(t *testing.T) {
 	b.fail, b.drop = 2, 1
 	logs := &syncbuf.Buffer{}
 	h := newTestHandler(acct, logs)
-	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
+	if err := h.Handle(invoked(context.Background()), event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
 	puts := b.Puts()
@@ -67,7 +67,7 @@ func TestUndeliverableResponseFailsTheInvocationWithoutLeakingTheURLSecret(t *te
 	h.Sleep = noSleep
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err := h.Handle(ctx, event(cfn.RequestDelete, closedURL(t), props("RoleArn", roleARN)))
+	err := h.Handle(invoked(ctx), event(cfn.RequestDelete, closedURL(t), props("RoleArn", roleARN)))
 	if err == nil {
 		t.Fatal("Handle returned nil for a response that never arrived")
 	}
@@ -85,7 +85,7 @@ func TestResponseHasNoContentType(t *testing.T) {
 	acct := accountsettingtest.New()
 	b := newBucket(t)
 	h := newTestHandler(acct, &syncbuf.Buffer{})
-	if err := h.Handle(context.Background(), event(cfn.RequestDelete, b.URL(), props("RoleArn", roleARN))); err != nil {
+	if err := h.Handle(invoked(context.Background()), event(cfn.RequestDelete, b.URL(), props("RoleArn", roleARN))); err != nil {
 		t.Fatal(err)
 	}
 	if p := b.Puts()[0]; p.ContentType != "" {
@@ -149,7 +149,7 @@ func TestALongRoleArnStillGetsAResponseUnder4096Bytes(t *testing.T) {
 	b := newBucket(t)
 	h := newTestHandler(acct, &syncbuf.Buffer{})
 	long := "arn:aws:iam::123456789012:role/" + strings.Repeat("a<", 3000)
-	if err := h.Handle(context.Background(), event(cfn.RequestCreate, b.URL(), props("RoleArn", long))); err != nil {
+	if err := h.Handle(invoked(context.Background()), event(cfn.RequestCreate, b.URL(), props("RoleArn", long))); err != nil {
 		t.Fatal(err)
 	}
 	p := b.Puts()[0]
@@ -177,7 +177,7 @@ func TestLogsHaveOneLinePerOutcomeAndNoSecrets(t *testing.T) {
 			return e
 		}(),
 	} {
-		if err := h.Handle(context.Background(), ev); err != nil {
+		if err := h.Handle(invoked(context.Background()), ev); err != nil {
 			t.Fatal(err)
 		}
 	}

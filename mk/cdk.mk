@@ -46,6 +46,8 @@ package: $(DIST)/lambda.zip $(DIST)/hostbootstrap-linux-amd64
 	  hb="$(PREFIX)hostbootstrap-linux-amd64-$$(sha256sum $(DIST)/hostbootstrap-linux-amd64 | cut -c1-16)"; \
 	  aws s3 cp --only-show-errors $(S3CP_FLAGS) $(DIST)/lambda.zip "s3://$(BUCKET)/$$lambda" >&2; \
 	  aws s3 cp --only-show-errors $(S3CP_FLAGS) $(DIST)/hostbootstrap-linux-amd64 "s3://$(BUCKET)/$$hb" >&2; \
+	  hbsum=$$(sha256sum $(DIST)/hostbootstrap-linux-amd64 | cut -d' ' -f1); \
+	  echo "hostbootstrap-linux-amd64 sha256 $$hbsum (HostBootstrapSha256: user data runs only a binary with this checksum)" >&2; \
 	  code="LambdaCodeBucket=$(BUCKET) LambdaCodeKey=$$lambda"; \
 	  echo "# Opt a new EC2 instance role into ENI trunking:"; \
 	  echo "aws cloudformation deploy --stack-name eni-trunking --template-file templates/eni-trunking.yaml \\"; \
@@ -55,4 +57,4 @@ package: $(DIST)/lambda.zip $(DIST)/hostbootstrap-linux-amd64
 	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides $$code"; \
 	  echo "# Or the same on plain AL2023, set up by hostbootstrap:"; \
 	  echo "aws cloudformation deploy --stack-name trunk-cluster-al2023 --template-file templates/trunk-cluster-al2023.yaml \\"; \
-	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides $$code HostBootstrapBucket=$(BUCKET) HostBootstrapKey=$$hb"
+	  echo "  --capabilities CAPABILITY_IAM --parameter-overrides $$code HostBootstrapBucket=$(BUCKET) HostBootstrapKey=$$hb HostBootstrapSha256=$$hbsum"

@@ -3,6 +3,7 @@ package cfntemplates_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/trunkctl/trunkctl/cdk/cfntemplates"
 	"github.com/trunkctl/trunkctl/cdk/stacks"
 	"github.com/trunkctl/trunkctl/cdk/trunking"
+	"github.com/trunkctl/trunkctl/internal/contract"
 )
 
 // orgTemplate is a generated template read back as plain values.
@@ -68,37 +70,115 @@ func TestOrgMemberTemplate(t *testing.T) {
 			t.Fatalf("functions %v", fns)
 		}
 		code := jsonOf(tpl.Resources[fns[0]].Properties["Code"])
-		want := `{"S3Bucket":{"Fn::Join":["-",[{"Ref":"BucketPrefix"},{"Ref":"AWS::Region"}]]},"S3Key":{"Ref":"LambdaCodeKey"}}`
+		want := `{"S3Bucket":{"Fn::Join":["-",[{"Ref":"BucketPrefix"},{"Ref":"AWS::Region"}]]},"S3Key":{"Ref":"LambdaCodeKey"},` +
+			`"S3ObjectVersion":{"Fn::If":["HasLambdaCodeVersion",{"Ref":"LambdaCodeVersion"},{"Ref":"AWS::NoValue"}]}}`
 		if code != want {
 			t.Errorf("Code %s, want %s", code, want)
 		}
 	})
 
-	t.Run("each listed role has its own conditional opt-in, for the role ARN built from its name", func(t *testing.T) {
-		optIns := ofType(trunking.ResourceType)
-		if len(optIns) != stacks.MaxOrgInstanceRoles+1 {
-			t.Fatalf("%d opt-ins, want %d slots and the trunk-ready role's", len(optIns), stacks.MaxOrgInstanceRoles)
+	t.Run("code signing is offered: a config that enforces the given signing profiles, used only when they are given", func(t *testing.T) {
+		cscs := ofType("AWS::Lambda::CodeSigningConfig")
+		if len(cscs) != 1 {
+			t.Fatalf("code signing configs %v", cscs)
 		}
-		slots := 0
-		for _, id := range optIns {
-			r := tpl.Resources[id]
-			if r.Condition == "" {
-				t.Errorf("%s is unconditional", id)
+		r := tpl.Resources[cscs[0]]
+		if r.Condition != "HasSigningProfiles" {
+			t.Errorf("condition %q", r.Condition)
+		}
+		if got := jsonOf(r.Properties); !strings.Contains(got, `"AllowedPublishers":{"SigningProfileVersionArns":{"Ref":"SigningProfileVersionArns"}}`) ||
+			!strings.Contains(got, `"CodeSigningPolicies":{"UntrustedArtifactOnDeployment":"Enforce"}`) {
+			t.Errorf("code signing config %s", got)
+		}
+		fn := tpl.Resources[ofType("AWS::Lambda::Function")[0]]
+		if got, want := jsonOf(fn.Properties["CodeSigningConfigArn"]), `{"Fn::If":["HasSigningProfiles",{"Fn::GetAtt":["`+cscs[0]+`","CodeSigningConfigArn"]},{"Ref":"AWS::NoValue"}]}`; got != want {
+			t.Errorf("function CodeSigningConfigArn %s, want %s", got, want)
+		}
+		if p := tpl.Parameters[stacks.ParamSigningProfileVersionArns]; p["Type"] != "CommaDelimitedList" || p["Default"] != "" {
+			t.Errorf("%s: %v", stacks.ParamSigningProfileVersionArns, p)
+		}
+	})
+
+	t.Run("the listed roles are one opt-in over the whole list, keyed by role, never by list position", func(t *testing.T) {
+		lists := ofType(contract.ListResourceType)
+		if len(lists) != 1 {
+			t.Fatalf("list opt-ins %v, want exactly one", lists)
+		}
+		r := tpl.Resources[lists[0]]
+		if got := jsonOf(r.Properties[contract.PropRoleNames]); got != `{"Ref":"InstanceRoleNames"}` {
+			t.Errorf("RoleNames %s, want the whole InstanceRoleNames list", got)
+		}
+		if got := jsonOf(r.Properties[contract.PropOnDelete]); got != `{"Ref":"OnDelete"}` {
+			t.Errorf("OnDelete %s", got)
+		}
+		if r.Condition != "HasInstanceRoleNames" {
+			t.Errorf("condition %q, want HasInstanceRoleNames (an empty list makes no resource)", r.Condition)
+		}
+		// Only the trunk-ready role has a single-role opt-in; no resource is
+		// tied to one element of the list.
+		for _, id := range ofType(trunking.ResourceType) {
+			if arn := jsonOf(tpl.Resources[id].Properties["RoleArn"]); strings.Contains(arn, "InstanceRoleNames") {
+				t.Errorf("opt-in %s is tied to a list position: %s", id, arn)
 			}
-			arn := jsonOf(r.Properties["RoleArn"])
-			if strings.Contains(arn, `":role/"`) {
-				slots++
-				cond := jsonOf(tpl.Conditions[r.Condition])
-				// The slot's condition selects the same list element as the ARN.
-				idx := arn[strings.Index(arn, `"Fn::Select":[`)+len(`"Fn::Select":[`):]
-				idx = idx[:strings.Index(idx, ",")]
-				if !strings.Contains(cond, `"Fn::Select":[`+idx+`,`) || !strings.Contains(cond, `{"Ref":"InstanceRoleNames"}`) {
-					t.Errorf("%s: condition %s does not test list element %s", id, cond, idx)
+		}
+	})
+
+	t.Run("every opt-in waits for the function's no-retry invoke configuration", func(t *testing.T) {
+		cfg := ofType("AWS::Lambda::EventInvokeConfig")
+		if len(cfg) != 1 {
+			t.Fatalf("EventInvokeConfig %v", cfg)
+		}
+		for _, id := range append(ofType(contract.ListResourceType), ofType(trunking.ResourceType)...) {
+			if deps := jsonOf(tpl.Resources[id].DependsOn); !strings.Contains(deps, `"`+cfg[0]+`"`) {
+				t.Errorf("%s DependsOn %s, want %s", id, deps, cfg[0])
+			}
+		}
+	})
+
+	t.Run("the function may look up exactly the listed roles and act for them and the trunk-ready role only", func(t *testing.T) {
+		var fn string
+		for _, id := range ofType("AWS::Lambda::Function") {
+			fn = id
+		}
+		env := jsonOf(tpl.Resources[fn].Properties["Environment"])
+		if !strings.Contains(env, `"`+trunking.AllowedRolesEnv+`":{"Fn::Join":[",",[`) {
+			t.Fatalf("function environment %s has no allow-list", env)
+		}
+		for i := 1; i <= stacks.MaxOrgInstanceRoles; i++ {
+			if !strings.Contains(env, fmt.Sprintf(`{"Fn::If":["HasInstanceRoleName%d",`, i)) {
+				t.Errorf("allow-list lacks list element %d", i)
+			}
+		}
+		if !strings.Contains(env, `{"Fn::If":["CreateTrunkReadyRoleIsTrue",{"Fn::GetAtt":["TrunkReadyRole`) {
+			t.Errorf("allow-list lacks the trunk-ready role: %s", env)
+		}
+		var get []string
+		for _, id := range ofType("AWS::IAM::Policy") {
+			if !strings.Contains(jsonOf(tpl.Resources[id].Properties["Roles"]), `"EniTrunkingFunctionRole`) {
+				continue // another role's policy (the read-only role's)
+			}
+			doc := jsonOf(tpl.Resources[id].Properties["PolicyDocument"])
+			if strings.Contains(doc, `"iam:GetRole"`) {
+				get = append(get, id+" "+doc)
+				if strings.Contains(doc, `"Resource":"*"`) || strings.Contains(doc, `role/*`) {
+					t.Errorf("iam:GetRole wider than the named roles: %s", doc)
 				}
 			}
 		}
-		if slots != stacks.MaxOrgInstanceRoles {
-			t.Errorf("%d opt-ins for listed roles, want %d", slots, stacks.MaxOrgInstanceRoles)
+		if len(get) != 2 {
+			t.Errorf("iam:GetRole policies %v, want the listed roles' and the trunk-ready role's", get)
+		}
+	})
+
+	t.Run("BucketPrefix refuses what S3 refuses in a bucket name", func(t *testing.T) {
+		re := regexp.MustCompile(tpl.Parameters[stacks.ParamBucketPrefix]["AllowedPattern"].(string))
+		for in, want := range map[string]bool{
+			"trunkctl-artifacts": true, "acme.trunkctl": true, "a--b": true, "abc": true, "a1.b2-c3": true,
+			"a..b": false, "a.-b": false, "a-.b": false, "-abc": false, "abc.": false, "ABC": false, "a_b": false,
+		} {
+			if got := re.MatchString(in); got != want {
+				t.Errorf("BucketPrefix %q accepted=%v, want %v", in, got, want)
+			}
 		}
 	})
 
@@ -123,8 +203,8 @@ func TestOrgMemberTemplate(t *testing.T) {
 				}
 			}
 		}
-		if roles := ofType("AWS::IAM::Role"); len(roles) != 2 {
-			t.Errorf("roles %v, want the function's and the trunk-ready one only", roles)
+		if roles := ofType("AWS::IAM::Role"); len(roles) != 3 {
+			t.Errorf("roles %v, want the function's, the trunk-ready one and the read-only one only", roles)
 		}
 	})
 
@@ -165,6 +245,51 @@ func TestOrgMemberTemplate(t *testing.T) {
 			if tpl.Outputs[o]["Condition"] != "CreateTrunkReadyRoleIsTrue" {
 				t.Errorf("output %s: %v", o, tpl.Outputs[o])
 			}
+		}
+	})
+
+	t.Run("the read-only role trusts only the trunkctl account inside the organization, takes the SourceIdentity and only reads", func(t *testing.T) {
+		var id string
+		for _, r := range ofType("AWS::IAM::Role") {
+			if tpl.Resources[r].Condition == "CreateReadOnlyRoleIsTrue" {
+				id = r
+			}
+		}
+		if id == "" {
+			t.Fatal("no role conditional on CreateReadOnlyRole")
+		}
+		trust := jsonOf(tpl.Resources[id].Properties["AssumeRolePolicyDocument"])
+		for _, want := range []string{`"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `"Condition":{"StringEquals":{"aws:PrincipalOrgID":{"Ref":"OrganizationId"}}}`,
+			`{"Ref":"TrunkctlAccountId"},":root"`} {
+			if !strings.Contains(trust, want) {
+				t.Errorf("trust %s lacks %s", trust, want)
+			}
+		}
+		if strings.Count(trust, `"Effect":"Allow"`) != 1 {
+			t.Errorf("trust has more than the one statement: %s", trust)
+		}
+		for _, p := range ofType("AWS::IAM::Policy") {
+			if jsonOf(tpl.Resources[p].Properties["Roles"]) != `[{"Ref":"`+id+`"}]` {
+				continue
+			}
+			if tpl.Resources[p].Condition != "CreateReadOnlyRoleIsTrue" {
+				t.Errorf("policy %s is not conditional", p)
+			}
+			var doc struct{ Statement []struct{ Action []string } }
+			if err := json.Unmarshal([]byte(jsonOf(tpl.Resources[p].Properties["PolicyDocument"])), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range doc.Statement {
+				for _, a := range st.Action {
+					verb := a[strings.Index(a, ":")+1:]
+					if !strings.HasPrefix(verb, "Describe") && !strings.HasPrefix(verb, "List") && !strings.HasPrefix(verb, "Get") && verb != "LookupEvents" {
+						t.Errorf("the read-only role may %s", a)
+					}
+				}
+			}
+		}
+		if _, ok := tpl.Parameters[stacks.ParamTrunkctlAccountID]; !ok {
+			t.Errorf("no %s parameter", stacks.ParamTrunkctlAccountID)
 		}
 	})
 

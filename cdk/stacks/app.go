@@ -27,6 +27,8 @@ const (
 	// The hostbootstrap binary of trunk-cluster-al2023.yaml.
 	ParamHostBootstrapBucket = "HostBootstrapBucket"
 	ParamHostBootstrapKey    = "HostBootstrapKey"
+	// ParamHostBootstrapSha256 is the binary's SHA-256, checked by user data.
+	ParamHostBootstrapSha256 = "HostBootstrapSha256"
 )
 
 // FeatureFlags are the CDK feature flags the app sets. They live here, not in

@@ -70,8 +70,9 @@ func NewOrgArtifactBucketStack(scope constructs.Construct, id string, props *Org
 	}))
 	cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-S1"),
-		Reason: jsii.String("holds only the opt-in Lambda's zip, read by CloudFormation deployments in the organization; " +
-			"CloudTrail records the reads, and an access-log bucket per Region is not wanted for that"),
+		Reason: jsii.String("holds only the opt-in Lambda's zip, which member stacks pin by object version (LambdaCodeVersion); " +
+			"the policy admits only the organization's principals, over TLS, to read. Access logs would need a second bucket " +
+			"per Region; reads are not logged unless S3 data events are enabled in CloudTrail, which this template does not do"),
 	}}, jsii.Bool(false))
 	awscdk.NewCfnOutput(stack, jsii.String("BucketName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("This Region's artifact bucket (make package-org uploads to it)"),

@@ -13,6 +13,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trunkctl/trunkctl/cdk/trunking"
+	"github.com/trunkctl/trunkctl/internal/contract"
 )
 
 // OrgMemberStackID is the stack of templates/org/eni-trunking-member.yaml,
@@ -29,6 +30,13 @@ const (
 	// ParamCreateTrunkReadyRole (true/false) adds an instance role and
 	// profile, made by the stack, for new capacity.
 	ParamCreateTrunkReadyRole = "CreateTrunkReadyRole"
+	// ParamLambdaCodeVersion pins the zip to one S3 object version
+	// (make package-org prints each Region's); empty: the current object.
+	ParamLambdaCodeVersion = "LambdaCodeVersion"
+	// ParamSigningProfileVersionArns, when set, makes Lambda accept only code
+	// signed by these AWS Signer profile versions (a code signing config
+	// with Enforce).
+	ParamSigningProfileVersionArns = "SigningProfileVersionArns"
 )
 
 // MaxOrgInstanceRoles is how many names InstanceRoleNames may hold: a
@@ -89,30 +97,53 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 		Default:       jsii.String(string(trunking.OnDeleteRetain)),
 	})
 
+	version := awscdk.NewCfnParameter(stack, jsii.String(ParamLambdaCodeVersion), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"),
+		Description: jsii.String("S3 object version of the Lambda zip in this Region's bucket (make package-org prints one per Region; " +
+			"pass it per Region with --parameter-overrides): the function then runs exactly that upload. Empty: the key's current object"),
+		Default: jsii.String(""),
+	})
+	signers := awscdk.NewCfnParameter(stack, jsii.String(ParamSigningProfileVersionArns), &awscdk.CfnParameterProps{
+		Type: jsii.String("CommaDelimitedList"),
+		Description: jsii.String("AWS Signer signing profile version ARNs: when set, Lambda refuses code not signed by one of them " +
+			"(a code signing config with Enforce; LambdaCodeKey must then name the signed zip). Empty: no code signing"),
+		Default: jsii.String(""),
+	})
+	hasVersion := awscdk.NewCfnCondition(stack, jsii.String("HasLambdaCodeVersion"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(version.ValueAsString(), jsii.String(""))),
+	})
+	hasSigners := awscdk.NewCfnCondition(stack, jsii.String("HasSigningProfiles"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Fn_Join(jsii.String(""), signers.ValueAsList()), jsii.String(""))),
+	})
+
 	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("LambdaCodeBucketRef"),
 		awscdk.Fn_Join(jsii.String("-"), jsii.Strings(*prefix.ValueAsString(), *awscdk.Aws_REGION())))
-	code := awslambda.Code_FromBucket(bucket, key.ValueAsString(), nil)
+	code := awslambda.Code_FromBucket(bucket, key.ValueAsString(), trunking.IfCondition(hasVersion, version.ValueAsString(), awscdk.Aws_NO_VALUE()))
 
 	withRole := awscdk.NewCfnCondition(stack, jsii.String("CreateTrunkReadyRoleIsTrue"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(createRole.ValueAsString(), jsii.String("true")),
 	})
-	// The list padded with empty names, so that slot i is "" when fewer than
-	// i+1 names were given (Fn::Select past the end fails the deployment).
+	hasNames := awscdk.NewCfnCondition(stack, jsii.String("HasInstanceRoleNames"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Fn_Join(jsii.String(""), names.ValueAsList()), jsii.String(""))),
+	})
+	// The function's allow-list and its iam:GetRole need each listed role's
+	// ARN; a template cannot map over a list, so they are built per list
+	// element, up to MaxOrgInstanceRoles (the opt-in itself is one resource
+	// over the whole list, keyed by role: see lambda/rolelist.go).
 	padded := awscdk.Fn_Split(jsii.String(","), awscdk.Fn_Join(jsii.String(""), jsii.Strings(
 		*awscdk.Fn_Join(jsii.String(","), names.ValueAsList()), strings.Repeat(",", MaxOrgInstanceRoles+1))), nil)
 	slotName := func(i int) *string { return awscdk.Fn_Select(jsii.Number(float64(i)), padded) }
-	roles := make([]trunking.PrincipalArnRole, 0, MaxOrgInstanceRoles+1)
-	conditions := map[string]awscdk.CfnCondition{}
+	var allowed, getRole []*string
 	for i := 0; i < MaxOrgInstanceRoles; i++ {
-		id := fmt.Sprintf("InstanceRole%d", i+1)
-		conditions[id] = awscdk.NewCfnCondition(stack, jsii.String("Has"+id), &awscdk.CfnConditionProps{
+		has := awscdk.NewCfnCondition(stack, jsii.String(fmt.Sprintf("HasInstanceRoleName%d", i+1)), &awscdk.CfnConditionProps{
 			Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(slotName(i), jsii.String(""))),
 		})
-		roles = append(roles, trunking.PrincipalArnRole{ID: id, RoleArn: awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-			"arn:", *awscdk.Aws_PARTITION(), ":iam::", *awscdk.Aws_ACCOUNT_ID(), ":role/", *slotName(i)))})
+		arn := awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", *awscdk.Aws_PARTITION(), ":iam::", *awscdk.Aws_ACCOUNT_ID(), ":role/", *slotName(i)))
+		allowed = append(allowed, trunking.IfCondition(has, arn, jsii.String("")))
+		getRole = append(getRole, trunking.IfCondition(has, arn, awscdk.Aws_NO_VALUE()))
 	}
 
-	// More names than slots must not be dropped silently: this wait
+	// More names than that must not be dropped silently: this wait
 	// condition, created only then, fails the deployment after a second; its
 	// logical id says why.
 	tooMany := awscdk.NewCfnCondition(stack, jsii.String("MoreInstanceRoleNamesThanSupported"), &awscdk.CfnConditionProps{
@@ -130,18 +161,59 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 	// Created before the opt-in so its ARN can be listed; its trust in the
 	// function is added once the function role exists.
 	readyRole := trunking.NewInstanceRole(stack, "TrunkReadyRole")
-	roles = append(roles, trunking.PrincipalArnRole{ID: "TrunkReadyRole", RoleArn: readyRole.RoleArn()})
-	conditions["TrunkReadyRole"] = withRole
 
 	t := trunking.NewEniTrunking(stack, "EniTrunking", &trunking.EniTrunkingProps{
-		PrincipalArnRoles: roles,
+		PrincipalArnRoles: []trunking.PrincipalArnRole{{ID: "TrunkReadyRole", RoleArn: readyRole.RoleArn(), Condition: withRole}},
 		Code:              code,
 		OnDelete:          trunking.OnDelete(*onDelete.ValueAsString()),
 	})
-	for _, o := range t.OptIns() {
-		id := strings.TrimPrefix(*o.Resource.Node().Id(), "OptIn")
-		setCondition(o.Resource, conditions[id])
-	}
+	t.AllowRoleArns(allowed...)
+
+	csc := awslambda.NewCfnCodeSigningConfig(stack, jsii.String("CodeSigningConfig"), &awslambda.CfnCodeSigningConfigProps{
+		Description: jsii.String("trunkctl opt-in function: only code signed by the given AWS Signer profiles"),
+		AllowedPublishers: &awslambda.CfnCodeSigningConfig_AllowedPublishersProperty{
+			SigningProfileVersionArns: signers.ValueAsList(),
+		},
+		CodeSigningPolicies: &awslambda.CfnCodeSigningConfig_CodeSigningPoliciesProperty{
+			UntrustedArtifactOnDeployment: jsii.String("Enforce"),
+		},
+	})
+	setCondition(csc, hasSigners)
+	// The validator resolves LambdaCodeVersion to its default "" and misses
+	// the Fn::If that drops S3ObjectVersion then.
+	awscdk.Validations_Of(t.Function.Node().DefaultChild()).Acknowledge(&awscdk.Acknowledgment{
+		Id:     jsii.String("CloudFormation-Validate::W1030"),
+		Reason: jsii.String("S3ObjectVersion is set only when LambdaCodeVersion is not empty (Fn::If with AWS::NoValue)"),
+	})
+	t.Function.Node().DefaultChild().(awslambda.CfnFunction).SetCodeSigningConfigArn(
+		trunking.IfCondition(hasSigners, csc.AttrCodeSigningConfigArn(), awscdk.Aws_NO_VALUE()))
+
+	// The listed roles: one resource over the whole list. An update diffs
+	// the old list against the new one by role, so reordering, removing a
+	// name or swapping two never disables a role that is still listed.
+	getListed := awsiam.NewPolicy(stack, jsii.String("FunctionMayGetListedRoles"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{t.FunctionRole},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("GetListedRoles"),
+			Actions:   jsii.Strings("iam:GetRole"),
+			Resources: &getRole,
+		})},
+	})
+	setCondition(getListed, hasNames)
+	listed := awscdk.NewCustomResource(stack, jsii.String("OptInInstanceRoles"), &awscdk.CustomResourceProps{
+		ServiceToken:   t.Function.FunctionArn(),
+		ResourceType:   jsii.String(contract.ListResourceType),
+		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
+		Properties: &map[string]interface{}{
+			contract.PropRoleNames: names.ValueAsList(),
+			contract.PropSetting:   trunking.DefaultSetting,
+			contract.PropValue:     trunking.DefaultValue,
+			contract.PropOnDelete:  onDelete.ValueAsString(),
+		},
+	})
+	setCondition(listed, hasNames)
+	listed.Node().AddDependency(getListed)
+	t.DependOnFunction(listed)
 
 	// The trunk-ready role: the assume path works for it wherever ECS refuses
 	// principalArn, because the stack owns it and may edit it.
@@ -188,6 +260,8 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
 	}}, jsii.Bool(false))
 
+	addReadOnlyRole(stack)
+
 	awscdk.NewCfnOutput(stack, jsii.String("OptInFunctionRoleArn"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Role of the opt-in function: where ECS refuses principalArn, an existing role must trust it (sts:AssumeRole)"),
 		Value:       t.FunctionRole.RoleArn(),
@@ -216,6 +290,11 @@ func setCondition(c constructs.IConstruct, cond awscdk.CfnCondition) {
 	res.CfnOptions().SetCondition(cond)
 }
 
+// BucketPrefixPattern is what S3 accepts at the start of a bucket name:
+// lower-case letters and digits, separated by single dots or runs of
+// hyphens, never "..", ".-" or "-.".
+const BucketPrefixPattern = "^[a-z0-9]+(?:(?:\\.|-+)[a-z0-9]+)*$"
+
 // bucketPrefixParameter is BucketPrefix, the one rule for the artifact
 // buckets' names (BUCKET_PREFIX-REGION) that the bucket template and the
 // member template must both accept.
@@ -223,8 +302,8 @@ func bucketPrefixParameter(stack awscdk.Stack, description string) awscdk.CfnPar
 	return awscdk.NewCfnParameter(stack, jsii.String(ParamBucketPrefix), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
 		Description:           jsii.String(description),
-		AllowedPattern:        jsii.String("^[a-z0-9][a-z0-9.-]*[a-z0-9]$"),
-		ConstraintDescription: jsii.String("lower-case letters, digits, dots and hyphens, as in an S3 bucket name"),
+		AllowedPattern:        jsii.String(BucketPrefixPattern),
+		ConstraintDescription: jsii.String("lower-case letters, digits, dots and hyphens, as in an S3 bucket name: no two dots in a row, no dot beside a hyphen"),
 		MinLength:             jsii.Number(3),
 		MaxLength:             jsii.Number(46), // + "-" + the longest Region name <= 63
 	})

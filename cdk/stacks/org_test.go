@@ -87,7 +87,7 @@ func TestOrgTrunkingStack(t *testing.T) {
 				"CallAs":           "SELF",
 				"AutoDeployment":   map[string]interface{}{"Enabled": true, "RetainStacksOnAccountRemoval": true},
 				"ManagedExecution": map[string]interface{}{"Active": true},
-				"Capabilities":     []interface{}{"CAPABILITY_IAM"},
+				"Capabilities":     []interface{}{"CAPABILITY_NAMED_IAM"},
 				"StackInstancesGroup": []interface{}{map[string]interface{}{
 					"DeploymentTargets": map[string]interface{}{"OrganizationalUnitIds": []interface{}{"ou-abcd-11111111", "ou-abcd-22222222"}},
 					"Regions":           []interface{}{"us-east-1", "eu-west-1"},

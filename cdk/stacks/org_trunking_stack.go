@@ -106,7 +106,7 @@ func NewOrgTrunkingStack(scope constructs.Construct, id string, props *OrgTrunki
 		},
 		// Operations queue instead of failing when one is already running.
 		ManagedExecution: map[string]interface{}{"Active": true},
-		Capabilities:     jsii.Strings("CAPABILITY_IAM"),
+		Capabilities:     jsii.Strings("CAPABILITY_NAMED_IAM"), // the read-only role has a fixed name
 		OperationPreferences: &awscdk.CfnStackSet_OperationPreferencesProperty{
 			ConcurrencyMode:            jsii.String("SOFT_FAILURE_TOLERANCE"),
 			MaxConcurrentPercentage:    jsii.Number(float64(p.MaxConcurrentPercentage)),

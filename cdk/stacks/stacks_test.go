@@ -86,6 +86,37 @@ func checkNag(t *testing.T, stack awscdk.Stack, tpl *cdktest.Template) {
 			t.Error("no suppressions found; the test would pass vacuously")
 		}
 	})
+	t.Run(name+" exempts wildcards only in the policy that grants them", func(t *testing.T) {
+		for id, r := range tpl.Resources {
+			nag, _ := r.Metadata["cdk_nag"].(map[string]interface{})
+			rules, _ := nag["rules_to_suppress"].([]interface{})
+			for _, rule := range rules {
+				m := rule.(map[string]interface{})
+				if m["id"] != "AwsSolutions-IAM5" {
+					continue
+				}
+				if r.Type != "AWS::IAM::Policy" {
+					t.Errorf("%s (%s) carries an IAM5 suppression: it would hide a wildcard in every policy under it", id, r.Type)
+					continue
+				}
+				applies, _ := m["applies_to"].([]interface{})
+				if len(applies) == 0 {
+					t.Errorf("%s: an IAM5 suppression without applies_to hides every wildcard", id)
+				}
+				doc := cdktest.JSON(r.Properties["PolicyDocument"])
+				for _, a := range applies {
+					finding, _ := a.(string)
+					_, what, _ := strings.Cut(finding, "::")
+					if i := strings.LastIndex(what, ">"); i >= 0 {
+						what = what[i+1:]
+					}
+					if !strings.Contains(doc, `"`+what+`"`) && !strings.Contains(doc, what+`"`) {
+						t.Errorf("%s: suppression for %s, which the policy does not grant: %s", id, finding, doc)
+					}
+				}
+			}
+		}
+	})
 }
 
 func TestEniTrunkingStack(t *testing.T) {

@@ -111,6 +111,12 @@ func NewTrunkClusterStack(scope constructs.Construct, id string, props *TrunkClu
 		HostBootstrap: hostBootstrap,
 		MaxCapacity:   props.MaxCapacity,
 	})
+	if capacity.HostBootstrapSha256 != "" {
+		awscdk.NewCfnOutput(stack, jsii.String("RequiredHostBootstrapSha256"), &awscdk.CfnOutputProps{
+			Description: jsii.String("SHA-256 that user data requires of hostbootstrap before running it"),
+			Value:       jsii.String(capacity.HostBootstrapSha256),
+		})
+	}
 
 	if newVpc != nil {
 		// An instance that boots before its subnet's default route to the NAT
@@ -234,8 +240,16 @@ func hostBootstrapFromParameters(stack awscdk.Stack) *trunking.S3Object {
 		Description: jsii.String("S3 key of the hostbootstrap binary (dist/hostbootstrap-linux-amd64 for x86_64 instance types)"),
 		MinLength:   jsii.Number(1),
 	})
+	sum := awscdk.NewCfnParameter(stack, jsii.String(ParamHostBootstrapSha256), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"),
+		Description: jsii.String("SHA-256 of that binary, lower-case hex (make package prints it): user data refuses to run " +
+			"a download that does not match"),
+		AllowedPattern:        jsii.String("^[0-9a-f]{64}$"),
+		ConstraintDescription: jsii.String("64 lower-case hex digits, as sha256sum prints them"),
+	})
 	return &trunking.S3Object{
 		Bucket: awss3.Bucket_FromBucketName(stack, jsii.String("HostBootstrapBucketRef"), bucket.ValueAsString()),
 		Key:    *key.ValueAsString(),
+		Sha256: *sum.ValueAsString(),
 	}
 }

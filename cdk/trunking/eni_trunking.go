@@ -36,6 +36,8 @@ const (
 	// PropagationWaitEnv is the Lambda's variable for how long it retries an
 	// AssumeRole denied because IAM has not propagated a new role or trust yet.
 	PropagationWaitEnv = contract.PropagationWaitEnv
+	// AllowedRolesEnv is the Lambda's allow-list of role ARNs.
+	AllowedRolesEnv = contract.AllowedRolesEnv
 	// ImportedRoleWarning is the id of the synth warning about an imported
 	// role's trust policy (acknowledge it with Annotations.AcknowledgeWarning).
 	ImportedRoleWarning = "trunkctl:importedRoleTrust"
@@ -95,6 +97,10 @@ type PrincipalArnRole struct {
 	ID string
 	// RoleArn is the role's ARN.
 	RoleArn *string
+	// Condition, when set, deploys the opt-in (and the function's
+	// iam:GetRole on the role) only when it holds, for a role a template
+	// creates conditionally.
+	Condition awscdk.CfnCondition
 }
 
 // EniTrunking opts IAM roles into an ECS account setting (awsvpcTrunking by
@@ -117,6 +123,11 @@ type EniTrunking struct {
 	setting string
 	value   string
 	optIns  []OptIn
+	// allowed are the role ARNs the function may act for (its allow-list).
+	allowed []*string
+	// principalArnPolicy lets the function name other principals; nil
+	// without PrincipalArnRoles.
+	principalArnPolicy awsiam.Policy
 }
 
 // OptIn is one role's opt-in resource.
@@ -127,6 +138,8 @@ type OptIn struct {
 	// Policy is the role's inline permission for the account-setting calls
 	// (nil for a PrincipalArnRole).
 	Policy awsiam.Policy
+	// Condition is the PrincipalArnRole's condition (nil: always).
+	Condition awscdk.CfnCondition
 }
 
 // NewEniTrunking creates the function, its role and one custom resource per role.
@@ -200,6 +213,9 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 	if len(p.Roles) == 0 && len(p.PrincipalArnRoles) == 0 {
 		p.Roles = []awsiam.IRole{NewInstanceRole(t, "InstanceRole")}
 	}
+	if len(p.PrincipalArnRoles) > 0 {
+		t.grantPutForOtherPrincipals(p.Setting)
+	}
 	seen := map[string]bool{}
 	for _, role := range p.Roles {
 		name := *role.Node().Id()
@@ -209,20 +225,76 @@ func NewEniTrunking(scope constructs.Construct, id string, props *EniTrunkingPro
 		seen[name] = true
 		t.optIns = append(t.optIns, t.optIn(role, name, p))
 	}
-	if len(p.PrincipalArnRoles) > 0 {
-		t.grantPutForOtherPrincipals(p.Setting)
-	}
 	for _, r := range p.PrincipalArnRoles {
 		if seen[r.ID] || r.ID == "" || r.RoleArn == nil {
 			panic(fmt.Sprintf("EniTrunking %s: PrincipalArnRole %q needs a unique ID and a RoleArn", id, r.ID))
 		}
 		seen[r.ID] = true
 		role := awsiam.Role_FromRoleArn(t, jsii.String("Role"+r.ID), r.RoleArn, &awsiam.FromRoleArnOptions{Mutable: jsii.Bool(false)})
-		t.optIns = append(t.optIns, OptIn{Role: role, Resource: t.newOptInResource(r.ID, r.RoleArn, p)})
+		o := OptIn{Role: role, Resource: t.newOptInResource(r.ID, r.RoleArn, p), Condition: r.Condition}
+		if r.Condition != nil {
+			o.Resource.Node().DefaultChild().(awscdk.CfnResource).CfnOptions().SetCondition(r.Condition)
+		}
+		t.optIns = append(t.optIns, o)
 	}
+	t.allowOptedInRoles()
 	t.dependOnPolicyOnly()
 	t.suppressNagFindings()
 	return t
+}
+
+// allowOptedInRoles puts every opted-in role on the function's allow-list
+// and lets the function ask IAM whether it exists: a conditional role
+// through its own conditional policy, so that nothing unconditional refers
+// to a role that may not exist.
+func (t *EniTrunking) allowOptedInRoles() {
+	var always, allowed []*string
+	for _, o := range t.optIns {
+		if o.Condition == nil {
+			always = append(always, o.Role.RoleArn())
+			allowed = append(allowed, o.Role.RoleArn())
+			continue
+		}
+		id := *o.Resource.Node().Id()
+		allowed = append(allowed, IfCondition(o.Condition, o.Role.RoleArn(), jsii.String("")))
+		policy := awsiam.NewPolicy(t, jsii.String("GetRole"+id), &awsiam.PolicyProps{
+			Roles: &[]awsiam.IRole{t.FunctionRole},
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("GetOptedInRole"), Actions: jsii.Strings("iam:GetRole"), Resources: &[]*string{o.Role.RoleArn()},
+			})},
+		})
+		policy.Node().DefaultChild().(awscdk.CfnResource).CfnOptions().SetCondition(o.Condition)
+		o.Resource.Node().AddDependency(policy)
+	}
+	t.AllowRoleArns(allowed...)
+	if len(always) > 0 {
+		t.AllowGetRole("GetOptedInRoles", &always)
+	}
+}
+
+// IfCondition is Fn::If(cond, yes, no) as a string.
+func IfCondition(cond awscdk.CfnCondition, yes, no *string) *string {
+	return awscdk.Token_AsString(awscdk.Fn_ConditionIf(cond.LogicalId(), yes, no), nil)
+}
+
+// AllowRoleArns adds role ARNs (tokens are fine; an element may be a
+// comma-separated list) to the function's allow-list, AllowedRolesEnv: the
+// function refuses every role not on it, even in its own account. Every
+// role the construct opts in is on it already; a stack that opts in more
+// roles through the function (a list resource) adds them here.
+func (t *EniTrunking) AllowRoleArns(arns ...*string) {
+	t.allowed = append(t.allowed, arns...)
+	t.Function.AddEnvironment(jsii.String(AllowedRolesEnv), awscdk.Fn_Join(jsii.String(","), &t.allowed), nil)
+}
+
+// AllowGetRole lets the function call iam:GetRole on exactly these role
+// ARNs, to tell a missing role from one ECS would accept by principalArn.
+func (t *EniTrunking) AllowGetRole(sid string, arns *[]*string) {
+	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings("iam:GetRole"),
+		Resources: arns,
+	}))
 }
 
 // dependOnPolicyOnly trims the function's DependsOn to its role's policy:
@@ -284,7 +356,7 @@ func (t *EniTrunking) optIn(role awsiam.IRole, name string, p EniTrunkingProps) 
 
 // newOptInResource is the custom resource that opts roleArn in.
 func (t *EniTrunking) newOptInResource(name string, roleArn *string, p EniTrunkingProps) awscdk.CustomResource {
-	return awscdk.NewCustomResource(t, jsii.String("OptIn"+name), &awscdk.CustomResourceProps{
+	cr := awscdk.NewCustomResource(t, jsii.String("OptIn"+name), &awscdk.CustomResourceProps{
 		ServiceToken:   t.Function.FunctionArn(),
 		ResourceType:   jsii.String(ResourceType),
 		ServiceTimeout: p.ServiceTimeout,
@@ -296,31 +368,52 @@ func (t *EniTrunking) newOptInResource(name string, roleArn *string, p EniTrunki
 			contract.PropOnDelete: string(p.OnDelete),
 		},
 	})
+	t.DependOnFunction(cr)
+	return cr
+}
+
+// DependOnFunction makes c wait for the function's asynchronous-invoke
+// configuration (no retries) as well as the function: an event sent before
+// it exists could be retried and answered twice.
+func (t *EniTrunking) DependOnFunction(c constructs.IConstruct) {
+	if cfg := t.Function.Node().TryFindChild(jsii.String("EventInvokeConfig")); cfg != nil {
+		c.Node().AddDependency(cfg)
+	}
+	if t.principalArnPolicy != nil {
+		c.Node().AddDependency(t.principalArnPolicy)
+	}
 }
 
 // grantPutForOtherPrincipals lets the function put setting for principals
 // other than itself (principalArn), and read settings back.
 func (t *EniTrunking) grantPutForOtherPrincipals(setting string) {
-	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("PutAccountSettingByPrincipalArn"),
-		Actions:    jsii.Strings("ecs:PutAccountSetting"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"ecs:account-setting": setting}},
-	}))
-	// ecs:ListAccountSettings supports no condition key: a condition on
-	// ecs:account-setting would never match and deny the read-back.
-	t.FunctionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ReadAccountSettingsByPrincipalArn"),
-		Actions:   jsii.Strings("ecs:ListAccountSettings"),
-		Resources: jsii.Strings("*"),
-	}))
-	cdknag.NagSuppressions_AddResourceSuppressions(t.FunctionRole, &[]*cdknag.NagPackSuppression{{
+	// A policy of its own, so that the suppression below covers these two
+	// statements and nothing added to the role later.
+	t.principalArnPolicy = awsiam.NewPolicy(t, jsii.String("AccountSettingsByPrincipalArn"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{t.FunctionRole},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("PutAccountSettingByPrincipalArn"),
+				Actions:    jsii.Strings("ecs:PutAccountSetting"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"ecs:account-setting": setting}},
+			}),
+			// ecs:ListAccountSettings supports no condition key: a condition on
+			// ecs:account-setting would never match and deny the read-back.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadAccountSettingsByPrincipalArn"),
+				Actions:   jsii.Strings("ecs:ListAccountSettings"),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(t.principalArnPolicy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("ecs:PutAccountSetting and ecs:ListAccountSettings support no resource ARNs; PutAccountSetting " +
 			"is limited to one setting by the ecs:account-setting condition key, which is how the function opts in roles " +
-			"it may not edit (principalArn)"),
+			"it may not edit (principalArn); the function acts only for the roles on its allow-list"),
 		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 }
 
 // Roles returns the opted-in roles, in the order given.

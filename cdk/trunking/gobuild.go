@@ -2,6 +2,8 @@ package trunking
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +36,9 @@ type GoBuild struct {
 	GOARCH string
 	// Tags are extra build tags ("lambda.norpc").
 	Tags []string
+	// Sha256, when set, receives the built file's SHA-256 (lower-case hex),
+	// e.g. for user data to check the download against.
+	Sha256 *string
 }
 
 // TryBundle builds the binary into outputDir. A failed build panics with the
@@ -61,6 +66,14 @@ func (b GoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		panic(fmt.Sprintf("bundling %s for linux/%s: go %s (in %s): %v\n%s", b.Package, b.GOARCH, strings.Join(args, " "), dir, err, out.String()))
+	}
+	if b.Sha256 != nil {
+		data, err := os.ReadFile(filepath.Join(*outputDir, b.Output))
+		if err != nil {
+			panic(fmt.Sprintf("bundling %s: read the built file: %v", b.Package, err))
+		}
+		sum := sha256.Sum256(data)
+		*b.Sha256 = hex.EncodeToString(sum[:])
 	}
 	return jsii.Bool(true)
 }

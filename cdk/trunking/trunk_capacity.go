@@ -43,6 +43,10 @@ const HostBootstrapPath = "/usr/local/bin/hostbootstrap"
 type S3Object struct {
 	Bucket awss3.IBucket
 	Key    string
+	// Sha256 is the object's SHA-256 in lower-case hex (a token is fine):
+	// user data checks the download against it before making it executable.
+	// Required for HostBootstrap (make package prints it).
+	Sha256 string
 }
 
 // TrunkCapacityProps configures TrunkCapacity.
@@ -95,6 +99,9 @@ type TrunkCapacity struct {
 	SecurityGroup    awsec2.ISecurityGroup
 	// InstanceType is what the catalog knows of the chosen type.
 	InstanceType catalog.InstanceType
+	// HostBootstrapSha256 is the SHA-256 user data requires of hostbootstrap
+	// (ImageAL2023HostBootstrap only; "" otherwise).
+	HostBootstrapSha256 string
 }
 
 // NewTrunkCapacity creates the launch template, group and capacity provider.
@@ -174,9 +181,13 @@ func NewTrunkCapacity(scope constructs.Construct, id string, props *TrunkCapacit
 		if obj == nil {
 			obj = hostBootstrapAsset(c, arm)
 		}
+		if obj.Sha256 == "" {
+			panic(fmt.Sprintf("TrunkCapacity %s: HostBootstrap.Sha256 is required: user data checks the binary against it before running it as root (make package prints it)", id))
+		}
+		c.HostBootstrapSha256 = obj.Sha256
 		args := append([]string{"--cluster", *p.Cluster.ClusterName(), "--require-trunking"}, p.HostBootstrapArgs...)
 		s3URL := "s3://" + *obj.Bucket.BucketName() + "/" + obj.Key
-		for _, line := range fetchAndRunHostBootstrap(s3URL, *awscdk.Aws_REGION(), HostBootstrapPath, args, FetchRetrySeconds) {
+		for _, line := range fetchAndRunHostBootstrap(s3URL, *awscdk.Aws_REGION(), HostBootstrapPath, obj.Sha256, args, FetchRetrySeconds) {
 			userData.AddCommands(jsii.String(line))
 		}
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -281,14 +292,22 @@ func hostBootstrapAsset(scope constructs.Construct, arm bool) *S3Object {
 	if arm {
 		goarch = "arm64"
 	}
-	opts := goAssetOptions(dir, GoBuild{Package: "./hostbootstrap", Output: "hostbootstrap", GOARCH: goarch},
+	sum := new(string)
+	opts := goAssetOptions(dir, GoBuild{Package: "./hostbootstrap", Output: "hostbootstrap", GOARCH: goarch, Sha256: sum},
 		awscdk.BundlingOutput_SINGLE_FILE)
 	asset := awss3assets.NewAsset(scope, jsii.String("HostBootstrapAsset"), &awss3assets.AssetProps{
 		Path:          jsii.String(dir),
 		AssetHashType: opts.AssetHashType,
 		Bundling:      opts.Bundling,
 	})
-	return &S3Object{Bucket: asset.Bucket(), Key: *asset.S3ObjectKey()}
+	if *sum == "" {
+		// Bundling skipped (unit tests, or stacks not selected): no binary,
+		// so nothing an instance could run would match.
+		*sum = strings.Repeat("0", 64)
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("trunkctl:hostBootstrapNotBundled"), jsii.String(
+			"hostbootstrap was not built (asset bundling skipped), so its SHA-256 is unknown and instances would refuse to run it"), nil)
+	}
+	return &S3Object{Bucket: asset.Bucket(), Key: *asset.S3ObjectKey(), Sha256: *sum}
 }
 
 func (c *TrunkCapacity) suppressNagFindings(role awsiam.IRole) {
@@ -296,16 +315,24 @@ func (c *TrunkCapacity) suppressNagFindings(role awsiam.IRole) {
 		Id: jsii.String("AwsSolutions-AS3"),
 		Reason: jsii.String("the ECS capacity provider drives this group; scaling events are visible in ECS " +
 			"and Auto Scaling activity history, and no SNS topic is wanted by default"),
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 	// Cluster.AddAsgCapacityProvider grants the instance role what the ECS
-	// agent calls; some of those calls support no resource ARNs.
-	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+	// agent calls, in the role's default policy; some of those calls support
+	// no resource ARNs. Only that policy is exempted.
+	policy := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
+	if policy == nil {
+		policy = role.Node().TryFindChild(jsii.String("Policy")) // an imported role's
+	}
+	if policy == nil {
+		return
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("permissions added by the CDK's Cluster.addAsgCapacityProvider for the ECS agent: " +
 			"ecs:Submit* on the cluster, and calls with no resource-level permissions (ecs:DiscoverPollEndpoint, " +
 			"ecr:GetAuthorizationToken, logs:CreateLogStream, logs:PutLogEvents)"),
 		AppliesTo: &[]interface{}{jsii.String("Action::ecs:Submit*"), jsii.String("Resource::*")},
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 }
 
 func orDefaultInt(n, def int) int {

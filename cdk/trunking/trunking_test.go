@@ -126,12 +126,12 @@ func TestEniTrunking(t *testing.T) {
 		})
 	})
 
-	t.Run("the function role may assume exactly the opted-in roles and write its own logs", func(t *testing.T) {
+	t.Run("the function role may assume and look up (iam:GetRole) exactly the opted-in roles and write its own logs", func(t *testing.T) {
 		fnRole := tpl.Resources[fnRoleID]
 		if fnRole.Properties["ManagedPolicyArns"] != nil || fnRole.Properties["Policies"] != nil {
 			t.Errorf("function role has policies beyond its own: %v", fnRole.Properties)
 		}
-		var assumable, other []string
+		var assumable, gettable, other []string
 		for _, st := range tpl.PolicyStatements(t, fnRoleID) {
 			if st.Effect != "Allow" {
 				continue
@@ -140,6 +140,8 @@ func TestEniTrunking(t *testing.T) {
 				switch a {
 				case "sts:AssumeRole":
 					assumable = append(assumable, st.Resources()...)
+				case "iam:GetRole":
+					gettable = append(gettable, st.Resources()...)
 				case "logs:CreateLogStream", "logs:PutLogEvents":
 					if got := st.Resources(); !slices.Equal(got, []string{cdktest.GetAtt(logGroupID, "Arn")}) {
 						t.Errorf("%s on %v, want only its log group", a, got)
@@ -155,8 +157,35 @@ func TestEniTrunking(t *testing.T) {
 		if !slices.Equal(assumable, want) {
 			t.Errorf("sts:AssumeRole on %v, want exactly %v", assumable, want)
 		}
+		sort.Strings(gettable)
+		if !slices.Equal(gettable, want) {
+			t.Errorf("iam:GetRole on %v, want exactly %v", gettable, want)
+		}
 		if len(other) > 0 {
 			t.Errorf("unexpected actions %v", other)
+		}
+	})
+
+	t.Run("the function acts only for the opted-in roles: its allow-list names exactly them", func(t *testing.T) {
+		env := cdktest.JSON(tpl.Resources[fnID].Properties["Environment"])
+		want := `"` + trunking.AllowedRolesEnv + `":{"Fn::Join":[",",[` + cdktest.GetAtt(newRoleID, "Arn") + `,` + cdktest.JSON(importedRoleArn) + `]]}`
+		if !strings.Contains(env, want) {
+			t.Errorf("function environment %s lacks %s", env, want)
+		}
+	})
+
+	t.Run("every opt-in waits for the function's no-retry invoke configuration", func(t *testing.T) {
+		var cfgID string
+		for id, r := range tpl.Resources {
+			if r.Type == "AWS::Lambda::EventInvokeConfig" {
+				cfgID = id
+			}
+		}
+		for _, o := range s.optIn.OptIns() {
+			id := cdktest.LogicalID(s.stack, o.Resource)
+			if deps := cdktest.JSON(tpl.Resources[id].DependsOn); cfgID == "" || !strings.Contains(deps, `"`+cfgID+`"`) {
+				t.Errorf("opt-in %s DependsOn %s, want %s among them", id, deps, cfgID)
+			}
 		}
 	})
 

@@ -2,6 +2,8 @@ package trunking
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,16 @@ import (
 // runUserData runs the fetch-and-run user data with a fake aws CLI that
 // fails failFirst times, then "downloads" a script that prints its args.
 func runUserData(t *testing.T, failFirst, retrySeconds int) (string, error) {
+	return runUserDataWant(t, failFirst, retrySeconds, fakeBinarySum)
+}
+
+// fakeBinary is what the fake aws CLI "downloads"; fakeBinarySum its SHA-256.
+const fakeBinary = "#!/bin/bash\necho \"hostbootstrap ran with: $*\"\n"
+
+var fakeBinarySum = func() string { s := sha256.Sum256([]byte(fakeBinary)); return hex.EncodeToString(s[:]) }()
+
+// runUserDataWant is runUserData with the SHA-256 user data expects.
+func runUserDataWant(t *testing.T, failFirst, retrySeconds int, want string) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
@@ -33,7 +45,7 @@ printf '#!/bin/bash\necho "hostbootstrap ran with: $*"\n' > "$4"
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "usr/local/bin/hostbootstrap")
-	lines := fetchAndRunHostBootstrap("s3://bucket/key", "eu-west-1", path, []string{"--cluster", "prod's", "--require-trunking"}, retrySeconds)
+	lines := fetchAndRunHostBootstrap("s3://bucket/key", "eu-west-1", path, want, []string{"--cluster", "prod's", "--require-trunking"}, retrySeconds)
 	script := strings.ReplaceAll(strings.Join(lines, "\n"), "/dev/console", filepath.Join(dir, "console"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -73,5 +85,22 @@ func TestUserDataFailsLoudlyWhenTheFetchNeverWorks(t *testing.T) {
 	}
 	if strings.Contains(out, "hostbootstrap ran") {
 		t.Errorf("something ran:\n%s", out)
+	}
+}
+
+func TestUserDataRefusesABinaryWhoseChecksumDiffers(t *testing.T) {
+	other := strings.Repeat("ab", 32)
+	out, err := runUserDataWant(t, 0, 600, other)
+	if err == nil {
+		t.Fatalf("user data succeeded with a binary of another checksum:\n%s", out)
+	}
+	if strings.Contains(out, "hostbootstrap ran") {
+		t.Errorf("the binary ran although its checksum differs:\n%s", out)
+	}
+	console := out[strings.Index(out, "CONSOLE:"):]
+	for _, want := range []string{"refusing to run hostbootstrap: s3://bucket/key has SHA-256 " + fakeBinarySum, "HostBootstrapSha256 is " + other} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package accountsetting
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,6 +52,32 @@ type Assumer struct {
 	// IAM, when set, is asked (iam:GetRole) whether a role that cannot be
 	// assumed exists: a mistyped name is the commonest cause.
 	IAM RoleGetter
+	// Policy, when set, is the inline session policy passed with every
+	// AssumeRole: the session may do only what both it and the role allow
+	// (see SessionPolicy).
+	Policy string
+}
+
+// SessionPolicy is the inline session policy for acting as a role on one
+// account setting: ecs:PutAccountSetting for that setting only (the
+// ecs:account-setting condition key) and ecs:ListAccountSettings (which
+// supports no condition key). A session assumed with it cannot use the
+// rest of an instance role's permissions (image pulls, registering into
+// clusters, artifact reads).
+func SessionPolicy(setting string) string {
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{"Sid": "PutOneAccountSetting", "Effect": "Allow", "Action": "ecs:PutAccountSetting", "Resource": "*",
+				"Condition": map[string]any{"StringEquals": map[string]string{"ecs:account-setting": setting}}},
+			{"Sid": "ReadAccountSettings", "Effect": "Allow", "Action": "ecs:ListAccountSettings", "Resource": "*"},
+		},
+	}
+	b, err := json.Marshal(doc)
+	if err != nil { // maps of strings always marshal
+		panic(err)
+	}
+	return string(b)
 }
 
 // RoleGetter is the IAM call that says whether a role exists.
@@ -81,6 +108,9 @@ func (a Assumer) Assume(ctx context.Context, role awsarn.Role) (Principal, error
 		RoleArn:         aws.String(role.String()),
 		RoleSessionName: aws.String(SessionName(name)),
 		DurationSeconds: aws.Int32(900),
+	}
+	if a.Policy != "" {
+		in.Policy = aws.String(a.Policy)
 	}
 	for attempt := 1; ; attempt++ {
 		out, err := a.STS.AssumeRole(ctx, in)

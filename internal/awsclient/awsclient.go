@@ -85,16 +85,12 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Region != "" {
 		fns = append(fns, config.WithRegion(opts.Region))
 	}
-	if opts.Debug && opts.DebugOut != nil {
-		fns = append(fns,
-			config.WithLogger(redactingLogger{red: red, next: logging.NewStandardLogger(opts.DebugOut)}),
-			config.WithClientLogMode(aws.LogRequestWithBody|aws.LogResponseWithBody|aws.LogRetries))
-	} else {
-		// The SDK's default logger writes its warnings to stderr (e.g.
-		// "WARN falling back to IMDSv1" off EC2); trunkctl says what
-		// matters in its own words, and --debug shows them.
-		fns = append(fns, config.WithLogger(logging.Nop{}))
-	}
+	// Nothing logs while the configuration and credentials load: the SDK's
+	// default logger writes its warnings to stderr (e.g. "WARN falling back
+	// to IMDSv1" off EC2), and with --debug the credential clients (SSO
+	// OIDC, the SSO portal, IMDS, STS) would log tokens. --debug is attached
+	// to the service clients below, once the credentials are resolved.
+	fns = append(fns, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
 		return aws.Config{}, &redactedError{r: red, err: fmt.Errorf("load AWS configuration: %w", err)}
@@ -112,6 +108,14 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	w := &wiring{red: red, progress: opts.Progress, maxAttempts: maxAttempts}
 	cfg.APIOptions = append(cfg.APIOptions, w.addTo)
+	if opts.Debug && opts.DebugOut != nil {
+		// Only now: the clients that obtain credentials (SSO OIDC and the
+		// portal, IMDS, STS for web identity or a profile's role) were built
+		// while loading, from the configuration without logging, so they never
+		// log; only the service clients made from cfg do.
+		cfg.Logger = redactingLogger{red: red, next: logging.NewStandardLogger(opts.DebugOut)}
+		cfg.ClientLogMode = aws.LogRequestWithBody | aws.LogResponseWithBody | aws.LogRetries
+	}
 	return cfg, nil
 }
 

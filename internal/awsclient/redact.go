@@ -27,8 +27,12 @@ var secretPatterns = []struct {
 	// XML bodies (STS AssumeRole, GetSessionToken, ...).
 	{regexp.MustCompile(`(?is)(<(SessionToken|SecretAccessKey|Token)>).*?(</(SessionToken|SecretAccessKey|Token)>)`), "${1}" + redacted + "${3}"},
 	{regexp.MustCompile(`(?i)(<AccessKeyId>)([A-Z0-9]{4})[A-Z0-9]*(</AccessKeyId>)`), "${1}${2}" + redacted + "${3}"},
-	// JSON bodies (IMDS, container credentials, SSO, query-JSON STS).
-	{regexp.MustCompile(`(?i)("(?:SessionToken|SecretAccessKey|Token|secretAccessKey|sessionToken|accessToken)"\s*:\s*")[^"]*(")`), "${1}" + redacted + "${2}"},
+	// JSON bodies (IMDS, container credentials, the SSO portal, SSO OIDC's
+	// CreateToken and its token cache, query-JSON STS).
+	{regexp.MustCompile(`(?i)("(?:SessionToken|SecretAccessKey|Token|accessToken|refreshToken|clientSecret|idToken|deviceCode|registrationAccessToken|authorizationCode|codeVerifier)"\s*:\s*")[^"]*(")`), "${1}" + redacted + "${2}"},
+	// IMDSv2's token is the whole body of the response that carries its
+	// TTL header (PUT /latest/api/token); logged, it is the only secret in it.
+	{regexp.MustCompile(`(?is)(X-Aws-Ec2-Metadata-Token-Ttl-Seconds\s*:[^\n]*\n(?:[^\n]*\S[^\n]*\n)*?\r?\n)([^\s]+)`), "${1}" + redacted},
 	{regexp.MustCompile(`(?i)("AccessKeyId"\s*:\s*")([A-Z0-9]{4})[A-Z0-9]*(")`), "${1}${2}" + redacted + "${3}"},
 }
 
@@ -40,7 +44,22 @@ func Redact(s string) string {
 	for _, p := range secretPatterns {
 		s = p.re.ReplaceAllString(s, p.repl)
 	}
-	return s
+	return authorizationHeader.ReplaceAllStringFunc(s, redactAuthorization)
+}
+
+// authorizationHeader is an Authorization header as the SDK logs it.
+var authorizationHeader = regexp.MustCompile(`(?im)^(authorization\s*:\s*)(.*?)(\r?)$`)
+
+// redactAuthorization hides every Authorization value but SigV4's, whose
+// signature and key id the patterns above already cut down (its
+// credential scope says which key signed, usefully): a bearer token or any
+// other scheme is hidden whole.
+func redactAuthorization(line string) string {
+	m := authorizationHeader.FindStringSubmatch(line)
+	if strings.HasPrefix(m[2], "AWS4-") {
+		return line
+	}
+	return m[1] + redacted + m[3]
 }
 
 // Redactor redacts secrets by shape and, in addition, every literal secret

@@ -130,6 +130,13 @@ func TestRedactHidesSecretsByTheirShape(t *testing.T) {
 		{"a security token header", "X-Amz-Security-Token: FwoGZXIvYXdzEXAMPLETOKEN\r\nHost: x", "FwoGZXIvYXdzEXAMPLETOKEN"},
 		{"an STS XML body", "<Credentials><SecretAccessKey>wJalrXUtnFEMI/K7MDENG</SecretAccessKey><SessionToken>FQoGZXIvYXdz\nEXAMPLE</SessionToken></Credentials>", "wJalrXUtnFEMI"},
 		{"a JSON credentials body", `{"AccessKeyId":"ASIAEXAMPLE12345","SecretAccessKey":"wJalrXUtnFEMI","Token":"IQoJb3JpZ2lu"}`, "IQoJb3JpZ2lu"},
+		{"an SSO OIDC CreateToken request loses its refresh token", `{"clientId":"cid","clientSecret":"eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0","grantType":"refresh_token","refreshToken":"aorvJYubGpU6i91YnH7Mfo-AT2fIVa1zCfA_Rvq9yjVKIP3onFmmykuQ7E93y2I-9Nyj-A_sVvMufaLNL0bqnDRtgAkc0:MGUCMFrRsktMRVlWaOR70XGMFGLL0SlcCw4DiYveIiOVx1uK9BbD0gvAddsW3UTLozXKMgIxAJ3qxUvjpnlLIOaaKOoa/FuNgqJVvr9GMwDtnAtlh9iZzAkEXAMPLE"}`, "aorvJYubGpU6i91YnH7Mfo"},
+		{"an SSO OIDC CreateToken request loses its client secret", `{"clientSecret":"eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0","refreshToken":"x"}`, "eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0"},
+		{"an SSO OIDC CreateToken response loses its id token", `{"accessToken":"aoal-EXAMPLE","expiresIn":28800,"idToken":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sig","refreshToken":"aorr-EXAMPLE","tokenType":"Bearer"}`, "eyJhbGciOiJIUzI1NiJ9"},
+		{"an IMDSv2 token response loses the token", "HTTP/1.1 200 OK\r\nContent-Length: 56\r\nX-Aws-Ec2-Metadata-Token-Ttl-Seconds: 21600\r\n\r\nAQAEAFVtYl9IMDSv2TOKENexample-c5Pn9cxqZUz8Q==", "AQAEAFVtYl9IMDSv2TOKEN"},
+		{"an IMDSv2 token header", "GET /latest/meta-data/ HTTP/1.1\r\nX-Aws-Ec2-Metadata-Token: AQAEAFVtYl9IMDSv2TOKEN\r\n", "AQAEAFVtYl9IMDSv2TOKEN"},
+		{"a bearer Authorization header is hidden whole", "Authorization: Bearer aoal-SSOACCESSTOKENexample\r\nHost: x", "aoal-SSOACCESSTOKENexample"},
+		{"the SSO portal's bearer header", "X-Amz-Sso_bearer_token: aoal-SSOACCESSTOKENexample\r\n", "aoal-SSOACCESSTOKENexample"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

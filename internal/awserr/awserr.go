@@ -4,6 +4,7 @@ package awserr
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/aws/smithy-go"
 )
@@ -49,6 +50,13 @@ func codeIn(err error, codes ...string) bool {
 func IsAccessDenied(err error) bool {
 	return codeIn(err, "AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
 		"AuthorizationError", "UnauthorizedException", "NotAuthorized")
+}
+
+// IsSourceIdentityDenied reports an AssumeRole refused only because the
+// role's trust policy does not allow sts:SetSourceIdentity (STS says which
+// action it refused in the message; there is no code of its own).
+func IsSourceIdentityDenied(err error) bool {
+	return IsAccessDenied(err) && strings.Contains(Message(err), "sts:SetSourceIdentity")
 }
 
 // IsNotFound reports that the named thing does not exist.

@@ -16,6 +16,10 @@ const (
 	PropSetting  = "Setting"
 	PropValue    = "Value"
 	PropOnDelete = "OnDelete"
+	// PropRoleNames lists roles of the function's own account by name
+	// (PATH/NAME for a role with a path), for the list resource
+	// (ListResourceType): one resource over the whole list, diffed by role.
+	PropRoleNames = "RoleNames"
 	// PropServiceToken is sent by CloudFormation with every event; the
 	// handler ignores it.
 	PropServiceToken = "ServiceToken"
@@ -26,6 +30,11 @@ const (
 
 // ResourceType is the CloudFormation type of each opt-in resource.
 const ResourceType = "Custom::EniTrunking"
+
+// ListResourceType is the CloudFormation type of an opt-in of a list of
+// roles (PropRoleNames): keyed by role, so reordering or removing names
+// never touches a role that stays listed.
+const ListResourceType = "Custom::EniTrunkingRoles"
 
 // Attributes of a created resource (the response's Data, read with Fn::GetAtt).
 const (
@@ -78,6 +87,12 @@ const (
 // retries an AssumeRole denied because IAM has not propagated a new role or
 // trust policy yet (a Go duration such as "90s").
 const PropagationWaitEnv = "TRUNKCTL_PROPAGATION_WAIT"
+
+// AllowedRolesEnv is the handler's optional allow-list: comma-separated
+// exact role ARNs it may act for (besides being in its own account). Unset
+// or empty: every role of its own account; set: only those listed (empty
+// entries are ignored, so "," allows none).
+const AllowedRolesEnv = "TRUNKCTL_ALLOWED_ROLE_ARNS"
 
 // ECS agent variables (ecs.config keys) that trunking needs.
 const (

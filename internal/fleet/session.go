@@ -42,8 +42,12 @@ func WhoAmI(ctx context.Context, api IdentityAPI) (Caller, error) {
 
 // Options shape a Fleet; zero values take the defaults.
 type Options struct {
-	// RoleName is the role assumed in every account but the caller's own.
+	// RoleName is the role assumed for reads in every account but the
+	// caller's own (e.g. the member template's read-only role).
 	RoleName string
+	// WriteRoleName is the role assumed for writes (WriteConfig); default
+	// RoleName.
+	WriteRoleName string
 	// Concurrency bounds the accounts and targets worked on at once.
 	Concurrency int
 	// AccountRate and AccountBurst limit the API calls per second into one account.
@@ -69,8 +73,10 @@ type Fleet struct {
 }
 
 type account struct {
-	creds   aws.CredentialsProvider // nil: the base config's
-	limiter *rate.Limiter
+	creds aws.CredentialsProvider // nil: the base config's
+	// writeCreds are the write role's (creds when it is the same role).
+	writeCreds aws.CredentialsProvider
+	limiter    *rate.Limiter
 	// regions are the account's Regions by opt-in status, read at most
 	// once (see Explain).
 	regions struct {
@@ -87,6 +93,9 @@ func New(base aws.Config, caller Caller, assume stscreds.AssumeRoleAPIClient, ne
 	if opts.RoleName == "" {
 		opts.RoleName = DefaultRoleName
 	}
+	if opts.WriteRoleName == "" {
+		opts.WriteRoleName = opts.RoleName
+	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
@@ -102,9 +111,28 @@ func New(base aws.Config, caller Caller, assume stscreds.AssumeRoleAPIClient, ne
 // Caller is who the fleet runs as.
 func (f *Fleet) Caller() Caller { return f.caller }
 
-// RoleARN is the role assumed in account.
-func (f *Fleet) RoleARN(accountID string) string {
-	return arn.ARN{Partition: f.caller.Partition, Service: "iam", AccountID: accountID, Resource: "role/" + f.opts.RoleName}.String()
+// RoleARN is the role assumed for reads in account.
+func (f *Fleet) RoleARN(accountID string) string { return f.roleARN(accountID, f.opts.RoleName) }
+
+// WriteRoleARN is the role assumed for writes in account.
+func (f *Fleet) WriteRoleARN(accountID string) string {
+	return f.roleARN(accountID, f.opts.WriteRoleName)
+}
+
+func (f *Fleet) roleARN(accountID, name string) string {
+	return arn.ARN{Partition: f.caller.Partition, Service: "iam", AccountID: accountID, Resource: "role/" + name}.String()
+}
+
+// assumeRole is the credentials of one role in one account, in sessions
+// that carry the caller's name (SessionNameFor) and, where the role's trust
+// allows sts:SetSourceIdentity, the caller as SourceIdentity: the member
+// accounts' CloudTrail says who ran trunkctl.
+func (f *Fleet) assumeRole(roleARN string) aws.CredentialsProvider {
+	who := CallerName(f.caller.ARN)
+	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sourceIdentityFallback{f.assume}, roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = SessionNameFor(who)
+		o.SourceIdentity = aws.String(SourceIdentityFor(who))
+	}))
 }
 
 func (f *Fleet) account(id string) *account {
@@ -114,23 +142,39 @@ func (f *Fleet) account(id string) *account {
 	if a == nil {
 		a = &account{limiter: rate.NewLimiter(f.opts.AccountRate, f.opts.AccountBurst)}
 		if id != f.caller.Account {
-			a.creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(f.assume, f.RoleARN(id), func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = SessionName
-			}))
+			a.creds = f.assumeRole(f.RoleARN(id))
+			a.writeCreds = a.creds
+			if f.opts.WriteRoleName != f.opts.RoleName {
+				a.writeCreds = f.assumeRole(f.WriteRoleARN(id))
+			}
 		}
 		f.accounts[id] = a
 	}
 	return a
 }
 
-// Config is the configuration for calls into account in region: its
-// credentials, and the account's rate limit on every attempt of every call.
+// Config is the configuration for reads in account and region: the read
+// role's credentials, and the account's rate limit on every attempt of
+// every call.
 func (f *Fleet) Config(accountID, region string) aws.Config {
+	return f.config(accountID, region, false)
+}
+
+// WriteConfig is Config with the write role's credentials (--write-role-name).
+func (f *Fleet) WriteConfig(accountID, region string) aws.Config {
+	return f.config(accountID, region, true)
+}
+
+func (f *Fleet) config(accountID, region string, write bool) aws.Config {
 	a := f.account(accountID)
 	cfg := f.base.Copy()
 	cfg.Region = region
-	if a.creds != nil {
-		cfg.Credentials = a.creds
+	creds := a.creds
+	if write {
+		creds = a.writeCreds
+	}
+	if creds != nil {
+		cfg.Credentials = creds
 	}
 	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), rateLimit(a.limiter))
 	return cfg

@@ -61,6 +61,7 @@ type Account struct {
 
 	mu       sync.Mutex
 	roles    map[string]*RoleState        // role name -> state
+	paths    map[string]string            // role name -> path, for roles added as PATH/NAME
 	explicit map[string]map[string]string // principal ARN -> name -> value
 	defaults map[string]string
 	sessions map[string]string // access key id -> caller ARN
@@ -86,6 +87,7 @@ func New() *Account {
 	return &Account{
 		ID: "123456789012", Partition: "aws",
 		roles:            map[string]*RoleState{},
+		paths:            map[string]string{},
 		explicit:         map[string]map[string]string{},
 		defaults:         map[string]string{},
 		sessions:         map[string]string{},
@@ -110,12 +112,18 @@ func (a *Account) SessionARN(role, session string) string {
 	return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", a.Partition, a.ID, role, session)
 }
 
-// AddRole makes a role exist with the given assume behaviour.
+// AddRole makes a role exist with the given assume behaviour; name may be
+// PATH/NAME for a role with a path.
 func (a *Account) AddRole(name string, st RoleState) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := st
+	path := "/"
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		path, name = "/"+strings.Trim(name[:i], "/")+"/", name[i+1:]
+	}
 	a.roles[name] = &s
+	a.paths[name] = path
 }
 
 // SetExplicit stores an explicit setting for a principal ARN.
@@ -363,11 +371,13 @@ func (i *IAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.
 	name := aws.ToString(in.RoleName)
 	i.acct.mu.Lock()
 	_, ok := i.acct.roles[name]
+	path := i.acct.paths[name]
 	i.acct.mu.Unlock()
 	if !ok {
 		return nil, apiError("NoSuchEntity", "The role with name %s cannot be found.", name)
 	}
-	return &iam.GetRoleOutput{Role: &iamtypes.Role{RoleName: aws.String(name), Arn: aws.String(i.acct.RoleARN(name))}}, nil
+	arn := fmt.Sprintf("arn:%s:iam::%s:role%s%s", i.acct.Partition, i.acct.ID, path, name)
+	return &iam.GetRoleOutput{Role: &iamtypes.Role{RoleName: aws.String(name), Path: aws.String(path), Arn: aws.String(arn)}}, nil
 }
 
 // HasOp reports whether op was called.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,6 +41,9 @@ type Account struct {
 	Regions []string
 	// DenyAssume makes AssumeRole into this account fail with AccessDenied.
 	DenyAssume bool
+	// DenySourceIdentity: the role's trust policy does not allow
+	// sts:SetSourceIdentity, so an AssumeRole that sets one is refused.
+	DenySourceIdentity bool
 }
 
 // Root is the organization's root id.
@@ -63,6 +67,16 @@ type World struct {
 	Latency time.Duration
 
 	meter callmeter.Meter
+
+	mu      sync.Mutex
+	assumes []sts.AssumeRoleInput
+}
+
+// AssumeInputs are the AssumeRole requests made so far, refused ones too.
+func (w *World) AssumeInputs() []sts.AssumeRoleInput {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]sts.AssumeRoleInput(nil), w.assumes...)
 }
 
 // New returns a World whose caller is account 000000000001 in partition aws.
@@ -157,6 +171,9 @@ func (s *STS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func
 		return nil, err
 	}
 	defer leave()
+	s.w.mu.Lock()
+	s.w.assumes = append(s.w.assumes, *in)
+	s.w.mu.Unlock()
 	a, err := arn.Parse(aws.ToString(in.RoleArn))
 	if err != nil || a.Partition != s.w.partition() || !strings.HasPrefix(a.Resource, "role/") {
 		return nil, APIError("ValidationError", fmt.Sprintf("%q is not a role ARN in partition %s", aws.ToString(in.RoleArn), s.w.partition()))
@@ -164,6 +181,9 @@ func (s *STS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func
 	acct := s.w.Account(a.AccountID)
 	if acct == nil || acct.DenyAssume {
 		return nil, APIError("AccessDenied", fmt.Sprintf("User: arn:%s:iam::%s:user/operator is not authorized to perform: sts:AssumeRole on resource: %s", s.w.partition(), s.w.Caller, aws.ToString(in.RoleArn)))
+	}
+	if acct.DenySourceIdentity && in.SourceIdentity != nil {
+		return nil, APIError("AccessDenied", fmt.Sprintf("User: arn:%s:iam::%s:user/operator is not authorized to perform: sts:SetSourceIdentity on resource: %s", s.w.partition(), s.w.Caller, aws.ToString(in.RoleArn)))
 	}
 	exp := time.Now().Add(time.Hour)
 	return &sts.AssumeRoleOutput{

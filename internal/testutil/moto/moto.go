@@ -39,10 +39,21 @@ var listening = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
 // or fails under TRUNKCTL_REQUIRE_PEERS=1.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return StartAccount(tb, "")
+}
+
+// StartAccount is Start with another default account (MOTO_ACCOUNT_ID):
+// the account of requests signed with moto's test credentials. Empty keeps
+// moto's 123456789012.
+func StartAccount(tb testing.TB, account string) *Server {
+	tb.Helper()
 	bin := peer.LookPath(tb, "moto_server", "install moto 5.x with its server extra: pip install 'moto[server]'")
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-H", "127.0.0.1", "-p", "0")
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	if account != "" {
+		cmd.Env = append(cmd.Env, "MOTO_ACCOUNT_ID="+account)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
