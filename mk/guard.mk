@@ -27,7 +27,7 @@ $(GUARD_ZIP): $(GUARD_BOOTSTRAP) internal/buildtool/detzip/main.go
 # the 2,000-instance bench cluster beside doctor's, and calls per
 # state-change event. Figures go in docs/benchmarks.md.
 bench-guard: $(GUARD_ZIP)
-	$(GO) test -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 1x -count 1 ./guard
+	$(GO) test -run '^$$' -bench '^Benchmark(ColdStart|WarmStateChange)$$' -benchtime 1x -count 1 ./guard
 	$(GO) run ./guard/bench
 	@echo "guard zip: $$(wc -c < $(GUARD_ZIP)) bytes ($(GUARD_ZIP))"
 
