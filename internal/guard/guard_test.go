@@ -444,7 +444,7 @@ func TestServiceAction(t *testing.T) {
 	t.Run("placement failures for other reasons make no AWS call", func(t *testing.T) {
 		w := healthyWorld()
 		g := w.guard(guard.Config{TopicArn: topicArn})
-		if err := g.Handle(ctx, placementFailure(w.prod(), "web", "RESOURCE:MEMORY")); err != nil {
+		if err := g.Handle(ctx, placementFailure(w.prod(), "api", "RESOURCE:MEMORY")); err != nil {
 			t.Fatal(err)
 		}
 		if w.awsCalls() != 0 || w.connects != 0 {
