@@ -486,7 +486,7 @@ func TestBadEventsAreAcknowledged(t *testing.T) {
 }
 
 func TestConfigFromEnv(t *testing.T) {
-	env := map[string]string{"TOPIC_ARN": " " + topicArn + " ", "CLUSTERS": "prod, web ,,", "STATE_PREFIX": "/x/guard"}
+	env := map[string]string{"TOPIC_ARN": " " + topicArn + " ", "CLUSTERS": "prod, arn:aws:ecs:us-east-1:123456789012:cluster/web ,,", "STATE_PREFIX": "/x/guard"}
 	c := guard.ConfigFromEnv(func(k string) string { return env[k] })
 	if c.TopicArn != topicArn || strings.Join(c.Clusters, "|") != "prod|web" || c.StatePrefix != "/x/guard/" {
 		t.Errorf("%+v", c)
