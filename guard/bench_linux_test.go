@@ -123,3 +123,33 @@ func BenchmarkColdStart(b *testing.B) {
 		measure(b, "a scheduled sweep of a one-instance cluster in moto_server (includes moto's time)", scheduledEvent(), env)
 	})
 }
+
+// BenchmarkWarmStateChange measures, in one warm process under the local
+// Runtime API, the round trip of a trunked instance's state-change event
+// (queue -> /next -> handler -> /response): an upper bound of what Lambda
+// bills for the guard's most frequent invocation.
+func BenchmarkWarmStateChange(b *testing.B) {
+	env := []string{"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_ENDPOINT_URL=http://127.0.0.1:9", "TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:trunkctl-guard"}
+	f := startFunction(b, []string{guardBinary(b)}, env...)
+	ev := instanceEvent("i-0trunked00000001", true, false)
+	f.invoke(b, ev) // warm up
+	const n = 500
+	times := make([]time.Duration, 0, n)
+	for range b.N {
+		times = times[:0]
+		for range n {
+			start := time.Now()
+			res := f.invoke(b, ev)
+			if res.Kind != "response" {
+				b.Fatalf("%s %s", res.Kind, res.Body)
+			}
+			times = append(times, time.Since(start))
+		}
+	}
+	slices.Sort(times)
+	med, p99 := times[n/2], times[n*99/100]
+	b.ReportMetric(float64(med.Microseconds())/1000, "ms-median")
+	fmt.Printf("guard warm state change (trunked, no AWS call), %d events through the local Runtime API: median %.2f ms, p99 %.2f ms\n",
+		n, float64(med.Microseconds())/1000, float64(p99.Microseconds())/1000)
+}

@@ -253,13 +253,24 @@ func (g *TrunkGuard) grantReads(stack awscdk.Stack) {
 		stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("instance-profile"), ResourceName: jsii.String("*")}),
 		stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"), ResourceName: jsii.String("*")}),
 	}, "iam:GetInstanceProfile", "iam:GetRole")
-	cdknag.NagSuppressions_AddResourceSuppressions(g.Role, &[]*cdknag.NagPackSuppression{{
+	// On the one policy that grants the wildcards, for exactly these
+	// findings: a wildcard added to the role later is not hidden.
+	policy, ok := g.Role.Node().TryFindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
+	if !ok {
+		panic("TrunkGuard: the role has no default policy to scope the IAM5 suppression to")
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("read-only calls that support no resource ARNs (ECS List*/Describe* across every cluster, " +
 			"ec2:Describe*, autoscaling:DescribeAutoScalingGroups, cloudtrail:LookupEvents, ecs:ListAccountSettings), " +
 			"instance profiles and roles of this account whose names the guard learns from the instances, and the " +
 			"guard's own SSM parameter prefix"),
-	}}, jsii.Bool(true))
+		AppliesTo: &[]interface{}{
+			jsii.String("Resource::*"),
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:.+:iam::.+:(instance-profile|role)\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:.+:ssm:.+:parameter\/.*\*$/g`)},
+		},
+	}}, jsii.Bool(false))
 }
 
 // dependOnPolicyOnly trims the function's DependsOn to its role's policy:

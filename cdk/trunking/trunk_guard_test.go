@@ -179,10 +179,10 @@ func TestTrunkGuard(t *testing.T) {
 			ann := assertions.Annotations_FromStack(st)
 			nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
 			for _, m := range *ann.FindError(jsii.String("*"), nag) {
-				t.Errorf("%s: error at %s: %v", *st.StackName(), *m.Id, m.Entry.Data)
+				t.Errorf("%s: error: %v", *st.StackName(), m.Entry.Data) //nolint:staticcheck // assertions still return cxapi messages
 			}
 			for _, m := range *ann.FindWarning(jsii.String("*"), nag) {
-				t.Errorf("%s: warning at %s: %v", *st.StackName(), *m.Id, m.Entry.Data)
+				t.Errorf("%s: warning: %v", *st.StackName(), m.Entry.Data) //nolint:staticcheck // assertions still return cxapi messages
 			}
 		}
 	})

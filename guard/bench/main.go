@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,7 @@ func main() {
 			n, wall, ops = sweep(c, acct, all)
 			fmt.Printf("%-44s %-40s %6d %7.2fs  %s\n", name, rule.name, n, wall.Seconds(), ops)
 		}
+		fmt.Printf("%-44s %-40s %6s %8s  allocated %.0f MiB in the sweep (fakes' answers included)\n", "", "", "", "", sweepAlloc)
 	}
 	acct := account(accountsettingtest.RuleAPIReference)
 	for _, ev := range []struct {
@@ -113,14 +115,24 @@ func sweep(c *inventorytest.Cluster, acct *accountsettingtest.Account, all bool)
 		cfg.Clusters = []string{c.Name}
 	}
 	g := newGuard(c, acct, st, cfg)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	start := time.Now()
 	if err := g.Handle(context.Background(), json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`)); err != nil {
 		fmt.Fprintln(os.Stderr, "sweep:", err)
 		os.Exit(1)
 	}
 	wall := time.Since(start)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	sweepAlloc = float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
 	return c.TotalCalls() + len(acct.Ops()) + st.total(), wall, ops(c, acct, st)
 }
+
+// sweepAlloc is how many MiB the last sweep allocated (the fakes' answers
+// included), an upper bound of what its heap held at once.
+var sweepAlloc float64
 
 func event(c *inventorytest.Cluster, acct *accountsettingtest.Account, trunk bool) (int, string) {
 	c.ResetCalls()

@@ -41,7 +41,7 @@ type fakeSSM struct {
 	lastPutInput *ssm.PutParameterInput
 }
 
-func (f *fakeSSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.gets++
@@ -55,7 +55,7 @@ func (f *fakeSSM) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _
 	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Name: in.Name, Value: aws.String(v)}}, nil
 }
 
-func (f *fakeSSM) PutParameter(ctx context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+func (f *fakeSSM) PutParameter(_ context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.puts++
@@ -89,7 +89,7 @@ type fakeSNS struct {
 	err  error
 }
 
-func (f *fakeSNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -190,19 +190,6 @@ func (w *world) awsCalls() int {
 	}
 	gets, puts := w.ssm.counts()
 	return n + gets + puts + len(w.sns.published())
-}
-
-func (w *world) resetCalls() {
-	w.acct.Reset()
-	for _, c := range w.region.Clusters {
-		c.ResetCalls()
-	}
-	w.ssm.mu.Lock()
-	w.ssm.gets, w.ssm.puts = 0, 0
-	w.ssm.mu.Unlock()
-	w.sns.mu.Lock()
-	w.sns.msgs = nil
-	w.sns.mu.Unlock()
 }
 
 // scheduled is the event of an EventBridge schedule.

@@ -44,8 +44,8 @@ type Config struct {
 	// TopicArn is the SNS topic notified; empty: no notifications (the
 	// state is still kept, and the metrics still written).
 	TopicArn string
-	// Clusters limits the guard to these cluster names; empty: every
-	// cluster in the Region.
+	// Clusters limits the guard to these cluster names (an ARN in CLUSTERS
+	// is taken as its name); empty: every cluster in the Region.
 	Clusters []string
 	// StatePrefix prefixes the SSM parameter of each cluster.
 	StatePrefix string
@@ -61,7 +61,8 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		c.StatePrefix += "/"
 	}
 	for _, name := range strings.Split(getenv(EnvClusters), ",") {
-		if name = strings.TrimSpace(name); name != "" {
+		// A cluster ARN names the same cluster as its name.
+		if name = clusterName(strings.TrimSpace(name)); name != "" {
 			c.Clusters = append(c.Clusters, name)
 		}
 	}

@@ -444,7 +444,7 @@ func TestServiceAction(t *testing.T) {
 	t.Run("placement failures for other reasons make no AWS call", func(t *testing.T) {
 		w := healthyWorld()
 		g := w.guard(guard.Config{TopicArn: topicArn})
-		if err := g.Handle(ctx, placementFailure(w.prod(), "web", "RESOURCE:MEMORY")); err != nil {
+		if err := g.Handle(ctx, placementFailure(w.prod(), "api", "RESOURCE:MEMORY")); err != nil {
 			t.Fatal(err)
 		}
 		if w.awsCalls() != 0 || w.connects != 0 {
@@ -486,7 +486,7 @@ func TestBadEventsAreAcknowledged(t *testing.T) {
 }
 
 func TestConfigFromEnv(t *testing.T) {
-	env := map[string]string{"TOPIC_ARN": " " + topicArn + " ", "CLUSTERS": "prod, web ,,", "STATE_PREFIX": "/x/guard"}
+	env := map[string]string{"TOPIC_ARN": " " + topicArn + " ", "CLUSTERS": "prod, arn:aws:ecs:us-east-1:123456789012:cluster/web ,,", "STATE_PREFIX": "/x/guard"}
 	c := guard.ConfigFromEnv(func(k string) string { return env[k] })
 	if c.TopicArn != topicArn || strings.Join(c.Clusters, "|") != "prod|web" || c.StatePrefix != "/x/guard/" {
 		t.Errorf("%+v", c)

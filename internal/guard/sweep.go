@@ -64,7 +64,7 @@ func (g *Guard) SweepResults(ctx context.Context) ([]ClusterResult, error) {
 	}
 	g.Log.Info("sweep done", "clusters", len(names), "failed", failed)
 	if failed == len(names) {
-		return results, fmt.Errorf("%w: %d of %d clusters could not be judged (first: %v)", ErrEveryClusterFailed, failed, len(names), results[0].Err)
+		return results, fmt.Errorf("%w: %d of %d clusters could not be judged (first: %w)", ErrEveryClusterFailed, failed, len(names), results[0].Err)
 	}
 	return results, nil
 }
