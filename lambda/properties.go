@@ -38,8 +38,8 @@ type rawProperties struct {
 	// RoleNames makes the resource a list resource (see listprops.go).
 	RoleNames *[]string `json:"RoleNames"`
 	// Sent by CloudFormation, of whatever shape; ignored.
-	ServiceToken   any `json:"ServiceToken"`
-	ServiceTimeout any `json:"ServiceTimeout"`
+	ServiceToken   any `json:"ServiceToken" sender:"cloudformation"`
+	ServiceTimeout any `json:"ServiceTimeout" sender:"cloudformation"`
 }
 
 // PropertyError names the property that is wrong.
@@ -55,12 +55,26 @@ func (e *PropertyError) Error() string {
 	return fmt.Sprintf("invalid property %s: %s", e.Property, e.Reason)
 }
 
-// knownProperties are the json names of rawProperties' fields.
+// knownProperties are the json names of rawProperties' fields: every
+// property the function accepts.
 func knownProperties() []string {
+	return propertyNames(func(reflect.StructField) bool { return true })
+}
+
+// userProperties are those a template sets (not CloudFormation's own), in
+// the struct's order: what an error lists as known.
+func userProperties() []string {
+	return propertyNames(func(f reflect.StructField) bool { return f.Tag.Get("sender") == "" })
+}
+
+func propertyNames(keep func(reflect.StructField) bool) []string {
 	t := reflect.TypeFor[rawProperties]()
-	names := make([]string, t.NumField())
-	for i := range names {
-		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	var names []string
+	for i := range t.NumField() {
+		if f := t.Field(i); keep(f) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			names = append(names, name)
+		}
 	}
 	return names
 }
@@ -79,8 +93,8 @@ func decodeProperties(raw map[string]any) (rawProperties, error) {
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
 		return rawProperties{}, &PropertyError{Property: unknown[0], Reason: fmt.Sprintf(
-			"unknown propert%s %s (known: RoleArn or its alias EC2Role, or RoleNames, and Region, Setting, Value, OnDelete)",
-			plural(len(unknown), "y", "ies"), quoteAll(unknown))}
+			"unknown propert%s %s (known: %s)",
+			plural(len(unknown), "y", "ies"), quoteAll(unknown), strings.Join(userProperties(), ", "))}
 	}
 	var rp rawProperties
 	b, err := json.Marshal(raw)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,24 @@ func TestPropagationWaitComesFromTheEnvironmentWithASafeDefault(t *testing.T) {
 		})
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("%s=%q: got %s, %v; want %s, error %v", contract.PropagationWaitEnv, tt.env, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// The properties an unknown-property error lists come from the struct
+// alone: every json name a template may set, none of CloudFormation's own.
+func TestUnknownPropertyErrorListsTheStructsProperties(t *testing.T) {
+	_, err := parseProperties(map[string]any{"RoleArn": "arn:aws:iam::123456789012:role/r", "Ondelete": "disable"})
+	if err == nil {
+		t.Fatal("an unknown property was accepted")
+	}
+	typ := reflect.TypeFor[rawProperties]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		listed := strings.Contains(err.Error(), name)
+		if want := f.Tag.Get("sender") == ""; listed != want {
+			t.Errorf("%s listed: %v, want %v: %v", name, listed, want, err)
 		}
 	}
 }
