@@ -20,6 +20,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/inventory"
@@ -446,7 +447,7 @@ func TestDocsFleetViewRunsAgainstMotosOrganization(t *testing.T) {
 	}
 	_, members := moto.Organization(t, base, 2)
 	stsc := sts.NewFromConfig(base)
-	caller, err := fleet.WhoAmI(ctx, stsc)
+	caller, err := accountsetting.WhoAmI(ctx, stsc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +463,7 @@ func TestDocsFleetViewRunsAgainstMotosOrganization(t *testing.T) {
 		out := make([]string, len(lines))
 		for i, l := range lines {
 			out[i] = member.ReplaceAllStringFunc(l, func(id string) string {
-				if id == caller.Account {
+				if id == caller.Account() {
 					return id
 				}
 				return "MEMBER-ACCOUNT"

@@ -106,7 +106,7 @@ func (f FleetOptions) validate() error {
 
 // FleetSTS is the caller's STS client: who the caller is, and AssumeRole.
 type FleetSTS interface {
-	fleet.IdentityAPI
+	accountsetting.IdentityAPI
 	stscreds.AssumeRoleAPIClient
 }
 
@@ -261,7 +261,7 @@ func (e env) runFleetThen(ctx context.Context, cluster string, allClusters bool,
 	if err != nil {
 		return err
 	}
-	caller, err := fleet.WhoAmI(ctx, fa.STS)
+	caller, err := accountsetting.WhoAmI(ctx, fa.STS)
 	if err != nil {
 		return err
 	}
@@ -417,7 +417,7 @@ func (fo *fanOut) accounts(ctx context.Context, fa *FleetAWS, caller fleet.Calle
 		}
 		return ids, nil
 	}
-	return []string{caller.Account}, nil
+	return []string{caller.Account()}, nil
 }
 
 func summarizeFleet[T any](accounts []string, res []fleet.Result[T], rows []fleetRow) fleetSummary {

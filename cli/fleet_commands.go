@@ -164,7 +164,7 @@ func (o *enableOpts) runFleetWrite(ctx context.Context) error {
 		}
 		if o.dryRun {
 			p := fleetPlan{DryRun: true, Setting: accountsetting.AWSVPCTrunking, Value: o.value, RoleNames: o.roleNames,
-				Accounts: accounts, Regions: shown, AssumeRoleName: o.fan.opts.AssumeRoleName, Caller: caller.ARN}
+				Accounts: accounts, Regions: shown, AssumeRoleName: o.fan.opts.AssumeRoleName, Caller: caller.Arn}
 			if o.structured() {
 				if err := o.writeData(p); err != nil {
 					return err
@@ -174,7 +174,7 @@ func (o *enableOpts) runFleetWrite(ctx context.Context) error {
 			fmt.Fprintf(o.io.Out, "would set %s=%s for role(s) %s in %s, as each role (see trunkctl %s --dry-run in one account for how)\n",
 				p.Setting, p.Value, strings.Join(p.RoleNames, ", "), where, o.verb())
 			fmt.Fprintf(o.io.Out, "accounts: %s\nRegions: %s\nassuming %s in each account but the caller's (%s)\n",
-				strings.Join(accounts, ", "), strings.Join(shown, ", "), p.AssumeRoleName, caller.Account)
+				strings.Join(accounts, ", "), strings.Join(shown, ", "), p.AssumeRoleName, caller.Account())
 			return errStop
 		}
 		if o.yes {

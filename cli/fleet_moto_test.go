@@ -15,6 +15,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/fleet"
@@ -40,7 +41,7 @@ func TestFleetAgainstMoto(t *testing.T) {
 	}
 	_, members := moto.Organization(t, base, 2)
 	stsc := sts.NewFromConfig(base)
-	caller, err := fleet.WhoAmI(ctx, stsc)
+	caller, err := accountsetting.WhoAmI(ctx, stsc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestFleetAgainstMoto(t *testing.T) {
 		}
 		rows = append(rows, fmt.Sprintf("%s %s %s %d %d", r.Account, r.Region, r.Cluster, len(r.Instances), trunks))
 	}
-	accounts := append([]string{caller.Account}, members...)
+	accounts := append([]string{caller.Account()}, members...)
 	slices.Sort(accounts)
 	var want []string
 	for _, a := range accounts {

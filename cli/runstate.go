@@ -14,7 +14,6 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
-	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
@@ -155,8 +154,8 @@ func (st *runState) where(err error) string {
 	if stsc != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), whereLookupTimeout)
 		defer cancel()
-		if c, err := fleet.WhoAmI(ctx, stsc); err == nil && c.Account != "" {
-			where = "account " + c.Account + ", " + where
+		if c, err := accountsetting.WhoAmI(ctx, stsc); err == nil && c.Account() != "" {
+			where = "account " + c.Account() + ", " + where
 		}
 	}
 	return where

@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/trunkctl/trunkctl/cli"
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/catalog"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/fleet/fleettest"
@@ -132,7 +133,7 @@ func run(accounts, concurrency int, latency time.Duration, listFirst bool) resul
 	stop := sampleMemory()
 
 	start := time.Now()
-	caller, err := fleet.WhoAmI(ctx, w.STS())
+	caller, err := accountsetting.WhoAmI(ctx, w.STS())
 	if err != nil {
 		fail(err)
 	}

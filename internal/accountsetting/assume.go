@@ -240,16 +240,8 @@ func (e *NotAssumedError) Unwrap() error { return e.Err }
 
 // Caller returns who the current credentials belong to.
 func (r Resolver) Caller(ctx context.Context) (awsarn.Principal, string, error) {
-	out, err := r.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return awsarn.Principal{}, "", fmt.Errorf("get caller identity: %w", err)
-	}
-	arn := aws.ToString(out.Arn)
-	p, err := awsarn.ParsePrincipal(arn)
-	if err != nil {
-		return awsarn.Principal{}, arn, fmt.Errorf("get caller identity: %w", err)
-	}
-	return p, arn, nil
+	c, err := WhoAmI(ctx, r.STS)
+	return c.Principal, c.Arn, err
 }
 
 // ModeFor says how caller would act as role, without calling anything:

@@ -3,6 +3,10 @@ package accountsetting
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/awsarn"
 )
@@ -39,11 +43,31 @@ func (s *RoleSetting) fail(err error) {
 	s.Err, s.Error = err, err.Error()
 }
 
-// Who returns the caller of the resolver's credentials.
-func (r Resolver) Who(ctx context.Context) (Caller, error) {
-	p, arn, err := r.Caller(ctx)
-	return Caller{Principal: p, Arn: arn}, err
+// IdentityAPI is the STS call that says who the caller is.
+type IdentityAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
+
+// WhoAmI asks STS who the caller is: the one place that does, for a
+// session's role settings and for a fan-out alike.
+func WhoAmI(ctx context.Context, api IdentityAPI) (Caller, error) {
+	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Caller{}, fmt.Errorf("get caller identity: %w", err)
+	}
+	arn := aws.ToString(out.Arn)
+	p, err := awsarn.ParsePrincipal(arn)
+	if err != nil {
+		return Caller{Arn: arn}, fmt.Errorf("get caller identity: %w", err)
+	}
+	return Caller{Principal: p, Arn: arn}, nil
+}
+
+// Account is the caller's account id.
+func (c Caller) Account() string { return c.Principal.AccountID }
+
+// Who returns the caller of the resolver's credentials.
+func (r Resolver) Who(ctx context.Context) (Caller, error) { return WhoAmI(ctx, r.STS) }
 
 // Read reads the effective value of setting for role, as the caller may.
 func (r Resolver) Read(ctx context.Context, c Caller, role awsarn.Role, setting string) RoleSetting {

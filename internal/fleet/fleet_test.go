@@ -20,6 +20,8 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/awsarn"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/fleet/fleettest"
 )
@@ -118,8 +120,8 @@ func TestEnabledRegionsLeavesOutRegionsNotOptedIn(t *testing.T) {
 func TestWhoAmIReadsThePartitionAndRoleARNsUseIt(t *testing.T) {
 	w := fleettest.New()
 	w.Partition = "aws-cn"
-	c, err := fleet.WhoAmI(context.Background(), w.STS())
-	if err != nil || c.Account != w.Caller || c.Partition != "aws-cn" {
+	c, err := accountsetting.WhoAmI(context.Background(), w.STS())
+	if err != nil || c.Account() != w.Caller || c.Principal.Partition != "aws-cn" {
 		t.Fatalf("caller %+v, %v", c, err)
 	}
 	f := fleet.New(aws.Config{}, c, w.STS(), nil, fleet.Options{RoleName: "Reader"})
@@ -131,7 +133,7 @@ func TestWhoAmIReadsThePartitionAndRoleARNsUseIt(t *testing.T) {
 // newFleet builds a fleet over w with the caller's credentials.
 func newFleet(t *testing.T, w *fleettest.World, opts fleet.Options) *fleet.Fleet {
 	t.Helper()
-	c, err := fleet.WhoAmI(context.Background(), w.STS())
+	c, err := accountsetting.WhoAmI(context.Background(), w.STS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func testRunRegionNotEnabled(t *testing.T) {
 			rules[fleet.Target{Account: acct, Region: r}] = refused
 		}
 	}
-	c, err := fleet.WhoAmI(ctx, w.STS())
+	c, err := accountsetting.WhoAmI(ctx, w.STS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,12 +432,12 @@ func TestRunWithSDKClients(t *testing.T) {
 			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 3; o.MaxBackoff = time.Millisecond })
 		},
 	}
-	caller := fleet.Caller{Account: "000000000001", Partition: "aws"}
+	caller := fleet.Caller{Principal: awsarn.Principal{AccountID: "000000000001", Partition: "aws"}}
 	// 2 calls per second after a burst of 1: the 3 attempts into the
 	// throttled Region and the 3 calls into the other take >= 2.5 s.
 	f := fleet.New(base, caller, nil, nil, fleet.Options{AccountRate: 2, AccountBurst: 1})
 	start := time.Now()
-	res := fleet.Run(context.Background(), f, []string{caller.Account}, []string{"us-east-1", "eu-west-1"},
+	res := fleet.Run(context.Background(), f, []string{caller.Account()}, []string{"us-east-1", "eu-west-1"},
 		func(ctx context.Context, _ fleet.Target, cfg aws.Config) (int, error) {
 			c := sts.NewFromConfig(cfg)
 			for i := range 3 {
@@ -500,9 +502,9 @@ func TestARegionNotEnabledIsFoundWithSDKClients(t *testing.T) {
 		}),
 		Retryer: func() aws.Retryer { return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 1 }) },
 	}
-	caller := fleet.Caller{Account: "000000000001", Partition: "aws"}
+	caller := fleet.Caller{Principal: awsarn.Principal{AccountID: "000000000001", Partition: "aws"}}
 	f := fleet.New(base, caller, nil, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
-	res := fleet.Run(context.Background(), f, []string{caller.Account}, []string{"us-east-1", "af-south-1"},
+	res := fleet.Run(context.Background(), f, []string{caller.Account()}, []string{"us-east-1", "af-south-1"},
 		func(ctx context.Context, _ fleet.Target, cfg aws.Config) (int, error) {
 			out, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
 			if err != nil {

@@ -10,13 +10,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/fleet/fleettest"
 )
 
 func newTestFleet(t *testing.T, w *fleettest.World, concurrency int) *fleet.Fleet {
 	t.Helper()
-	c, err := fleet.WhoAmI(context.Background(), w.STS())
+	c, err := accountsetting.WhoAmI(context.Background(), w.STS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsclient"
 	"github.com/trunkctl/trunkctl/internal/fleet"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
@@ -109,7 +110,7 @@ func setUpMotoOrg(t *testing.T) motoOrg {
 	}
 
 	stsc := sts.NewFromConfig(base)
-	caller, err := fleet.WhoAmI(ctx, stsc)
+	caller, err := accountsetting.WhoAmI(ctx, stsc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func setUpMotoOrg(t *testing.T) motoOrg {
 	moto.RegisterInstances(t, f.Config(members[0], "eu-west-1"), "web", 1)
 	moto.RegisterInstances(t, f.Config(members[0], "eu-west-1"), "batch", 1)
 	moto.RegisterInstances(t, f.Config(members[1], "eu-west-1"), "api", 3)
-	moto.RegisterInstances(t, f.Config(caller.Account, "us-east-1"), "mgmt", 1)
+	moto.RegisterInstances(t, f.Config(caller.Account(), "us-east-1"), "mgmt", 1)
 	return motoOrg{org: org, f: f, caller: caller, members: members, ou: ou}
 }
 
@@ -132,7 +133,7 @@ func testMotoOrgAccounts(t *testing.T, mo motoOrg) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append([]string{caller.Account}, members[:3]...)
+	want := append([]string{caller.Account()}, members[:3]...)
 	slices.Sort(want)
 	if !slices.Equal(ids(all), want) {
 		t.Fatalf("accounts %v, want %v", ids(all), want)
@@ -149,7 +150,7 @@ func testMotoOrgAccounts(t *testing.T, mo motoOrg) {
 func testMotoFanOut(t *testing.T, mo motoOrg) {
 	ctx := context.Background()
 	f, caller, members := mo.f, mo.caller, mo.members
-	accounts := []string{caller.Account, members[0], members[1], members[2]}
+	accounts := []string{caller.Account(), members[0], members[1], members[2]}
 	res := fleet.Run(ctx, f, accounts, []string{"us-east-1", "eu-west-1"}, clusterCounts)
 	var got []string
 	for _, r := range res {
@@ -159,7 +160,7 @@ func testMotoFanOut(t *testing.T, mo motoOrg) {
 		got = append(got, fmt.Sprintf("%s %s %s", r.Account, r.Region, r.Value))
 	}
 	want := []string{
-		caller.Account + " us-east-1 mgmt=1", caller.Account + " eu-west-1 ",
+		caller.Account() + " us-east-1 mgmt=1", caller.Account() + " eu-west-1 ",
 		members[0] + " us-east-1 web=2", members[0] + " eu-west-1 batch=1,web=1",
 		members[1] + " us-east-1 ", members[1] + " eu-west-1 api=3",
 		members[2] + " us-east-1 ", members[2] + " eu-west-1 ",

@@ -232,7 +232,7 @@ func (s *scheduler[T]) resolve(ctx context.Context, a int) {
 	regions := s.regions
 	if err = ctx.Err(); err == nil {
 		cfg := f.Config(id, f.base.Region)
-		if id != f.caller.Account {
+		if id != f.caller.Account() {
 			if _, rerr := cfg.Credentials.Retrieve(ctx); rerr != nil {
 				err = fmt.Errorf("assume role %s: %w", f.RoleARN(id), rerr)
 			}

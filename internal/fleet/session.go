@@ -2,43 +2,21 @@ package fleet
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
+
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 )
 
-// IdentityAPI is the STS call that says who the caller is.
-type IdentityAPI interface {
-	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
-
-// Caller is the identity trunkctl runs as; its partition names the roles
-// assumed in the other accounts.
-type Caller struct {
-	Account   string
-	Partition string
-	ARN       string
-}
-
-// WhoAmI asks STS who the caller is.
-func WhoAmI(ctx context.Context, api IdentityAPI) (Caller, error) {
-	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return Caller{}, fmt.Errorf("get caller identity: %w", err)
-	}
-	a, err := arn.Parse(aws.ToString(out.Arn))
-	if err != nil {
-		return Caller{}, fmt.Errorf("caller identity ARN %q: %w", aws.ToString(out.Arn), err)
-	}
-	return Caller{Account: aws.ToString(out.Account), Partition: a.Partition, ARN: a.String()}, nil
-}
+// Caller is the identity trunkctl runs as (accountsetting's one type); its
+// partition names the roles assumed in the other accounts.
+type Caller = accountsetting.Caller
 
 // Options shape a Fleet; zero values take the defaults.
 type Options struct {
@@ -120,7 +98,7 @@ func (f *Fleet) WriteRoleARN(accountID string) string {
 }
 
 func (f *Fleet) roleARN(accountID, name string) string {
-	return arn.ARN{Partition: f.caller.Partition, Service: "iam", AccountID: accountID, Resource: "role/" + name}.String()
+	return arn.ARN{Partition: f.caller.Principal.Partition, Service: "iam", AccountID: accountID, Resource: "role/" + name}.String()
 }
 
 // assumeRole is the credentials of one role in one account, in sessions
@@ -128,7 +106,7 @@ func (f *Fleet) roleARN(accountID, name string) string {
 // allows sts:SetSourceIdentity, the caller as SourceIdentity: the member
 // accounts' CloudTrail says who ran trunkctl.
 func (f *Fleet) assumeRole(roleARN string) aws.CredentialsProvider {
-	who := CallerName(f.caller.ARN)
+	who := CallerName(f.caller.Arn)
 	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sourceIdentityFallback{f.assume}, roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionNameFor(who)
 		o.SourceIdentity = aws.String(SourceIdentityFor(who))
@@ -141,7 +119,7 @@ func (f *Fleet) account(id string) *account {
 	a := f.accounts[id]
 	if a == nil {
 		a = &account{limiter: rate.NewLimiter(f.opts.AccountRate, f.opts.AccountBurst)}
-		if id != f.caller.Account {
+		if id != f.caller.Account() {
 			a.creds = f.assumeRole(f.RoleARN(id))
 			a.writeCreds = a.creds
 			if f.opts.WriteRoleName != f.opts.RoleName {
