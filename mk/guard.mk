@@ -33,14 +33,27 @@ package-guard: $(GUARD_ZIP)
 	  echo "  TopicArn=create Clusters= 'Schedule=rate(15 minutes)'"
 
 # The organization: upload dist/guard.zip to every Region's artifact bucket
-# (BUCKET_PREFIX-REGION, as make package-org) and print the StackSet
-# parameters that turn the guard on in the member template.
+# (BUCKET_PREFIX-REGION, as make package-org), refused unless BUCKET_OWNER
+# (default: the caller's account) owns it, and print the StackSet parameters
+# that turn the guard on in the member template, with each Region's object
+# version to pin (GuardCodeVersion), as make package-org does for the
+# opt-in function.
 package-guard-org: $(GUARD_ZIP)
-	@test -n "$(BUCKET_PREFIX)" -a -n "$(strip $(REGIONS))" || { echo 'usage: make package-guard-org BUCKET_PREFIX=<prefix> REGIONS="us-east-1 eu-west-1"' >&2; exit 2; }
-	@key="$(PREFIX)guard-$$(sha256sum $(GUARD_ZIP) | cut -c1-16).zip"; \
+	@test -n "$(BUCKET_PREFIX)" -a -n "$(strip $(REGIONS))" || { echo 'usage: make package-guard-org BUCKET_PREFIX=<prefix> REGIONS="us-east-1 eu-west-1" [BUCKET_OWNER=<account id>]' >&2; exit 2; }
+	@owner="$(BUCKET_OWNER)"; \
+	  if [ -z "$$owner" ]; then owner=$$(aws sts get-caller-identity $(S3CP_FLAGS) --query Account --output text); fi; \
+	  case "$$owner" in [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;; *) echo "package-guard-org: BUCKET_OWNER must be the 12-digit account that owns the buckets, got '$$owner'" >&2; exit 2;; esac; \
+	  key="$(PREFIX)guard-$$(sha256sum $(GUARD_ZIP) | cut -c1-16).zip"; \
+	  overrides=""; \
 	  for r in $(REGIONS); do \
-	    aws s3 cp --only-show-errors --region "$$r" $(S3CP_FLAGS) $(GUARD_ZIP) "s3://$(BUCKET_PREFIX)-$$r/$$key" >&2; \
-	    echo "uploaded s3://$(BUCKET_PREFIX)-$$r/$$key" >&2; \
+	    v=$$(aws s3api put-object --region "$$r" $(S3CP_FLAGS) --bucket "$(BUCKET_PREFIX)-$$r" --key "$$key" --body $(GUARD_ZIP) \
+	      --expected-bucket-owner "$$owner" --query VersionId --output text); \
+	    echo "uploaded s3://$(BUCKET_PREFIX)-$$r/$$key (bucket owner $$owner) version $$v" >&2; \
+	    overrides="$$overrides$$r=$$v "; \
 	  done; \
 	  echo "# Add to the StackSet's --parameters (create-stack-set or update-stack-set, see make package-org):"; \
-	  echo "  ParameterKey=EnableGuard,ParameterValue=true ParameterKey=GuardCodeKey,ParameterValue=$$key"
+	  echo "  ParameterKey=EnableGuard,ParameterValue=true ParameterKey=GuardCodeKey,ParameterValue=$$key"; \
+	  echo "# And pin each Region to the version uploaded there (update-stack-instances --regions R --parameter-overrides):"; \
+	  for rv in $$overrides; do \
+	    echo "  $${rv%%=*}: ParameterKey=GuardCodeVersion,ParameterValue=$${rv#*=}"; \
+	  done

@@ -96,6 +96,11 @@ func TestPackageGuard(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %s:\n%s", want, stdout)
 		}
+		for _, r := range []string{"us-east-1", "eu-west-1"} {
+			if !strings.Contains(stdout, r+": ParameterKey=GuardCodeVersion,ParameterValue=") || !strings.Contains(stderr, "org-artifacts-"+r+"/"+key+" (bucket owner ") {
+				t.Errorf("no pinned version for %s (or no owner check):\n%s\n%s", r, stdout, stderr)
+			}
+		}
 		tpl := readOrg(t, cfntemplates.OrgMemberFile)
 		for _, m := range regexp.MustCompile(`ParameterKey=(\w+)`).FindAllStringSubmatch(stdout, -1) {
 			if _, ok := tpl.Parameters[m[1]]; !ok {

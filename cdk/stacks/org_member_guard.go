@@ -22,12 +22,16 @@ const (
 	// an empty default in Code.S3Key is a lint warning even when the
 	// function is not created.
 	NoGuardCodeKey = "none"
+	// ParamGuardCodeVersion pins the guard zip to one S3 object version.
+	ParamGuardCodeVersion = "GuardCodeVersion"
 )
 
 // addOrgGuard adds the guard to the member template, created only when
 // EnableGuard is true, its code read from the Region's artifact bucket.
 // Each account gets its own topic and alarm.
-func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket) {
+// The guard's code is pinned and signed as the opt-in function's is: by the
+// object version (GuardCodeVersion) and the same code signing config.
+func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket, hasSigners awscdk.CfnCondition, csc awslambda.CfnCodeSigningConfig) {
 	enable := awscdk.NewCfnParameter(stack, jsii.String(ParamEnableGuard), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"),
 		Description: jsii.String("true: also deploy the trunkctl guard, a read-only Lambda that judges every ECS cluster " +
@@ -41,6 +45,15 @@ func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket) {
 		Default:     jsii.String(NoGuardCodeKey),
 		MinLength:   jsii.Number(1),
 	})
+	version := awscdk.NewCfnParameter(stack, jsii.String(ParamGuardCodeVersion), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"),
+		Description: jsii.String("S3 object version of the guard zip in this Region's bucket (make package-guard-org prints one per Region): " +
+			"the guard then runs exactly that upload. Empty: the key's current object"),
+		Default: jsii.String(""),
+	})
+	hasVersion := awscdk.NewCfnCondition(stack, jsii.String("HasGuardCodeVersion"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(version.ValueAsString(), jsii.String(""))),
+	})
 	on := awscdk.NewCfnCondition(stack, jsii.String("EnableGuardIsTrue"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(enable.ValueAsString(), jsii.String("true")),
 	})
@@ -52,7 +65,15 @@ func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket) {
 		}},
 	})
 	g := trunking.NewTrunkGuard(stack, "TrunkGuard", &trunking.TrunkGuardProps{
-		Code: awslambda.Code_FromBucket(bucket, key.ValueAsString(), nil),
+		Code: awslambda.Code_FromBucket(bucket, key.ValueAsString(), trunking.IfCondition(hasVersion, version.ValueAsString(), awscdk.Aws_NO_VALUE())),
+	})
+	fn := g.Function.Node().DefaultChild().(awslambda.CfnFunction)
+	fn.SetCodeSigningConfigArn(trunking.IfCondition(hasSigners, csc.AttrCodeSigningConfigArn(), awscdk.Aws_NO_VALUE()))
+	// The validator resolves GuardCodeVersion to its default "" and misses
+	// the Fn::If that drops S3ObjectVersion then.
+	awscdk.Validations_Of(fn).Acknowledge(&awscdk.Acknowledgment{
+		Id:     jsii.String("CloudFormation-Validate::W1030"),
+		Reason: jsii.String("S3ObjectVersion is set only when GuardCodeVersion is not empty (Fn::If with AWS::NoValue)"),
 	})
 	for _, c := range *g.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if r, ok := c.(awscdk.CfnResource); ok {

@@ -278,7 +278,7 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 			Description: jsii.String(o.what), Value: o.value, Condition: withRole,
 		})
 	}
-	addOrgGuard(stack, bucket)
+	addOrgGuard(stack, bucket, hasSigners, csc)
 	return stack
 }
 
