@@ -45,15 +45,8 @@ func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket, hasSigners awscdk.Cfn
 		Default:     jsii.String(NoGuardCodeKey),
 		MinLength:   jsii.Number(1),
 	})
-	version := awscdk.NewCfnParameter(stack, jsii.String(ParamGuardCodeVersion), &awscdk.CfnParameterProps{
-		Type: jsii.String("String"),
-		Description: jsii.String("S3 object version of the guard zip in this Region's bucket (make package-guard-org prints one per Region): " +
-			"the guard then runs exactly that upload. Empty: the key's current object"),
-		Default: jsii.String(""),
-	})
-	hasVersion := awscdk.NewCfnCondition(stack, jsii.String("HasGuardCodeVersion"), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(version.ValueAsString(), jsii.String(""))),
-	})
+	version := objectVersion(stack, ParamGuardCodeVersion, "S3 object version of the guard zip in this Region's bucket (make package-guard-org prints one per Region): "+
+		"the guard then runs exactly that upload. Empty: the key's current object")
 	on := awscdk.NewCfnCondition(stack, jsii.String("EnableGuardIsTrue"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(enable.ValueAsString(), jsii.String("true")),
 	})
@@ -65,7 +58,7 @@ func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket, hasSigners awscdk.Cfn
 		}},
 	})
 	g := trunking.NewTrunkGuard(stack, "TrunkGuard", &trunking.TrunkGuardProps{
-		Code: awslambda.Code_FromBucket(bucket, key.ValueAsString(), trunking.IfCondition(hasVersion, version.ValueAsString(), awscdk.Aws_NO_VALUE())),
+		Code: awslambda.Code_FromBucket(bucket, key.ValueAsString(), version),
 	})
 	fn := g.Function.Node().DefaultChild().(awslambda.CfnFunction)
 	fn.SetCodeSigningConfigArn(trunking.IfCondition(hasSigners, csc.AttrCodeSigningConfigArn(), awscdk.Aws_NO_VALUE()))
@@ -85,4 +78,17 @@ func addOrgGuard(stack awscdk.Stack, bucket awss3.IBucket, hasSigners awscdk.Cfn
 		Value:       g.Topic.TopicArn(),
 		Condition:   on,
 	})
+}
+
+// objectVersion is a parameter pinning a zip to one S3 object version, as
+// the object version a Code takes: the parameter's value, or no version
+// (the key's current object) when it is left empty.
+func objectVersion(stack awscdk.Stack, param, description string) *string {
+	v := awscdk.NewCfnParameter(stack, jsii.String(param), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Description: jsii.String(description), Default: jsii.String(""),
+	})
+	has := awscdk.NewCfnCondition(stack, jsii.String("Has"+param), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(v.ValueAsString(), jsii.String(""))),
+	})
+	return trunking.IfCondition(has, v.ValueAsString(), awscdk.Aws_NO_VALUE())
 }

@@ -97,20 +97,13 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 		Default:       jsii.String(string(trunking.OnDeleteRetain)),
 	})
 
-	version := awscdk.NewCfnParameter(stack, jsii.String(ParamLambdaCodeVersion), &awscdk.CfnParameterProps{
-		Type: jsii.String("String"),
-		Description: jsii.String("S3 object version of the Lambda zip in this Region's bucket (make package-org prints one per Region; " +
-			"pass it per Region with --parameter-overrides): the function then runs exactly that upload. Empty: the key's current object"),
-		Default: jsii.String(""),
-	})
+	version := objectVersion(stack, ParamLambdaCodeVersion, "S3 object version of the Lambda zip in this Region's bucket (make package-org prints one per Region; "+
+		"pass it per Region with --parameter-overrides): the function then runs exactly that upload. Empty: the key's current object")
 	signers := awscdk.NewCfnParameter(stack, jsii.String(ParamSigningProfileVersionArns), &awscdk.CfnParameterProps{
 		Type: jsii.String("CommaDelimitedList"),
 		Description: jsii.String("AWS Signer signing profile version ARNs: when set, Lambda refuses code not signed by one of them " +
 			"(a code signing config with Enforce; LambdaCodeKey must then name the signed zip). Empty: no code signing"),
 		Default: jsii.String(""),
-	})
-	hasVersion := awscdk.NewCfnCondition(stack, jsii.String("HasLambdaCodeVersion"), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(version.ValueAsString(), jsii.String(""))),
 	})
 	hasSigners := awscdk.NewCfnCondition(stack, jsii.String("HasSigningProfiles"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Fn_Join(jsii.String(""), signers.ValueAsList()), jsii.String(""))),
@@ -118,7 +111,7 @@ func NewOrgMemberStack(scope constructs.Construct, id string, props *OrgMemberSt
 
 	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("LambdaCodeBucketRef"),
 		awscdk.Fn_Join(jsii.String("-"), jsii.Strings(*prefix.ValueAsString(), *awscdk.Aws_REGION())))
-	code := awslambda.Code_FromBucket(bucket, key.ValueAsString(), trunking.IfCondition(hasVersion, version.ValueAsString(), awscdk.Aws_NO_VALUE()))
+	code := awslambda.Code_FromBucket(bucket, key.ValueAsString(), version)
 
 	withRole := awscdk.NewCfnCondition(stack, jsii.String("CreateTrunkReadyRoleIsTrue"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(createRole.ValueAsString(), jsii.String("true")),
