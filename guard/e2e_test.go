@@ -20,6 +20,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/guard"
 	"github.com/trunkctl/trunkctl/internal/inventory"
+	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
 
@@ -166,14 +167,14 @@ type invoker interface {
 	output() string
 }
 
-type localInvoker struct{ f *function }
+type localInvoker struct{ f *lambdaproc.Function }
 
 func (l localInvoker) invoke(t *testing.T, ev []byte) (bool, string) {
-	res := l.f.invoke(t, ev)
+	res := invoke(t, l.f, ev)
 	return res.Kind == "error", string(res.Body)
 }
 
-func (l localInvoker) output() string { return l.f.stdout.String() + l.f.stderr.String() }
+func (l localInvoker) output() string { return l.f.Stdout.String() + l.f.Stderr.String() }
 
 func TestUnderTheLocalRuntimeAPI(t *testing.T) {
 	if testing.Short() {
@@ -181,7 +182,7 @@ func TestUnderTheLocalRuntimeAPI(t *testing.T) {
 	}
 	bin := guardBinary(t)
 	eventKinds(t, func(t *testing.T, env []string) invoker {
-		return localInvoker{f: startFunction(t, []string{bin}, env...)}
+		return localInvoker{f: lambdaproc.Start(t, []string{bin}, env...)}
 	})
 }
 
@@ -231,11 +232,11 @@ func eventKinds(t *testing.T, start runner) {
 			t.Errorf("state of prod in SSM: %q", st)
 		}
 		ops := rec.Ops()
-		if count(ops, "AssumeRole") != 0 {
+		if lambdaproc.Count(ops, "AssumeRole") != 0 {
 			t.Errorf("the guard assumed a role: %v", ops)
 		}
-		if count(ops, "PutParameter") != 2 || count(ops, "GetParameter") != 4 {
-			t.Errorf("PutParameter %d GetParameter %d, want 2 and 4", count(ops, "PutParameter"), count(ops, "GetParameter"))
+		if lambdaproc.Count(ops, "PutParameter") != 2 || lambdaproc.Count(ops, "GetParameter") != 4 {
+			t.Errorf("PutParameter %d GetParameter %d, want 2 and 4", lambdaproc.Count(ops, "PutParameter"), lambdaproc.Count(ops, "GetParameter"))
 		}
 		if out := fn.output(); strings.Count(out, `"Namespace":"trunkctl"`) != 4 {
 			t.Errorf("want 4 EMF lines (2 clusters x 2 sweeps):\n%s", out)
@@ -274,7 +275,7 @@ func eventKinds(t *testing.T, start runner) {
 			}
 		}
 		ops := rec.Ops()
-		if count(ops, "Publish") != 1 || count(ops, "GetParameter") != 20 || count(ops, "PutParameter") != 1 || len(ops) != 22 {
+		if lambdaproc.Count(ops, "Publish") != 1 || lambdaproc.Count(ops, "GetParameter") != 20 || lambdaproc.Count(ops, "PutParameter") != 1 || len(ops) != 22 {
 			t.Errorf("ops %v; want 20 GetParameter, 1 Publish, 1 PutParameter and nothing else", ops)
 		}
 		if msgs := rec.Messages(); len(msgs) != 1 || msgs[0].Subject != "trunkctl: 1 instance without a trunk in prod" {

@@ -8,59 +8,22 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
-	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // The process tests and the benchmark run the real binary, built once per
 // test process with the flags of the release build (dist/guard.zip), for
 // the host's architecture.
-var (
-	binDir string // set by TestMain
-	build  = sync.OnceValues(func() (string, error) {
-		out := filepath.Join(binDir, "bootstrap")
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			return "", fmt.Errorf("go toolchain not on PATH: %w", err)
-		}
-		cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
-			"-ldflags=-s -w -buildid=", "-o", out, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build ./guard: %w\n%s", err, b)
-		}
-		return out, nil
-	})
-)
+var guardBinary = lambdaproc.Binary("./guard", ".", "bootstrap", "lambda.norpc")
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "trunkctl-guard-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func guardBinary(tb testing.TB) string {
-	tb.Helper()
-	bin, err := build()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bin
-}
+func TestMain(m *testing.M) { lambdaproc.Main(m, "trunkctl-guard-test-") }
 
 func TestTheBinaryLinksNeitherCobraNorTheCDK(t *testing.T) {
 	if testing.Short() {
@@ -83,48 +46,12 @@ func TestTheBinaryLinksNeitherCobraNorTheCDK(t *testing.T) {
 	}
 }
 
-// function is the guard binary running under a local Runtime API; stdout
-// (the EMF lines) and stderr (the log) are kept apart.
-type function struct {
-	rt             *lambdaruntime.Server
-	cmd            *exec.Cmd
-	stdout, stderr *syncbuf.Buffer
-	done           chan struct{}
-}
-
-// startFunction runs argv (the binary, or a runner and the binary) with env
-// on top of a minimal environment, and stops it when the test ends.
-func startFunction(tb testing.TB, argv []string, env ...string) *function {
+// invoke sends one event to f (the guard under a local Runtime API, with
+// stdout, the EMF lines, and stderr, the log, kept apart) and waits for
+// the function's answer.
+func invoke(tb testing.TB, f *lambdaproc.Function, ev []byte) lambdaruntime.Result {
 	tb.Helper()
-	rt := lambdaruntime.Start(tb)
-	f := &function{rt: rt, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
-	f.cmd = exec.Command(argv[0], argv[1:]...)
-	f.cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}, rt.Env()...), env...)
-	f.cmd.Stdout, f.cmd.Stderr = f.stdout, f.stderr
-	if err := f.cmd.Start(); err != nil {
-		tb.Fatalf("start guard: %v", err)
-	}
-	go func() { _ = f.cmd.Wait(); close(f.done) }()
-	tb.Cleanup(func() {
-		rt.Close()
-		select {
-		case <-f.done:
-		case <-time.After(5 * time.Second):
-			_ = f.cmd.Process.Kill()
-			<-f.done
-		}
-	})
-	return f
-}
-
-// invoke sends one event and waits for the function's answer.
-func (f *function) invoke(tb testing.TB, ev []byte) lambdaruntime.Result {
-	tb.Helper()
-	inv := f.rt.Invoke(ev, 30*time.Second)
-	res, err := inv.Wait(35 * time.Second)
-	if err != nil {
-		tb.Fatalf("%v\nfunction log:\n%s", err, f.stderr)
-	}
+	_, res := f.Invoke(tb, ev, 30*time.Second)
 	return res
 }
 
@@ -208,14 +135,4 @@ func (r *recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ops, r.messages, r.denied = nil, nil, map[string]bool{}
-}
-
-func count(ops []string, op string) int {
-	n := 0
-	for _, o := range ops {
-		if o == op {
-			n++
-		}
-	}
-	return n
 }

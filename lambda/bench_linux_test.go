@@ -2,22 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
 
+	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
-	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
 // loopbackAWS is a minimal Go STS, ECS and IAM (GetRole) on loopback that answers in
@@ -56,75 +55,27 @@ func loopbackAWS(tb testing.TB) *httptest.Server {
 // returns the time from process start to the response arriving at the
 // bucket, and the process's peak RSS (VmHWM) in bytes.
 func coldStart(b *testing.B, bin string, env []string) (time.Duration, int64) {
-	rt := lambdaruntime.Start(b)
 	bk := newBucket(b)
 	payload, _ := json.Marshal(event(cfn.RequestCreate, bk.URL(), props("RoleArn", roleARN)))
-	inv := rt.Invoke(payload, 10*time.Second) // queued before the process starts, as on a real cold start
-
-	cmd := exec.Command(bin)
-	cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir()}, rt.Env()...), env...)
-	out := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	var p put
-	select {
-	case p = <-bk.got:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		b.Fatalf("no response within 10s:\n%s", out)
-	}
-	elapsed := p.At.Sub(start)
-	if d := decodeB(b, p.Body); d.Status != "SUCCESS" {
-		b.Fatalf("response %s %s\n%s", d.Status, d.Reason, out)
-	}
-	if _, err := inv.Wait(5 * time.Second); err != nil {
-		b.Fatal(err)
-	}
-	// The function has answered and is waiting for the next event, so its
-	// high-water mark is final. VmHWM belongs to the address space exec
-	// created; rusage's Maxrss would also count the test process, whose
-	// memory the child shares between vfork and exec.
-	hwm, err := vmHWM(cmd.Process.Pid)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rt.Close() // the next poll fails and the process exits
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-	return elapsed, hwm
-}
-
-// vmHWM reads a process's peak resident set size in bytes.
-func vmHWM(pid int) (int64, error) {
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(st), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
+	return lambdaproc.ColdStart(b, bin, payload, 10*time.Second, env, func(inv *lambdaruntime.Invocation) (time.Time, error) {
+		var p put
+		select {
+		case p = <-bk.got:
+		case <-time.After(10 * time.Second):
+			return time.Time{}, errors.New("no response within 10s")
 		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
-func decodeB(b *testing.B, body []byte) decoded {
-	var d decoded
-	if err := json.Unmarshal(body, &d); err != nil {
-		b.Fatalf("bad response: %v", err)
-	}
-	return d
+		var d decoded
+		if err := json.Unmarshal(p.Body, &d); err != nil {
+			return time.Time{}, fmt.Errorf("bad response: %w", err)
+		}
+		if d.Status != "SUCCESS" {
+			return time.Time{}, fmt.Errorf("response %s %s", d.Status, d.Reason)
+		}
+		if _, err := inv.Wait(5 * time.Second); err != nil {
+			return time.Time{}, err
+		}
+		return p.At, nil
+	})
 }
 
 // BenchmarkColdStart measures fresh processes of the release-flag binary
@@ -133,39 +84,14 @@ func decodeB(b *testing.B, body []byte) decoded {
 // adds moto's own per-request time). Run with -benchtime 1x; see
 // docs/benchmarks.md.
 func BenchmarkColdStart(b *testing.B) {
-	runs := 7
-	if s := os.Getenv("TRUNKCTL_BENCH_RUNS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 5 {
-			b.Fatalf("TRUNKCTL_BENCH_RUNS=%q: want a number >= 5", s)
-		}
-		runs = n
-	}
+	runs := lambdaproc.BenchRuns(b)
 	bin := lambdaBinary(b)
 	measure := func(b *testing.B, label string, env []string) {
-		var times []time.Duration
-		var rss []int64
-		for range b.N {
-			times, rss = times[:0], rss[:0]
-			for range runs {
-				d, m := coldStart(b, bin, env)
-				times = append(times, d)
-				rss = append(rss, m)
-			}
-		}
-		slices.Sort(times)
-		slices.Sort(rss)
-		med := times[len(times)/2]
-		peak := rss[len(rss)-1]
-		b.ReportMetric(float64(med.Microseconds())/1000, "ms-median")
-		b.ReportMetric(float64(times[len(times)-1].Microseconds())/1000, "ms-max")
-		b.ReportMetric(float64(peak)/(1<<20), "MiB-peak-rss")
-		var all []string
-		for _, t := range times {
-			all = append(all, fmt.Sprintf("%.1f", float64(t.Microseconds())/1000))
-		}
+		c := lambdaproc.MeasureColdStarts(b, runs, func() (time.Duration, int64) { return coldStart(b, bin, env) })
+		med, peak := c.Median(), c.PeakRSS()
+		b.ReportMetric(float64(c.Max().Microseconds())/1000, "ms-max")
 		fmt.Printf("lambda cold start vs %s: %d fresh processes, process start -> response at bucket: median %.1f ms (target <= 15 ms: %s), all [%s] ms; peak RSS %.1f MiB (target <= 16 MB: %s)\n",
-			label, runs, float64(med.Microseconds())/1000, verdict(med <= 15*time.Millisecond), strings.Join(all, " "),
+			label, runs, float64(med.Microseconds())/1000, verdict(med <= 15*time.Millisecond), c.AllMS(),
 			float64(peak)/(1<<20), verdict(peak <= 16_000_000))
 	}
 	aws := func(endpoint string) []string {
@@ -200,26 +126,17 @@ func BenchmarkColdStart(b *testing.B) {
 // start to its response arriving at the bucket.
 func clientRun(b *testing.B, bin string, env []string) time.Duration {
 	bk := newBucket(b)
-	cmd := exec.Command(bin)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "BENCH_ROLE_ARN=" + roleARN, "BENCH_RESPONSE_URL=" + bk.URL()}, env...)
-	out := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	var p put
+	p := lambdaproc.StartProcess(b, bin, append([]string{"BENCH_ROLE_ARN=" + roleARN, "BENCH_RESPONSE_URL=" + bk.URL()}, env...))
+	var pt put
 	select {
-	case p = <-bk.got:
+	case pt = <-bk.got:
 	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		b.Fatalf("no-SDK client: no response within 10s:\n%s", out)
+		p.Fail(b, "no-SDK client: no response within 10s")
 	}
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("no-SDK client: %v\n%s", err, out)
+	if err := p.Cmd.Wait(); err != nil {
+		b.Fatalf("no-SDK client: %v\n%s", err, p.Out)
 	}
-	return p.At.Sub(start)
+	return pt.At.Sub(p.Started)
 }
 
 // median of ds (sorted in place).
@@ -237,10 +154,7 @@ func msOf(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microse
 // first, all against the same moto_server, and reports the medians and
 // the function's ratio to the client.
 func versusNoSDK(b *testing.B, bin string, m *moto.Server, runs int) {
-	client, err := buildClient()
-	if err != nil {
-		b.Fatal(err)
-	}
+	client := clientBinary(b)
 	refusing, accepting := newFaultProxy(b, m.URL), newFaultProxy(b, m.URL)
 	accepting.allowPrincipalArn = true
 	var fnRefusing, fnAccepting, cl []time.Duration

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trunkctl/trunkctl/internal/contract"
+	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
 
@@ -196,16 +197,6 @@ func (p *faultProxy) Secrets() []string {
 	return append([]string(nil), p.secrets...)
 }
 
-func count(ops []string, op string) int {
-	n := 0
-	for _, o := range ops {
-		if o == op {
-			n++
-		}
-	}
-	return n
-}
-
 // env points the function's STS and ECS at the proxy and everything else at moto.
 func (p *faultProxy) env(m *moto.Server, propagationWait string) []string {
 	var env []string
@@ -294,7 +285,7 @@ func TestEndToEnd(t *testing.T) {
 		select {
 		case p = <-b.got:
 		case <-time.After(time.Second):
-			t.Fatalf("the bucket got no response\nfunction output:\n%s", f.stderr)
+			t.Fatalf("the bucket got no response\nfunction output:\n%s", f.Stderr)
 		}
 		if len(p.Body) > maxBody {
 			t.Errorf("response body is %d bytes, want <= %d", len(p.Body), maxBody)
@@ -350,7 +341,7 @@ func TestEndToEnd(t *testing.T) {
 		if v := motoEffective(t, m); v != "disabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role after delete, want disabled", v)
 		}
-		if n := count(p.Ops(), "AssumeRole"); n != 3 {
+		if n := lambdaproc.Count(p.Ops(), "AssumeRole"); n != 3 {
 			t.Errorf("AssumeRole calls = %d, want one per event: %v", n, p.Ops())
 		}
 		if len(p.Secrets()) == 0 {
@@ -359,7 +350,7 @@ func TestEndToEnd(t *testing.T) {
 		noSecretsLogged(t, f, p)
 		outcomes := func(s string) int { return strings.Count(s, `"msg":"custom resource event"`) }
 		if n := outcomes(f.logSettled(func(s string) bool { return outcomes(s) >= 3 })); n != 3 {
-			t.Errorf("%d outcome log lines for 3 events:\n%s", n, f.stderr)
+			t.Errorf("%d outcome log lines for 3 events:\n%s", n, f.Stderr)
 		}
 	})
 
@@ -387,7 +378,7 @@ func TestEndToEnd(t *testing.T) {
 		// ListAccountSettings probe (cancelled once the write is in, it may
 		// not have been sent): at most three calls, two of them in turn.
 		ops := p.Ops()[before:]
-		if count(ops, "AssumeRole") > 1 || count(ops, "PutAccountSetting") != 1 || count(ops, "ListAccountSettings") != 1 || len(ops) > 3 {
+		if lambdaproc.Count(ops, "AssumeRole") > 1 || lambdaproc.Count(ops, "PutAccountSetting") != 1 || lambdaproc.Count(ops, "ListAccountSettings") != 1 || len(ops) > 3 {
 			t.Errorf("calls = %v, want one PutAccountSetting, at most one AssumeRole beside it and one ListAccountSettings", ops)
 		}
 	})
@@ -400,14 +391,14 @@ func TestEndToEnd(t *testing.T) {
 		f := startFunction(t, p.env(m, "3s")...)
 		a := run(t, f, b, event(cfn.RequestCreate, b.URL(), props("EC2Role", roleARN, "Region", "us-east-1")), 10*time.Second)
 		if a.Status != "SUCCESS" || a.Data["EffectiveValue"] != "enabled" {
-			t.Fatalf("got %s %s\n%s", a.Status, a.Reason, f.stderr)
+			t.Fatalf("got %s %s\n%s", a.Status, a.Reason, f.Stderr)
 		}
-		if n := count(p.Ops(), "AssumeRole"); n != 3 {
+		if n := lambdaproc.Count(p.Ops(), "AssumeRole"); n != 3 {
 			t.Errorf("AssumeRole calls = %d, want 3 (two denied): %v", n, p.Ops())
 		}
 		retries := func(s string) int { return strings.Count(s, "role not assumable yet") }
 		if n := retries(f.logSettled(func(s string) bool { return retries(s) >= 2 })); n != 2 {
-			t.Errorf("%d retry log lines, want 2:\n%s", n, f.stderr)
+			t.Errorf("%d retry log lines, want 2:\n%s", n, f.Stderr)
 		}
 		noSecretsLogged(t, f, p)
 	})
@@ -423,12 +414,12 @@ func TestEndToEnd(t *testing.T) {
 		if a.Status != "SUCCESS" {
 			t.Fatalf("got %s %s", a.Status, a.Reason)
 		}
-		if n := count(p.Ops(), "PutAccountSetting"); n != 3 {
+		if n := lambdaproc.Count(p.Ops(), "PutAccountSetting"); n != 3 {
 			t.Errorf("PutAccountSetting calls = %d, want 3 (two 500s, then success)", n)
 		}
 		attempts := func(s string) bool { return strings.Contains(s, `"response_attempts":3`) }
 		if !attempts(f.logSettled(attempts)) {
-			t.Errorf("the log does not show three response attempts:\n%s", f.stderr)
+			t.Errorf("the log does not show three response attempts:\n%s", f.Stderr)
 		}
 	})
 
@@ -442,7 +433,7 @@ func TestEndToEnd(t *testing.T) {
 		if a.Status != "FAILED" || !strings.Contains(a.Reason, "access denied after") || !isCreateFailedID(a.PhysicalResourceID) {
 			t.Fatalf("got %s %q %q", a.Status, a.PhysicalResourceID, a.Reason)
 		}
-		if ops := p.Ops(); count(ops, "AssumeRole") < 2 || count(ops, "PutAccountSetting") != 1 {
+		if ops := p.Ops(); lambdaproc.Count(ops, "AssumeRole") < 2 || lambdaproc.Count(ops, "PutAccountSetting") != 1 {
 			t.Errorf("calls = %v, want repeated AssumeRole and only the refused principalArn put", ops)
 		}
 		if v := motoEffective(t, m); v == "enabled" {

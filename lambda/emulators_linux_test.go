@@ -1,20 +1,10 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,91 +14,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
+	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
-	"github.com/trunkctl/trunkctl/internal/testutil/syncbuf"
 )
 
-// RIEBinaryEnv points the tests at an aws-lambda-rie binary; by default
-// they use bin/aws-lambda-rie (`make tools`), then PATH.
-const RIEBinaryEnv = "TRUNKCTL_AWS_LAMBDA_RIE"
-
 // rieFunction is the built function run by AWS's Lambda Runtime Interface
-// Emulator, which plays the Lambda service: it starts the bootstrap, serves
-// it the Runtime API and enforces the deadline of AWS_LAMBDA_FUNCTION_TIMEOUT.
-type rieFunction struct {
-	invokeURL string
-	out       *syncbuf.Buffer
-}
+// Emulator.
+type rieFunction struct{ *lambdaproc.RIEFunction }
 
 // startRIE runs rie with the function binary, the timeout in whole seconds
-// and env, on loopback ports of its own, and stops both when the test ends.
-func startRIE(t *testing.T, rie, bin string, timeoutSec int, env ...string) *rieFunction {
+// and env, and stops both when the test ends.
+func startRIE(t *testing.T, rie, bin string, timeoutSec int, env ...string) rieFunction {
 	t.Helper()
-	emuAddr, apiAddr := freeLoopbackAddr(t), freeLoopbackAddr(t)
-	cmd := exec.Command(rie, "--log-level", "error",
-		"--runtime-interface-emulator-address", emuAddr, "--runtime-api-address", apiAddr, bin)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(timeoutSec), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128"}, env...)
-	cmd.Dir = t.TempDir()
-	out := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, so that stopping it stops the bootstrap it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start aws-lambda-rie: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", emuAddr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aws-lambda-rie did not listen on %s within 10s:\n%s", emuAddr, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return &rieFunction{invokeURL: "http://" + emuAddr + "/2015-03-31/functions/function/invocations", out: out}
-}
-
-// freeLoopbackAddr picks a loopback port that is free now.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return rieFunction{lambdaproc.StartRIE(t, rie, []string{bin}, timeoutSec, env...)}
 }
 
 // invoke sends ev as the emulator's caller would and returns the function's
 // answer to the emulator (null when the handler returned no error).
-func (f *rieFunction) invoke(t *testing.T, ev cfn.Event, wait time.Duration) []byte {
+func (f rieFunction) invoke(t *testing.T, ev cfn.Event, wait time.Duration) []byte {
 	t.Helper()
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := &http.Client{Timeout: wait}
-	resp, err := client.Post(f.invokeURL, "application/json", bytes.NewReader(payload))
-	if err != nil {
-		t.Fatalf("invoke through aws-lambda-rie: %v\noutput:\n%s", err, f.out)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("aws-lambda-rie answered HTTP %d: %s\noutput:\n%s", resp.StatusCode, b, f.out)
-	}
-	return b
+	return f.Invoke(t, payload, wait)
 }
 
 // The emulator invokes the function as
@@ -123,7 +53,7 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the emulator tests run the built function against moto_server")
 	}
-	rie := peer.BuiltTool(t, "aws-lambda-rie", RIEBinaryEnv)
+	rie := peer.BuiltTool(t, "aws-lambda-rie", lambdaproc.RIEBinaryEnv)
 	m := moto.Start(t)
 	motoEffective(t, m)
 	bin := lambdaBinary(t)
@@ -143,7 +73,7 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 				t.Fatalf("response %s %q %v %s", d.Status, d.PhysicalResourceID, d.Data, d.Reason)
 			}
 		case <-time.After(time.Second):
-			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.Out)
 		}
 		if v := motoCalls(t, m, rieRoleARN, false); v != "enabled" {
 			t.Errorf("moto has awsvpcTrunking=%q for the role, want enabled", v)
@@ -172,7 +102,7 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 				t.Fatalf("response %s %q, want FAILED naming both accounts", d.Status, d.Reason)
 			}
 		case <-time.After(time.Second):
-			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.Out)
 		}
 		if ops := p.Ops(); len(ops) != 0 {
 			t.Errorf("STS/ECS saw %v, want no call", ops)
@@ -198,7 +128,7 @@ func TestUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 				t.Errorf("answered %s after the invoke, at or past the %s timeout", took, timeout)
 			}
 		case <-time.After(time.Second):
-			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.Out)
 		}
 	})
 }
@@ -209,16 +139,16 @@ func TestTheArm64BootstrapAnswersACreateUnderQEMU(t *testing.T) {
 	}
 	runner := peer.Arm64Runner(t)
 	zipPath := peer.Artifact(t, "dist/lambda.zip", "lambda")
-	bootstrap := unzipBootstrap(t, zipPath)
+	bootstrap := lambdaproc.UnzipBootstrap(t, zipPath)
 	m := moto.Start(t)
 	motoEffective(t, m)
 	p := newFaultProxy(t, m.URL)
 	b := newBucket(t)
-	f := startFunctionCommand(t, append(runner, bootstrap), p.env(m, "2s")...)
+	f := &function{lambdaproc.StartCombined(t, append(runner, bootstrap), p.env(m, "2s")...)}
 	// Emulated, the Go runtime and the SDK start a few times slower.
 	_, res := f.invoke(t, event(cfn.RequestCreate, b.URL(), props("RoleArn", roleARN)), 20*time.Second)
 	if res.Kind != "response" {
-		t.Fatalf("runtime got %s %s\noutput:\n%s", res.Kind, res.Body, f.stderr)
+		t.Fatalf("runtime got %s %s\noutput:\n%s", res.Kind, res.Body, f.Stderr)
 	}
 	select {
 	case pt := <-b.got:
@@ -226,40 +156,8 @@ func TestTheArm64BootstrapAnswersACreateUnderQEMU(t *testing.T) {
 			t.Fatalf("response %s %q %s", d.Status, d.PhysicalResourceID, d.Reason)
 		}
 	case <-time.After(time.Second):
-		t.Fatalf("the bucket got no response\noutput:\n%s", f.stderr)
+		t.Fatalf("the bucket got no response\noutput:\n%s", f.Stderr)
 	}
-}
-
-// unzipBootstrap extracts "bootstrap" from the release zip into a temporary
-// directory, executable, as Lambda unpacks it.
-func unzipBootstrap(t *testing.T, zipPath string) string {
-	t.Helper()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, zf := range zr.File {
-		if zf.Name != "bootstrap" {
-			continue
-		}
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		var buf bytes.Buffer
-		if _, err := io.Copy(&buf, io.LimitReader(rc, 64<<20)); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(t.TempDir(), "bootstrap")
-		if err := os.WriteFile(out, buf.Bytes(), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	t.Fatalf("%s has no bootstrap", zipPath)
-	return ""
 }
 
 // The member template's list resource, replayed as CloudFormation drives it
@@ -272,7 +170,7 @@ func TestTheListResourceUnderTheEmulatorDisablesOnlyRolesThatLeftTheList(t *test
 	if testing.Short() {
 		t.Skip("the emulator tests run the built function against moto_server")
 	}
-	rie := peer.BuiltTool(t, "aws-lambda-rie", RIEBinaryEnv)
+	rie := peer.BuiltTool(t, "aws-lambda-rie", lambdaproc.RIEBinaryEnv)
 	// The emulator says the function runs in 012345678912: moto's roles are there.
 	m := moto.StartAccount(t, "012345678912")
 	bin := lambdaBinary(t)
@@ -306,14 +204,14 @@ func TestTheListResourceUnderTheEmulatorDisablesOnlyRolesThatLeftTheList(t *test
 		case pt := <-b.got:
 			d := decode(t, pt.Body)
 			if d.Status != "SUCCESS" {
-				t.Fatalf("%s %v: %s %s\noutput:\n%s", reqType, keys, d.Status, d.Reason, f.out)
+				t.Fatalf("%s %v: %s %s\noutput:\n%s", reqType, keys, d.Status, d.Reason, f.Out)
 			}
 			if id != "" && d.PhysicalResourceID != id {
 				t.Errorf("%s changed the physical id from %s to %s", reqType, id, d.PhysicalResourceID)
 			}
 			id, old = d.PhysicalResourceID, pr
 		case <-time.After(time.Second):
-			t.Fatalf("the bucket got no response\noutput:\n%s", f.out)
+			t.Fatalf("the bucket got no response\noutput:\n%s", f.Out)
 		}
 		puts := p.Puts()
 		slices.Sort(puts)
@@ -347,7 +245,7 @@ func TestTheListResourceUnderTheEmulatorDisablesOnlyRolesThatLeftTheList(t *test
 	// Each write is the principalArn write with an AssumeRole started
 	// beside it (dropped once ECS takes the write): never more AssumeRoles
 	// than writes, and no write made twice (as the role after a refusal).
-	if calls := p.Ops(); count(calls, "AssumeRole") > count(calls, "PutAccountSetting") {
+	if calls := p.Ops(); lambdaproc.Count(calls, "AssumeRole") > lambdaproc.Count(calls, "PutAccountSetting") {
 		t.Errorf("more AssumeRole than writes on the principalArn path: %v", calls)
 	}
 }
