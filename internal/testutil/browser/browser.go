@@ -152,7 +152,7 @@ func key(img image.Image, x, y int) uint64 {
 // Mmdc is Mermaid's CLI installed by npm ci at the module root, or Missing.
 func Mmdc(tb testing.TB) string {
 	tb.Helper()
-	root, err := moduleRoot()
+	root, err := peer.ModuleRoot()
 	if err == nil {
 		p := filepath.Join(root, "node_modules", ".bin", "mmdc")
 		if _, err := os.Stat(p); err == nil {
@@ -210,25 +210,6 @@ func tail(s string) string {
 		return "..." + s[len(s)-2000:]
 	}
 	return s
-}
-
-// moduleRoot walks up from the working directory to the trunkctl go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(data, []byte("module github.com/trunkctl/trunkctl\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("trunkctl module root not found")
-		}
-		dir = parent
-	}
 }
 
 var (

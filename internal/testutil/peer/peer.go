@@ -50,7 +50,7 @@ func BuiltTool(tb testing.TB, name, envVar string) string {
 		}
 		return p
 	}
-	if root, err := moduleRoot(); err == nil {
+	if root, err := ModuleRoot(); err == nil {
 		p := filepath.Join(root, "bin", name)
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -59,8 +59,8 @@ func BuiltTool(tb testing.TB, name, envVar string) string {
 	return LookPath(tb, name, "run `make tools` to build it into bin/, or set "+envVar)
 }
 
-// moduleRoot walks up from the working directory to the trunkctl go.mod.
-func moduleRoot() (string, error) {
+// ModuleRoot walks up from the working directory to the trunkctl go.mod.
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -82,7 +82,7 @@ func moduleRoot() (string, error) {
 // (e.g. dist/lambda.zip), or calls Missing naming the make target.
 func Artifact(tb testing.TB, rel, target string) string {
 	tb.Helper()
-	if root, err := moduleRoot(); err == nil {
+	if root, err := ModuleRoot(); err == nil {
 		p := filepath.Join(root, rel)
 		if _, err := os.Stat(p); err == nil {
 			return p
