@@ -3,10 +3,8 @@ package cfntemplates_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,26 +25,14 @@ func TestGuardTemplateDeploysInMoto(t *testing.T) {
 	awsCLI := peer.LookPath(t, "aws", "install the AWS CLI")
 	srv := moto.Start(t)
 	tmp := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() { // no profile or credentials from the machine
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(tmp, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(tmp, "none"))
+	run := isolatedRun(tmp, time.Minute)
 	aws := func(t *testing.T, args ...string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", srv.URL, "--output", "json"}, args...)...)
-		cmd.Env = env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+		out, errOut, err := run(awsCLI, append([]string{"--endpoint-url", srv.URL, "--output", "json"}, args...)...)
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, errOut)
 		}
-		return out.String()
+		return out
 	}
 	// GIVEN the guard's zip in a bucket (a stand-in zip with a bootstrap:
 	// moto does not run it)

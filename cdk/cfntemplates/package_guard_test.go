@@ -1,12 +1,9 @@
 package cfntemplates_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,24 +23,7 @@ func TestPackageGuard(t *testing.T) {
 	makeBin := peer.LookPath(t, "make", "install make")
 	srv := moto.Start(t)
 	tmp := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(tmp, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(tmp, "none"))
-	run := func(name string, args ...string) (string, string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Env = env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		return out.String(), errOut.String(), err
-	}
+	run := isolatedRun(tmp, 2*time.Minute)
 	for _, b := range []string{"artifacts", "org-artifacts-us-east-1", "org-artifacts-eu-west-1"} {
 		args := []string{"s3api", "create-bucket", "--endpoint-url", srv.URL, "--bucket", b}
 		if strings.HasSuffix(b, "eu-west-1") {

@@ -1,8 +1,6 @@
 package cfntemplates_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,7 +9,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -35,24 +32,7 @@ func TestPackageOrg(t *testing.T) {
 	makeBin := peer.LookPath(t, "make", "install make")
 	srv := moto.Start(t)
 	tmp := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() { // no profile or credentials from the machine
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+filepath.Join(tmp, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(tmp, "none"))
-	run := func(name string, args ...string) (string, string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Env = env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		return out.String(), errOut.String(), err
-	}
+	run := isolatedRun(tmp, 2*time.Minute)
 	// S3's rule moto does not apply: a request whose expected bucket owner
 	// is not the bucket's (moto's account) is refused with 403.
 	owners := &ownerCheck{}
@@ -216,23 +196,7 @@ func TestPackagePrintsTheHostBootstrapChecksumUserDataRequires(t *testing.T) {
 	makeBin := peer.LookPath(t, "make", "install make")
 	srv := moto.Start(t)
 	dist := t.TempDir()
-	env := []string{"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=" + filepath.Join(dist, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dist, "none")}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	run := func(name string, args ...string) (string, string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Env = env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		return out.String(), errOut.String(), err
-	}
+	run := isolatedRun(dist, 2*time.Minute)
 	if _, stderr, err := run(awsCLI, "s3api", "create-bucket", "--endpoint-url", srv.URL, "--bucket", "artifacts"); err != nil {
 		t.Fatalf("create bucket: %v\n%s", err, stderr)
 	}
