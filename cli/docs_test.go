@@ -14,16 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/trunkctl/trunkctl/internal/accountsetting"
-	"github.com/trunkctl/trunkctl/internal/awsclient"
-	"github.com/trunkctl/trunkctl/internal/fleet"
-	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/rollout/rollouttest"
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
@@ -437,27 +427,7 @@ func TestDocsFleetViewRunsAgainstMotosOrganization(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs moto_server")
 	}
-	m := moto.Start(t)
-	m.Env(t)
-	t.Setenv("AWS_MAX_ATTEMPTS", "2")
-	ctx := context.Background()
-	base, err := awsclient.Load(ctx, awsclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, members := moto.Organization(t, base, 2)
-	stsc := sts.NewFromConfig(base)
-	caller, err := accountsetting.WhoAmI(ctx, stsc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := fleet.New(base, caller, stsc, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
-	moto.RegisterInstances(t, f.Config(members[0], "us-east-1"), "web", 2)
-	trunked := moto.RegisterInstances(t, f.Config(members[1], "eu-west-1"), "api", 1)
-	if _, err := ecs.NewFromConfig(f.Config(members[1], "eu-west-1")).PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("api"), Attributes: []ecstypes.Attribute{{
-		Name: aws.String(inventory.AttrTrunkID), Value: aws.String("eni-0123456789abcdef0"), TargetId: aws.String(trunked[0])}}}); err != nil {
-		t.Fatal(err)
-	}
+	caller, _ := motoOrganization(t)
 	member := regexp.MustCompile(`\b[0-9]{12}\b`)
 	normalize := func(lines []string) []string {
 		out := make([]string, len(lines))

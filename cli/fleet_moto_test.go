@@ -23,14 +23,13 @@ import (
 	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 )
 
-// TestFleetAgainstMoto runs `trunkctl instances --org --all-clusters` with
-// the real SDK clients against moto_server: an organization of two member
-// accounts (moto keeps a backend per account; the CLI reaches them by
-// AssumeRole), with clusters in two Regions.
-func TestFleetAgainstMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("moto integration skipped in -short mode")
-	}
+// motoOrganization starts moto_server for the test (its endpoint in the
+// environment) with an organization of the caller's account and two
+// members: a cluster "web" of two instances in the first member's
+// us-east-1, and "api" of one trunked instance in the second's eu-west-1,
+// set up with the same per-account configurations the CLI derives.
+func motoOrganization(t *testing.T) (accountsetting.Caller, []string) {
+	t.Helper()
 	m := moto.Start(t)
 	m.Env(t)
 	t.Setenv("AWS_MAX_ATTEMPTS", "2")
@@ -45,7 +44,6 @@ func TestFleetAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Set up with the same per-account configurations the CLI derives.
 	f := fleet.New(base, caller, stsc, func(cfg aws.Config) fleet.RegionsAPI { return ec2.NewFromConfig(cfg) }, fleet.Options{})
 	moto.RegisterInstances(t, f.Config(members[0], "us-east-1"), "web", 2)
 	trunked := moto.RegisterInstances(t, f.Config(members[1], "eu-west-1"), "api", 1)
@@ -53,12 +51,24 @@ func TestFleetAgainstMoto(t *testing.T) {
 		Name: aws.String(inventory.AttrTrunkID), Value: aws.String("eni-0123456789abcdef0"), TargetId: aws.String(trunked[0])}}}); err != nil {
 		t.Fatal(err)
 	}
+	return caller, members
+}
+
+// TestFleetAgainstMoto runs `trunkctl instances --org --all-clusters` with
+// the real SDK clients against moto_server: an organization of two member
+// accounts (moto keeps a backend per account; the CLI reaches them by
+// AssumeRole), with clusters in two Regions.
+func TestFleetAgainstMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moto integration skipped in -short mode")
+	}
+	caller, members := motoOrganization(t)
 
 	terminal := false
 	trunkctl := func(args ...string) (ExitCode, string, string) {
 		out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 		deps := Deps{IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, OutIsTerminal: terminal, NoColor: true}, AWS: RealAWS, Catalog: catalog.Default()}
-		return Run(ctx, args, deps), out.String(), errOut.String()
+		return Run(context.Background(), args, deps), out.String(), errOut.String()
 	}
 
 	code, out, stderr := trunkctl("instances", "--org", "--all-clusters", "--regions", "us-east-1,eu-west-1", "--no-roles", "-o", "json")
