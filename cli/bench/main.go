@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/trunkctl/trunkctl/cli"
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
@@ -69,7 +67,7 @@ func main() {
 		}
 		c := inventorytest.New()
 		c.GenerateScale(inventorytest.Scale{Instances: *instances, Tasks: *tasks, Services: *services, Standalone: n})
-		addCapacity(c, *instances)
+		c.AddBenchCapacity(*instances)
 		c.Latency = *latency
 		for _, b := range []struct {
 			name    string
@@ -139,18 +137,4 @@ func met(ok bool) string {
 		return "met"
 	}
 	return "MISSED"
-}
-
-// addCapacity gives the cluster what a real one has around it: the ECS
-// service-linked role, and a capacity provider whose Auto Scaling group
-// launches every instance from one launch template.
-func addCapacity(c *inventorytest.Cluster, instances int) {
-	c.AddRole("ServiceLinked", "AWSServiceRoleForECS")
-	c.AddCapacityProvider("prod-cp", "prod-asg")
-	all := make([]int, instances)
-	for i := range all {
-		all[i] = i + 1
-	}
-	c.AddAutoScalingGroup(inventorytest.ASGSpec{Name: "prod-asg", Template: "lt-0prod", Subnets: []string{"subnet-0a"}, Instances: all})
-	c.AddLaunchTemplate("lt-0prod", "prod", inventorytest.TemplateVersion{InstanceType: "c5.xlarge", DNSARecord: aws.Bool(false), Default: true})
 }

@@ -46,7 +46,7 @@ func main() {
 
 	c := inventorytest.New()
 	c.GenerateScale(inventorytest.Scale{Instances: *instances, Tasks: *tasks, Services: *services})
-	addCapacity(c, *instances)
+	c.AddBenchCapacity(*instances)
 	c.Latency = *latency
 	fmt.Printf("simulated cluster: %d container instances, %d awsvpc tasks in %d services, %s per call, %d calls in flight at most (cli/bench's cluster)\n",
 		*instances, *tasks, *services, *latency, inventory.DefaultConcurrency)
@@ -247,17 +247,4 @@ type lister struct {
 func (l lister) ListClusters(ctx context.Context, in *ecs.ListClustersInput, o ...func(*ecs.Options)) (*ecs.ListClustersOutput, error) {
 	l.n.add("ecs:ListClusters")
 	return (&inventorytest.Region{Clusters: []*inventorytest.Cluster{l.c}}).ECS().ListClusters(ctx, in, o...)
-}
-
-// addCapacity is cli/bench's: the service-linked role, and a capacity
-// provider whose group launches every instance from one launch template.
-func addCapacity(c *inventorytest.Cluster, instances int) {
-	c.AddRole("ServiceLinked", "AWSServiceRoleForECS")
-	c.AddCapacityProvider("prod-cp", "prod-asg")
-	all := make([]int, instances)
-	for i := range all {
-		all[i] = i + 1
-	}
-	c.AddAutoScalingGroup(inventorytest.ASGSpec{Name: "prod-asg", Template: "lt-0prod", Subnets: []string{"subnet-0a"}, Instances: all})
-	c.AddLaunchTemplate("lt-0prod", "prod", inventorytest.TemplateVersion{InstanceType: "c5.xlarge", DNSARecord: aws.Bool(false), Default: true})
 }

@@ -447,3 +447,18 @@ func count(n int) int32 {
 	}
 	return int32(n) //nolint:gosec // G115: n <= math.MaxInt32 here
 }
+
+// AddBenchCapacity gives the cluster what a real one has around it (the
+// benchmarks' cluster): the ECS service-linked role, and a capacity
+// provider prod-cp whose Auto Scaling group prod-asg launches instances 1 to
+// instances from one launch template (c5.xlarge, DNS A records off).
+func (c *Cluster) AddBenchCapacity(instances int) {
+	c.AddRole("ServiceLinked", "AWSServiceRoleForECS")
+	c.AddCapacityProvider("prod-cp", "prod-asg")
+	all := make([]int, instances)
+	for i := range all {
+		all[i] = i + 1
+	}
+	c.AddAutoScalingGroup(ASGSpec{Name: "prod-asg", Template: "lt-0prod", Subnets: []string{"subnet-0a"}, Instances: all})
+	c.AddLaunchTemplate("lt-0prod", "prod", TemplateVersion{InstanceType: "c5.xlarge", DNSARecord: aws.Bool(false), Default: true})
+}
