@@ -31,12 +31,16 @@ func main() {
 	if allowed.err != nil {
 		log.Error("the allow-list is invalid: every Create and Update will fail", "error", allowed.err.Error())
 	}
+	region := cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"))
 	clients := &awsClients{}
+	// Most events act in the function's own Region: its clients are made
+	// while the runtime fetches the first event.
+	clients.Preload(region)
 	h := &Handler{
 		Clients:         clients.forRegion,
 		HTTP:            &http.Client{},
 		Log:             log,
-		DefaultRegion:   cmp.Or(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
+		DefaultRegion:   region,
 		PropagationWait: wait,
 		Allowed:         allowed,
 	}
