@@ -276,17 +276,26 @@ func (h *Handler) optIn(ctx context.Context, ev cfn.Event, prog *progress, c reg
 	if err != nil {
 		return nil, err
 	}
+	var exists chan error
 	if p.Via() == accountsetting.AsPrincipalArn && !checkedExists {
 		// ECS takes a principalArn for a role that does not exist; only IAM
-		// can tell that a name was mistyped.
-		prog.set("checking that role %s exists (iam:GetRole)", role)
-		if err := checkRoleExists(ctx, c.IAM, props.Role); err != nil {
-			return nil, err
-		}
+		// can tell that a name was mistyped. Asked beside the read-back: the
+		// write is done either way, and neither answer waits for the other.
+		exists = make(chan error, 1)
+		go func() { exists <- checkRoleExists(ctx, c.IAM, props.Role) }()
+		prog.set("reading back %s as %s in %s, and checking that the role exists (iam:GetRole)", props.Setting, role, region)
+	} else {
+		prog.set("reading back %s as %s in %s", props.Setting, role, region)
 	}
-	prog.set("reading back %s as %s in %s", props.Setting, role, region)
 	effective := ""
 	got, err := p.ReadBack(ctx, props.Setting, props.Value)
+	if exists != nil {
+		// A role that does not exist is the first thing to say, whatever
+		// the read-back found.
+		if xerr := <-exists; xerr != nil {
+			return nil, xerr
+		}
+	}
 	switch {
 	case err != nil && awserr.IsAccessDenied(err):
 		// The put was accepted; the role only lacks ecs:ListAccountSettings

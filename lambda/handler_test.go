@@ -52,8 +52,9 @@ func props(kv ...string) map[string]any {
 
 // overlapped orders the calls the function makes at once: the principalArn
 // write and the AssumeRole (with its retries) run side by side, so until
-// the next write or the read-back their order is the scheduler's. They are
-// listed write first.
+// the next write or the read-back their order is the scheduler's; they are
+// listed write first. After a principalArn write, iam:GetRole and the
+// read-back run side by side too; they are listed GetRole first.
 func overlapped(ops []string) []string {
 	out := slices.Clone(ops)
 	n := 0
@@ -71,6 +72,9 @@ func overlapped(ops []string) []string {
 		}
 		return 0
 	})
+	if n+1 < len(out) && out[n] == opList && out[n+1] == opGetRole {
+		out[n], out[n+1] = opGetRole, opList
+	}
 	return out
 }
 
@@ -134,10 +138,10 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			wantStatus: cfn.StatusSuccess, wantReason: "but this function runs in account 123456789012", wantValue: "enabled",
 		},
 		{
-			name: "create under the ECS guide's rule for a role that does not exist fails naming it (iam:GetRole after the principalArn write, which ECS takes for any name)", reqType: cfn.RequestCreate,
+			name: "create under the ECS guide's rule for a role that does not exist fails naming it (iam:GetRole beside the read-back after the principalArn write, which ECS takes for any name)", reqType: cfn.RequestCreate,
 			props: props("RoleArn", "arn:aws:iam::123456789012:role/EcsInstanse"), setup: func(a *accountsettingtest.Account) { a.Rule = accountsettingtest.RuleGuide },
 			wantStatus: cfn.StatusFailed, wantReason: "role arn:aws:iam::123456789012:role/EcsInstanse does not exist in account 123456789012",
-			wantOps: []string{opPut, opAssume, opGetRole}, wantValue: "",
+			wantOps: []string{opPut, opAssume, opGetRole, opList}, wantValue: "",
 		},
 		{
 			name: "create enables trunking as the role and answers SUCCESS with the data", reqType: cfn.RequestCreate,
@@ -314,6 +318,15 @@ func TestHandleAnswersEveryRequestTypeAndOutcome(t *testing.T) {
 			props: props("RoleArn", roleARN), setup: func(a *accountsettingtest.Account) { a.Rule = accountsettingtest.RuleGuide },
 			wantStatus: cfn.StatusSuccess, wantID: ourID, wantOps: []string{opPut, opAssume, opGetRole, opList}, wantValue: "enabled",
 			wantData: map[string]string{"PrincipalArn": roleARN, "Setting": "awsvpcTrunking", "Value": "enabled", "EffectiveValue": "enabled", "Via": "principal-arn"},
+		},
+		{
+			name: "create under the ECS guide's rule reads back beside iam:GetRole, not after it", reqType: cfn.RequestCreate,
+			props: props("RoleArn", roleARN), timeout: time.Second, setup: func(a *accountsettingtest.Account) {
+				a.Rule = accountsettingtest.RuleGuide
+				a.Hang[opGetRole] = true // the existence check never answers; the read-back is asked all the same
+			},
+			wantStatus: cfn.StatusFailed, wantID: createFailedID(props("RoleArn", roleARN)), wantReason: "and checking that the role exists (iam:GetRole)",
+			wantOps: []string{opPut, opAssume, opGetRole, opList}, wantValue: "enabled",
 		},
 		{
 			name: "delete under the ECS guide's rule disables with principalArn", reqType: cfn.RequestDelete,
