@@ -157,8 +157,10 @@ func versusNoSDK(b *testing.B, bin string, m *moto.Server, runs int) {
 	client := clientBinary(b)
 	refusing, accepting := newFaultProxy(b, m.URL), newFaultProxy(b, m.URL)
 	accepting.allowPrincipalArn = true
-	var fnRefusing, fnAccepting, cl []time.Duration
+	var fnRefusing, fnAccepting, cl, fnStart, clStart []time.Duration
 	for range runs {
+		fnStart = append(fnStart, startUp(b, bin))
+		clStart = append(clStart, startUp(b, client))
 		d, _ := coldStart(b, bin, refusing.env(m, "2s"))
 		fnRefusing = append(fnRefusing, d)
 		d, _ = coldStart(b, bin, accepting.env(m, "2s"))
@@ -170,16 +172,32 @@ func versusNoSDK(b *testing.B, bin string, m *moto.Server, runs int) {
 		cl = append(cl, clientRun(b, client, append(env, "AWS_ENDPOINT_URL="+refusing.srv.URL)))
 	}
 	mr, ma, mc := median(fnRefusing), median(fnAccepting), median(cl)
+	ms, cs := median(fnStart), median(clStart)
 	ratio := float64(mr) / float64(mc)
 	b.ReportMetric(float64(mr.Microseconds())/1000, "ms-fn-refusing-median")
 	b.ReportMetric(float64(ma.Microseconds())/1000, "ms-fn-accepting-median")
 	b.ReportMetric(float64(mc.Microseconds())/1000, "ms-nosdk-median")
 	b.ReportMetric(ratio, "ratio-refusing")
+	b.ReportMetric(float64(ms.Microseconds())/1000, "ms-fn-startup-median")
+	b.ReportMetric(float64(cs.Microseconds())/1000, "ms-nosdk-startup-median")
 	fmt.Printf("vs the no-SDK client (./lambda/benchclient: AssumeRole, PutAccountSetting, ListAccountSettings, then the response PUT), moto_server behind the fault proxy, %d fresh processes each, interleaved:\n", runs)
 	fmt.Printf("  function, ECS refusing principalArn (role assumed): median %s ms, all [%s]\n", msOf(mr), joinMS(fnRefusing))
 	fmt.Printf("  function, ECS accepting principalArn:              median %s ms, all [%s]\n", msOf(ma), joinMS(fnAccepting))
 	fmt.Printf("  no-SDK client, three calls:                        median %s ms, all [%s]\n", msOf(mc), joinMS(cl))
 	fmt.Printf("  ratio (function refusing / no-SDK): %.2fx (target <= 1.25: %s); accepting / no-SDK: %.2fx\n", ratio, verdict(ratio <= 1.25), float64(ma)/float64(mc))
+	fmt.Printf("  start-up alone (process start -> exit with nothing to do): function median %s ms, all [%s]; no-SDK client median %s ms, all [%s]\n",
+		msOf(ms), joinMS(fnStart), msOf(cs), joinMS(clStart))
+	fmt.Printf("  after start-up (medians less the start-up medians): function refusing %s ms, no-SDK client %s ms: %.2fx\n",
+		msOf(mr-ms), msOf(mc-cs), float64(mr-ms)/float64(mc-cs))
+}
+
+// startUp runs bin once with nothing to do (no Runtime API, no endpoint:
+// both binaries give up right after their start) and returns the time from
+// process start to its exit: the Go runtime's and the packages' start-up.
+func startUp(b *testing.B, bin string) time.Duration {
+	p := lambdaproc.StartProcess(b, bin, nil)
+	_ = p.Cmd.Wait() // both exit 1: there is nothing to answer
+	return time.Since(p.Started)
 }
 
 func joinMS(ds []time.Duration) string {
