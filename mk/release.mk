@@ -1,5 +1,6 @@
 # Releases (.goreleaser.yaml, docs/release.md): archives of trunkctl for six
-# platforms, hostbootstrap as archives, .deb and .rpm, dist/lambda.zip, SBOMs
+# platforms, hostbootstrap as archives, .deb and .rpm, dist/lambda.zip and
+# dist/guard.zip, SBOMs
 # and checksums.txt, into dist/release/. goreleaser and cyclonedx-gomod are
 # pinned in their own nested module, tools/release, and built into bin/ only
 # for these targets (goreleaser takes minutes to build; `make test` never does).
@@ -21,11 +22,12 @@ $(CYCLONEDX): tools/release/go.mod tools/release/go.sum
 	cd tools/release && CGO_ENABLED=0 $(GO) build -trimpath -o ../../$@ github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
 
 # Everything a release has, versioned <next patch>-SNAPSHOT-<commit>, published
-# nowhere. lambda.zip is copied beside the rest so that
+# nowhere. lambda.zip and guard.zip are copied beside the rest so that
 # `cd dist/release && sha256sum -c checksums.txt` checks every file.
 release-snapshot: $(GORELEASER) $(CYCLONEDX)
 	$(RELEASE_ENV) $(GORELEASER) release --snapshot --clean
 	cp $(LAMBDA_ZIP) $(RELEASE_DIST)/lambda.zip
+	cp $(GUARD_ZIP) $(RELEASE_DIST)/guard.zip
 	cd $(RELEASE_DIST) && sha256sum --quiet -c checksums.txt
 
 # The snapshot, then the tests (tools/release/release_test.go) that open its

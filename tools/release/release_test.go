@@ -101,7 +101,7 @@ func (r release) trunkctlArchive(p platform) string {
 
 func TestReleaseChecksumsCoverEveryArtifactAndMatch(t *testing.T) {
 	r := openRelease(t)
-	want := []string{"lambda.zip"}
+	want := []string{"lambda.zip", "guard.zip"}
 	for _, p := range trunkctlPlatforms {
 		want = append(want, r.trunkctlArchive(p), fmt.Sprintf("trunkctl_%s_%s_%s.cdx.json", r.version, p.os, p.arch))
 	}
@@ -451,16 +451,20 @@ func TestReleasePackagesInstallHostbootstrapInUsrBin(t *testing.T) {
 	}
 }
 
-func TestReleaseLambdaZipHoldsAnArm64Bootstrap(t *testing.T) {
+func TestReleaseLambdaZipsHoldAnArm64Bootstrap(t *testing.T) {
 	r := openRelease(t)
-	files := readZip(t, r.read(t, "lambda.zip"))
-	if want := []string{"bootstrap"}; !slices.Equal(names(files), want) {
-		t.Fatalf("holds %v, want %v", names(files), want)
+	for _, zip := range []string{"lambda.zip", "guard.zip"} {
+		t.Run(zip, func(t *testing.T) {
+			files := readZip(t, r.read(t, zip))
+			if want := []string{"bootstrap"}; !slices.Equal(names(files), want) {
+				t.Fatalf("holds %v, want %v", names(files), want)
+			}
+			if files["bootstrap"].mode != 0o755 {
+				t.Errorf("bootstrap has mode %v, want 0755", files["bootstrap"].mode)
+			}
+			checkExecutable(t, "bootstrap", files["bootstrap"].data, platform{"linux", "arm64"})
+		})
 	}
-	if files["bootstrap"].mode != 0o755 {
-		t.Errorf("bootstrap has mode %v, want 0755", files["bootstrap"].mode)
-	}
-	checkExecutable(t, "bootstrap", files["bootstrap"].data, platform{"linux", "arm64"})
 }
 
 func TestReleaseSBOMsListTheModulesOfEachBinaryReproducibly(t *testing.T) {
