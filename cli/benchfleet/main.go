@@ -129,38 +129,48 @@ func run(accounts, concurrency int, latency time.Duration, listFirst bool) resul
 	w := fleettest.New()
 	w.Latency = latency
 	w.AddAccounts(accounts, fleettest.Root)
-	ctx := context.Background()
 	stop := sampleMemory()
-
 	start := time.Now()
-	caller, err := accountsetting.WhoAmI(ctx, w.STS())
+	res, err := read(context.Background(), w, concurrency, listFirst)
 	if err != nil {
 		fail(err)
 	}
+	wall := time.Since(start)
+	heapPeak, rssPeak := stop()
+	r := tally(w, accounts, res)
+	r.wall, r.heapPeak, r.rssPeak = wall, heapPeak, rssPeak
+	return r
+}
+
+// read is mode read (or, with listFirst, list1st) against w: who am I, then
+// the fan-out with a cluster read per target.
+func read(ctx context.Context, w *fleettest.World, concurrency int, listFirst bool) ([]fleet.Result[summary], error) {
+	caller, err := accountsetting.WhoAmI(ctx, w.STS())
+	if err != nil {
+		return nil, err
+	}
 	base := aws.Config{Region: "us-east-1", Credentials: w.CallerCredentials()}
 	f := fleet.New(base, caller, w.STS(), func(cfg aws.Config) fleet.RegionsAPI { return w.EC2(cfg) }, fleet.Options{Concurrency: concurrency})
-	read := func(ctx context.Context, t fleet.Target, _ aws.Config) (summary, error) { return readTarget(ctx, w, t) }
-	var res []fleet.Result[summary]
+	readOne := func(ctx context.Context, t fleet.Target, _ aws.Config) (summary, error) { return readTarget(ctx, w, t) }
 	if listFirst {
 		org, err := fleet.OrgAccounts(ctx, w.Organizations(), nil)
 		if err != nil {
-			fail(err)
+			return nil, err
 		}
 		ids := make([]string, len(org))
 		for i, a := range org {
 			ids[i] = a.ID
 		}
-		res = fleet.Run(ctx, f, ids, nil, read)
-	} else {
-		// The accounts are worked on as their pages of ListAccounts arrive.
-		if _, res, err = fleet.RunListed(ctx, f, fleet.OrgLister(w.Organizations(), nil), nil, read); err != nil {
-			fail(err)
-		}
+		return fleet.Run(ctx, f, ids, nil, readOne), nil
 	}
-	wall := time.Since(start)
-	heapPeak, rssPeak := stop()
+	// The accounts are worked on as their pages of ListAccounts arrive.
+	_, res, err := fleet.RunListed(ctx, f, fleet.OrgLister(w.Organizations(), nil), nil, readOne)
+	return res, err
+}
 
-	r := result{calls: w.TotalCalls(), peakInFlight: w.PeakInFlight(), wall: wall, heapPeak: heapPeak, rssPeak: rssPeak, byOp: inventorytest.FormatCounts(w.Calls())}
+// tally counts the calls w saw against the minimum for res.
+func tally(w *fleettest.World, accounts int, res []fleet.Result[summary]) result {
+	r := result{calls: w.TotalCalls(), peakInFlight: w.PeakInFlight(), byOp: inventorytest.FormatCounts(w.Calls())}
 	r.minimum = 1 + (accounts+fleettest.PageSize-1)/fleettest.PageSize + 2*accounts
 	for _, x := range res {
 		r.targets++
@@ -393,7 +403,18 @@ func runCLI(accounts, concurrency int, latency time.Duration) result {
 	w := fleettest.New()
 	w.Latency = latency
 	ids := w.AddAccounts(accounts, fleettest.Root)
-	ctx := context.Background()
+	stop := sampleMemory()
+	start := time.Now()
+	code, out := cliRead(context.Background(), w, concurrency)
+	wall := time.Since(start)
+	heapPeak, rssPeak := stop()
+	r := tallyCLI(w, ids, accounts, code, out)
+	r.wall, r.heapPeak, r.rssPeak = wall, heapPeak, rssPeak
+	return r
+}
+
+// cliRead is mode cli against w: `trunkctl instances --org` through cli.Run.
+func cliRead(ctx context.Context, w *fleettest.World, concurrency int) (cli.ExitCode, *tail) {
 	out := &tail{}
 	deps := cli.Deps{
 		IO:      &cli.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: io.Discard},
@@ -413,13 +434,14 @@ func runCLI(accounts, concurrency int, latency time.Duration) result {
 			}, nil
 		},
 	}
-	stop := sampleMemory()
-	start := time.Now()
 	code := cli.Run(ctx, []string{"instances", "--org", "--regions", "all", "--all-clusters", "--no-roles", "-o", "json", "--concurrency", strconv.Itoa(concurrency)}, deps)
-	wall := time.Since(start)
-	heapPeak, rssPeak := stop()
+	return code, out
+}
 
-	r := result{calls: w.TotalCalls(), peakInFlight: w.PeakInFlight(), wall: wall, heapPeak: heapPeak, rssPeak: rssPeak, byOp: inventorytest.FormatCounts(w.Calls())}
+// tallyCLI counts the calls w saw against the minimum for the accounts ids
+// and reads the summary off the command's output.
+func tallyCLI(w *fleettest.World, ids []string, accounts int, code cli.ExitCode, out *tail) result {
+	r := result{calls: w.TotalCalls(), peakInFlight: w.PeakInFlight(), byOp: inventorytest.FormatCounts(w.Calls())}
 	r.minimum = 1 + (accounts+fleettest.PageSize-1)/fleettest.PageSize + 2*accounts
 	for _, id := range ids {
 		for _, region := range fleettest.DefaultRegions {
