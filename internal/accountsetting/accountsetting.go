@@ -83,6 +83,45 @@ type Principal struct {
 	// fallback, for AsPrincipalArn, assumes the role when ECS refuses
 	// principalArn for a later call (IAM may allow the read but not the write).
 	fallback *fallback
+	// probe, for AsPrincipalArn, is the answer of the ListAccountSettings
+	// that tried principalArn (ActAs), for the first read to take.
+	probe *probe
+}
+
+// probe is ECS's answer to the principalArn probe: ListAccountSettings of
+// one setting, effectiveSettings=true, with principalArn, which is what
+// the first read of that setting asks. That read takes it instead of
+// asking again; it is taken once, and a write spends it unread.
+type probe struct {
+	mu    sync.Mutex
+	name  string
+	s     types.Setting
+	found bool
+	spent bool
+}
+
+// take returns the probe's answer for name, once.
+func (p *probe) take(name string) (s types.Setting, found, ok bool) {
+	if p == nil {
+		return types.Setting{}, false, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.spent || p.name != name {
+		return types.Setting{}, false, false
+	}
+	p.spent = true
+	return p.s, p.found, true
+}
+
+// spend makes the probe's answer stale (a write is on its way).
+func (p *probe) spend() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.spent = true
+	p.mu.Unlock()
 }
 
 // fallback assumes the role once, on the first refusal, and remembers it.
@@ -156,6 +195,7 @@ func (p Principal) retry(ctx context.Context, err error, call func(Principal) er
 
 // Put sets name=value for the principal.
 func (p Principal) Put(ctx context.Context, name, value string) error {
+	p.probe.spend()
 	if q := p.current(); q.Mode != p.Mode {
 		return q.Put(ctx, name, value)
 	}
@@ -215,6 +255,11 @@ func (p Principal) effectiveOf(ctx context.Context, name string, s types.Setting
 func (p Principal) list(ctx context.Context, name string, effective bool) (types.Setting, bool, error) {
 	if q := p.current(); q.Mode != p.Mode {
 		return q.list(ctx, name, effective)
+	}
+	if effective {
+		if s, found, ok := p.probe.take(name); ok {
+			return s, found, nil
+		}
 	}
 	out, err := p.ECS.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{
 		Name:              types.SettingName(name),

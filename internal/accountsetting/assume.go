@@ -284,12 +284,21 @@ func (r Resolver) ActAs(ctx context.Context, role awsarn.Role) (Principal, error
 		if setting == "" {
 			setting = AWSVPCTrunking
 		}
-		_, err := r.ECS.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{
+		out, err := r.ECS.ListAccountSettings(ctx, &ecs.ListAccountSettingsInput{
 			Name: types.SettingName(setting), PrincipalArn: aws.String(role.String()), EffectiveSettings: true,
 		})
 		switch {
 		case err == nil:
-			return Principal{Role: role, Mode: AsPrincipalArn, ECS: r.ECS,
+			// The probe asked what the first read of this setting asks: that
+			// read takes its answer instead of asking ECS again.
+			pr := &probe{name: setting}
+			for _, st := range out.Settings {
+				if string(st.Name) == setting {
+					pr.s, pr.found = st, true
+					break
+				}
+			}
+			return Principal{Role: role, Mode: AsPrincipalArn, ECS: r.ECS, probe: pr,
 				fallback: &fallback{assume: func(ctx context.Context) (Principal, error) { return r.Assumer.Assume(ctx, role) }}}, nil
 		case !IsPrincipalArnRefused(err):
 			return Principal{}, fmt.Errorf("list account settings %s for %s: %w", setting, role, err)

@@ -154,3 +154,65 @@ func TestAFailedAssumeSaysWhetherTheRoleExists(t *testing.T) {
 func apiErr(code, msg string) error {
 	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: smithy.FaultClient}
 }
+
+// Under the guide's rule the principalArn probe asks ECS exactly what the
+// first read of the setting asks, so that read takes the probe's answer: a
+// role's setting is read with one ListAccountSettings, not two. A write
+// spends the answer, so the read-back after it asks ECS again.
+func TestThePrincipalArnProbeIsTheFirstRead(t *testing.T) {
+	a := accountsettingtest.New()
+	a.Rule = accountsettingtest.RuleGuide
+	a.AddRole("EcsInstance", accountsettingtest.RoleState{})
+	a.SetExplicit(a.RoleARN("EcsInstance"), accountsetting.AWSVPCTrunking, accountsetting.Enabled)
+	r := resolver(a, caller)
+	r.PrincipalArnFirst = true
+	ctx := context.Background()
+	lists := func() int {
+		n := 0
+		for _, op := range a.Ops() {
+			if op == "ecs:ListAccountSettings" {
+				n++
+			}
+		}
+		return n
+	}
+
+	p, err := r.ActAs(ctx, role(t, a, "EcsInstance"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Effective(ctx, accountsetting.AWSVPCTrunking)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Value != accountsetting.Enabled || got.Source != accountsetting.SourcePrincipal {
+		t.Fatalf("read %+v, want the role's own enabled", got)
+	}
+	if n := lists(); n != 1 {
+		t.Fatalf("probe and read made %d ListAccountSettings, want 1 (calls %s)", n, a)
+	}
+	// The answer is taken once: a second read asks ECS.
+	if _, err := p.Effective(ctx, accountsetting.AWSVPCTrunking); err != nil {
+		t.Fatal(err)
+	}
+	if n := lists(); n != 2 {
+		t.Fatalf("a second read made %d ListAccountSettings in all, want 2 (calls %s)", n, a)
+	}
+
+	// A write spends the answer: what is read after it is ECS's, not the probe's.
+	a.Reset()
+	p, err = r.ActAs(ctx, role(t, a, "EcsInstance"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Put(ctx, accountsetting.AWSVPCTrunking, accountsetting.Disabled); err != nil {
+		t.Fatal(err)
+	}
+	got, err = p.Effective(ctx, accountsetting.AWSVPCTrunking)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Value != accountsetting.Disabled || lists() != 2 {
+		t.Fatalf("after a write read %+v with %d ListAccountSettings in all, want disabled from a second list (calls %s)", got, lists(), a)
+	}
+}
