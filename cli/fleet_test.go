@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,7 +98,7 @@ func (fw *fleetWorld) deps(s *IOStreams) Deps {
 func (fw *fleetWorld) targetAWS(t fleet.Target) *AWS {
 	var clusters []*inventorytest.Cluster
 	var first *world
-	for _, name := range sortedKeys(fw.clusters[t]) {
+	for _, name := range slices.Sorted(maps.Keys(fw.clusters[t])) {
 		w := fw.clusters[t][name]
 		clusters = append(clusters, w.cluster)
 		if first == nil || len(w.cluster.ContainerInstances) > len(first.cluster.ContainerInstances) {
@@ -120,7 +121,7 @@ func (fw *fleetWorld) targetAWS(t fleet.Target) *AWS {
 // lister lists the target's clusters, or fails as listErr says.
 func (fw *fleetWorld) lister(t fleet.Target) ClustersAPI {
 	var clusters []*inventorytest.Cluster
-	for _, name := range sortedKeys(fw.clusters[t]) {
+	for _, name := range slices.Sorted(maps.Keys(fw.clusters[t])) {
 		clusters = append(clusters, fw.clusters[t][name].cluster)
 	}
 	return failingLister{ClustersAPI: (&inventorytest.Region{Clusters: clusters}).ECS(), err: fw.listErr[t]}
@@ -136,15 +137,6 @@ func (f failingLister) ListClusters(ctx context.Context, in *ecs.ListClustersInp
 		return nil, f.err
 	}
 	return f.ClustersAPI.ListClusters(ctx, in, o...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func runFleetCmd(t *testing.T, fw *fleetWorld, s *IOStreams, args ...string) ExitCode {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -139,7 +140,7 @@ func (e *Engine) Plan(ctx context.Context, o Options, judged []doctor.InstanceRe
 	for _, g := range groupOf {
 		names[g] = true
 	}
-	states, err := e.describeGroups(ctx, sortedKeys(names))
+	states, err := e.describeGroups(ctx, slices.Sorted(maps.Keys(names)))
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +260,7 @@ func (r *run) all(ctx context.Context) error {
 		}
 	}
 	r.batch = 0
-	for _, name := range sortedKeys(r.capacity) {
+	for _, name := range slices.Sorted(maps.Keys(r.capacity)) {
 		if n := r.capacity[name].raised; n > 0 {
 			r.emit(Event{Step: StepNote, Group: name, Message: fmt.Sprintf("group %s: an earlier run raised its desired capacity by %d and no instance of it is left to take that back with (its tag %s says so); lower it by hand once nothing runs on the extra instances", name, n, RaisedTagKey)})
 		}
@@ -270,7 +271,7 @@ func (r *run) all(ctx context.Context) error {
 // wrap adds what the run left DRAINING to a stop, or makes an interrupt of
 // an ended context.
 func (r *run) wrap(ctx context.Context, err error) error {
-	left := sortedKeys(r.draining)
+	left := slices.Sorted(maps.Keys(r.draining))
 	var leftIDs []string
 	for _, id := range left {
 		leftIDs = append(leftIDs, r.items[id].ContainerInstanceID)
@@ -340,7 +341,7 @@ func (r *run) dryRun() {
 		if !resumed {
 			ahead = r.plan.ahead(k, r.groupOf)
 		}
-		for _, name := range uniqSorted(append(sortedKeys(byGroup), sortedKeys(ahead)...)) {
+		for _, name := range uniqSorted(append(slices.Sorted(maps.Keys(byGroup)), slices.Sorted(maps.Keys(ahead))...)) {
 			r.dryRunGroup(k+1, name, capacity[name], byGroup[name], ahead[name], resumed, would)
 		}
 	}
@@ -404,7 +405,7 @@ func (r *run) byGroup(ids []string) map[string][]string {
 // terminate through the group, and wait for the group's own replacements.
 func (r *run) runBatch(ctx context.Context, ids []string) error {
 	byGroup := r.byGroup(ids)
-	names := sortedKeys(byGroup)
+	names := slices.Sorted(maps.Keys(byGroup))
 	resumed := r.draining[ids[0]]
 	msg := fmt.Sprintf("%d instance(s) in %s", len(ids), strings.Join(names, ", "))
 	if resumed {
@@ -499,7 +500,7 @@ func (r *run) launchFirst(ctx context.Context, names []string, byGroup map[strin
 	all := names
 	if !resumed {
 		ahead = r.plan.ahead(r.batch-1, r.groupOf)
-		all = uniqSorted(append(slices.Clone(names), sortedKeys(ahead)...))
+		all = uniqSorted(append(slices.Clone(names), slices.Sorted(maps.Keys(ahead))...))
 	}
 	states, err := r.e.describeGroups(ctx, all)
 	if err != nil {
@@ -639,7 +640,7 @@ type newInstance struct {
 // ACTIVE with a trunk, and claims them. One that registers without a trunk
 // stops the rollout.
 func (r *run) waitNew(ctx context.Context, want map[string]int) (map[string][]newInstance, error) {
-	names := sortedKeys(want)
+	names := slices.Sorted(maps.Keys(want))
 	deadline := r.e.Clock.Now().Add(r.o.LaunchTimeout)
 	total := 0
 	for _, n := range want {
@@ -804,7 +805,7 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 	if len(r.leaving)+n <= r.plan.MaxUnavailable {
 		return nil
 	}
-	r.emit(Event{Step: StepWait, Instances: sortedKeys(r.leaving), Message: fmt.Sprintf("waiting for %d terminated instance(s) to leave DRAINING before %d more drain (--max-unavailable %d); not deregistered: %s",
+	r.emit(Event{Step: StepWait, Instances: slices.Sorted(maps.Keys(r.leaving)), Message: fmt.Sprintf("waiting for %d terminated instance(s) to leave DRAINING before %d more drain (--max-unavailable %d); not deregistered: %s",
 		len(r.leaving), n, r.plan.MaxUnavailable, strings.Join(refused, "; "))})
 	deadline := r.e.Clock.Now().Add(r.o.DrainTimeout)
 	for {
@@ -815,7 +816,7 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 			return nil
 		}
 		if !r.e.Clock.Now().Before(deadline) {
-			return r.stop(StopDrainTimeout, "", sortedKeys(r.leaving), fmt.Sprintf("after %s: %d terminated instance(s) still DRAINING", r.o.DrainTimeout, len(r.leaving)))
+			return r.stop(StopDrainTimeout, "", slices.Sorted(maps.Keys(r.leaving)), fmt.Sprintf("after %s: %d terminated instance(s) still DRAINING", r.o.DrainTimeout, len(r.leaving)))
 		}
 		if err := r.e.Clock.Sleep(ctx, r.o.PollInterval); err != nil {
 			return err
@@ -827,7 +828,7 @@ func (r *run) waitLeft(ctx context.Context, ids []string) error {
 // this run terminated (force false) and returns what ECS refused, by id.
 func (r *run) deregisterLeaving(ctx context.Context) []string {
 	var deregistered, refused []string
-	for _, id := range sortedKeys(r.leaving) {
+	for _, id := range slices.Sorted(maps.Keys(r.leaving)) {
 		if _, err := r.e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
 			Cluster: aws.String(r.o.Cluster), ContainerInstance: aws.String(r.leaving[id]), Force: aws.Bool(false)}); err != nil {
 			if ctx.Err() != nil {
@@ -847,7 +848,7 @@ func (r *run) deregisterLeaving(ctx context.Context) []string {
 
 // pruneLeaving forgets the terminated instances ECS no longer has DRAINING.
 func (r *run) pruneLeaving(ctx context.Context) error {
-	left := sortedKeys(r.leaving)
+	left := slices.Sorted(maps.Keys(r.leaving))
 	arns := make([]string, 0, len(left))
 	for _, id := range left {
 		arns = append(arns, r.leaving[id])
@@ -1086,7 +1087,7 @@ func (r *run) waitSettled(ctx context.Context, services []string) error {
 // without, so the group replaces them. It returns how many it decremented
 // per group and keeps the groups' tags in step.
 func (r *run) terminate(ctx context.Context, byGroup map[string][]string) (map[string]int, error) {
-	names := sortedKeys(byGroup)
+	names := slices.Sorted(maps.Keys(byGroup))
 	if err := r.checkIdle(ctx, names, byGroup); err != nil {
 		return nil, err
 	}
@@ -1189,19 +1190,10 @@ func (r *run) terminateIn(ctx context.Context, name string, ids []string) (int, 
 	return decremented, nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func uniqSorted(s []string) []string {
 	m := map[string]bool{}
 	for _, v := range s {
 		m[v] = true
 	}
-	return sortedKeys(m)
+	return slices.Sorted(maps.Keys(m))
 }

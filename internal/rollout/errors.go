@@ -2,6 +2,8 @@ package rollout
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -68,7 +70,7 @@ func (e *StopError) Error() string {
 	if len(e.Draining) > 0 {
 		fmt.Fprintf(&b, "; left DRAINING: %s", strings.Join(e.Draining, ", "))
 	}
-	for _, g := range sortedKeys(e.Raised) {
+	for _, g := range slices.Sorted(maps.Keys(e.Raised)) {
 		fmt.Fprintf(&b, "; desired capacity of %s left %d above where it was", g, e.Raised[g])
 	}
 	for _, s := range e.Refreshes {
@@ -98,7 +100,7 @@ func (e *InterruptedError) Error() string {
 	if len(e.Draining) > 0 {
 		s += "; left DRAINING: " + strings.Join(e.Draining, ", ")
 	}
-	for _, g := range sortedKeys(e.Raised) {
+	for _, g := range slices.Sorted(maps.Keys(e.Raised)) {
 		s += fmt.Sprintf("; desired capacity of %s left %d above where it was", g, e.Raised[g])
 	}
 	for _, r := range e.Refreshes {

@@ -3,6 +3,8 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -260,7 +262,7 @@ func (r *run) claimRefresh(g Group, fresh []newInstance) {
 // one someone else started): replacing beside it would break
 // --max-unavailable and act on instances the plan did not choose.
 func (r *run) noRefreshRunning(ctx context.Context) error {
-	for _, name := range sortedKeys(r.plan.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(r.plan.Groups)) {
 		res, err := r.e.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(name)})
 		if err != nil {
 			return fmt.Errorf("describe instance refreshes of %s: %w", name, err)

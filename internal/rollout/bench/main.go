@@ -10,7 +10,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -226,7 +228,7 @@ func (sc scenario) run(ms rollout.MaxSurge) (outcome, error) {
 	sort.Strings(ops)
 	out.byOp = strings.Join(ops, ", ")
 	share := sim.MinShare()
-	for _, n := range sortedKeys(share) {
+	for _, n := range slices.Sorted(maps.Keys(share)) {
 		out.shares = append(out.shares, fmt.Sprintf("%s %.0f%% (min %d%%)", n, share[n]*100, sim.MinHealthy(n)))
 		if share[n]*100 < float64(sim.MinHealthy(n)) {
 			out.below = true
@@ -248,15 +250,6 @@ type refusingECS struct{ rollout.ECSAPI }
 
 func (refusingECS) DeregisterContainerInstance(context.Context, *ecs.DeregisterContainerInstanceInput, ...func(*ecs.Options)) (*ecs.DeregisterContainerInstanceOutput, error) {
 	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: ecs:DeregisterContainerInstance"}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func cpuTime() time.Duration {

@@ -3,7 +3,9 @@ package rollouttest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -125,7 +127,7 @@ func (f *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autosca
 			ag.Instances = append(ag.Instances, asgtypes.Instance{InstanceId: aws.String(id), LifecycleState: asgtypes.LifecycleState(inst.State),
 				ProtectedFromScaleIn: aws.Bool(inst.Protected), InstanceType: aws.String(inst.Type), HealthStatus: aws.String("Healthy")})
 		}
-		for _, k := range sortedKeys(g.Tags) {
+		for _, k := range slices.Sorted(maps.Keys(g.Tags)) {
 			ag.Tags = append(ag.Tags, asgtypes.TagDescription{Key: aws.String(k), Value: aws.String(g.Tags[k]), ResourceId: aws.String(name),
 				ResourceType: aws.String("auto-scaling-group"), PropagateAtLaunch: aws.Bool(false)})
 		}
@@ -327,7 +329,7 @@ func (f *AutoScaling) DescribeInstanceRefreshes(ctx context.Context, in *autosca
 	out := &autoscaling.DescribeInstanceRefreshesOutput{}
 	ids := in.InstanceRefreshIds
 	if len(ids) == 0 { // every refresh of the group, newest first
-		for _, id := range sortedKeys(s.refreshes) {
+		for _, id := range slices.Sorted(maps.Keys(s.refreshes)) {
 			ids = append([]string{id}, ids...)
 		}
 	}

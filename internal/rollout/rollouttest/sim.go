@@ -14,7 +14,9 @@ package rollouttest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -440,7 +442,7 @@ func (s *Sim) freeInstance() string {
 // reconcile is the service scheduler: replace tasks on DRAINING instances
 // within minimumHealthyPercent and maximumPercent.
 func (s *Sim) reconcile() {
-	for _, name := range sortedKeys(s.services) {
+	for _, name := range slices.Sorted(maps.Keys(s.services)) {
 		svc := s.services[name]
 		active, running, onDraining := s.serviceTasks(name)
 		s.placeTasks(name, svc, active, len(onDraining))
@@ -531,7 +533,7 @@ func (s *Sim) violate(format string, args ...any) {
 
 // check runs after every call and event.
 func (s *Sim) check() {
-	for _, name := range sortedKeys(s.services) {
+	for _, name := range slices.Sorted(maps.Keys(s.services)) {
 		svc := s.services[name]
 		minCount := int(math.Ceil(float64(svc.Desired*svc.MinHealthy) / 100))
 		running := 0
@@ -728,15 +730,6 @@ func (s *Sim) Protected(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.instances[id].Protected
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
