@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // The process tests and the benchmark run the real binary, built once per
@@ -26,24 +26,7 @@ var guardBinary = lambdaproc.Binary("./guard", ".", "bootstrap", "lambda.norpc")
 func TestMain(m *testing.M) { lambdaproc.Main(m, "trunkctl-guard-test-") }
 
 func TestTheBinaryLinksNeitherCobraNorTheCDK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go toolchain not on PATH")
-	}
-	out, err := exec.Command(goBin, "list", "-tags", "lambda.norpc", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/spf13/cobra", "github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go", "github.com/trunkctl/trunkctl/cli"} {
-			if strings.HasPrefix(dep, banned) {
-				t.Errorf("the guard depends on %s", dep)
-			}
-		}
-	}
+	peer.NotLinked(t, "lambda.norpc", "github.com/spf13/cobra", "github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go", "github.com/trunkctl/trunkctl/cli")
 }
 
 // invoke sends one event to f (the guard under a local Runtime API, with

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/hostsetup"
 	"github.com/trunkctl/trunkctl/internal/pkgverify/pkgverifytest"
 	"github.com/trunkctl/trunkctl/internal/testutil/imdsmock"
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // fakeSystemctl puts a systemctl on PATH that records its arguments and
@@ -158,22 +158,5 @@ func TestTheCommandFailsWithExit1WhenIMDSIsUnreachable(t *testing.T) {
 }
 
 func TestTheBinaryLinksNeitherCobraNorTheCDK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go toolchain not on PATH")
-	}
-	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/spf13/cobra", "github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go"} {
-			if strings.HasPrefix(dep, banned) {
-				t.Errorf("hostbootstrap depends on %s", dep)
-			}
-		}
-	}
+	peer.NotLinked(t, "", "github.com/spf13/cobra", "github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go")
 }

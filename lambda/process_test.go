@@ -9,6 +9,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // The end-to-end tests and the benchmark run the real binary, built once per
@@ -21,6 +22,10 @@ var lambdaBinary = lambdaproc.Binary("./lambda", ".", "bootstrap", "lambda.norpc
 var clientBinary = lambdaproc.Binary("./lambda/benchclient", "./benchclient", "benchclient")
 
 func TestMain(m *testing.M) { lambdaproc.Main(m, "trunkctl-lambda-test-") }
+
+func TestTheBinaryLinksNeitherCobraNorTheCDK(t *testing.T) {
+	peer.NotLinked(t, "lambda.norpc", "github.com/spf13/cobra", "github.com/aws/aws-cdk-go", "github.com/aws/jsii-runtime-go", "github.com/aws/constructs-go", "github.com/trunkctl/trunkctl/cli")
+}
 
 // function is the lambda binary running under a local Runtime API, its
 // stdout and stderr in one buffer (Stderr).

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -100,4 +101,31 @@ func Arm64Runner(tb testing.TB) []string {
 		return nil
 	}
 	return []string{LookPath(tb, "qemu-aarch64-static", "apt-get install qemu-user-static")}
+}
+
+// NotLinked fails the test for every package the package in the working
+// directory links (go list -deps, with build tags) whose path starts with
+// one of banned: what a small binary (a Lambda's bootstrap, hostbootstrap)
+// must keep out. It skips under -short.
+func NotLinked(tb testing.TB, tags string, banned ...string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("runs go list")
+	}
+	goBin := LookPath(tb, "go", "install Go (see README.md)")
+	args := []string{"list", "-deps"}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	out, err := exec.Command(goBin, append(args, ".")...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, b := range banned {
+			if strings.HasPrefix(dep, b) {
+				tb.Errorf("the binary links %s", dep)
+			}
+		}
+	}
 }
