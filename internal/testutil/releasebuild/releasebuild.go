@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // Stamp holds the values goreleaser's templates would expand to.
@@ -41,11 +43,11 @@ func Build(t testing.TB, id string, s Stamp) string {
 	if testing.Short() {
 		t.Skip("runs go build")
 	}
-	goBin, err := exec.LookPath("go")
+	goBin := peer.LookPath(t, "go", "install Go (see README.md)")
+	root, err := peer.ModuleRoot()
 	if err != nil {
-		t.Skip("go toolchain not on PATH")
+		t.Fatal(err)
 	}
-	root := moduleRoot(t)
 	raw, err := os.ReadFile(filepath.Join(root, ".goreleaser.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,22 +82,4 @@ func Build(t testing.TB, id string, s Stamp) string {
 	}
 	t.Fatalf(".goreleaser.yaml has no build %q", id)
 	return ""
-}
-
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
