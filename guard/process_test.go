@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaproc"
 	"github.com/trunkctl/trunkctl/internal/testutil/lambdaruntime"
+	"github.com/trunkctl/trunkctl/internal/testutil/moto"
 	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
@@ -62,9 +62,7 @@ func newRecorder(tb testing.TB, target string) *recorder {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	r := &recorder{denied: map[string]bool{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		op, form := operation(req, body)
+		op, body, form := moto.Operation(req)
 		r.mu.Lock()
 		r.ops = append(r.ops, op)
 		if op == "Publish" {
@@ -87,19 +85,6 @@ func newRecorder(tb testing.TB, target string) *recorder {
 	}))
 	tb.Cleanup(r.srv.Close)
 	return r
-}
-
-// operation names a request: X-Amz-Target for JSON protocols, the Action
-// form field for query protocols (whose form it also returns).
-func operation(r *http.Request, body []byte) (string, url.Values) {
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		return t[strings.LastIndex(t, ".")+1:], nil
-	}
-	v, err := url.ParseQuery(string(body))
-	if err == nil && v.Get("Action") != "" {
-		return v.Get("Action"), v
-	}
-	return r.Method + " " + r.URL.Path, nil
 }
 
 func (r *recorder) Ops() []string {

@@ -23,7 +23,7 @@ import (
 // microseconds, so a benchmark against it measures the function's process.
 func loopbackAWS(tb testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch op := operation(r); op {
+		switch op, _, _ := moto.Operation(r); op {
 		case "AssumeRole":
 			w.Header().Set("Content-Type", "text/xml")
 			exp := time.Now().Add(15 * time.Minute).UTC().Format(time.RFC3339)

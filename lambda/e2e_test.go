@@ -85,13 +85,11 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 		return nil
 	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		op := operation(r)
+		op, b, _ := moto.Operation(r)
 		r.Header.Set("X-Trunkctl-Op", op)
 		namesPrincipal := false
 		var put string
 		if r.Header.Get("X-Amz-Target") != "" {
-			b, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(b))
 			namesPrincipal = bytes.Contains(b, []byte(`"principalArn"`))
 			var in struct{ PrincipalArn, Value string }
 			if op == "PutAccountSetting" && json.Unmarshal(b, &in) == nil && in.PrincipalArn != "" {
@@ -153,21 +151,6 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 	}))
 	t.Cleanup(p.srv.Close)
 	return p
-}
-
-// operation names an AWS request: X-Amz-Target for JSON protocols (ECS),
-// the Action form field for query protocols (STS).
-func operation(r *http.Request) string {
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		_, op, _ := strings.Cut(t, ".")
-		return op
-	}
-	b, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	if v, err := url.ParseQuery(string(b)); err == nil && v.Get("Action") != "" {
-		return v.Get("Action")
-	}
-	return r.Method + " " + r.URL.Path
 }
 
 func (p *faultProxy) Ops() []string {
