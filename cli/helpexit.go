@@ -20,6 +20,7 @@ var exitCodes = map[string]string{
 	"instances": "0 every instance is healthy and doctor finds no error, 3 otherwise, 1 error (e.g. no such cluster), 2 usage, " + interruptCodes,
 	"doctor":    "0 no error finding and every instance healthy, 3 otherwise, 1 error, 2 usage, " + interruptCodes,
 	"enis":      "0 ok, 1 error, 2 usage, " + interruptCodes,
+	"report":    "0 doctor finds no error, 3 it finds one (the picture is still written), 1 error (e.g. no such cluster), 2 usage, " + interruptCodes,
 	"rollout": "0 every instance that can have a trunk has one (or a dry run), 3 finished with skipped instances, " +
 		"1 an error or a stop, 2 usage, 130 interrupted (SIGINT; it says what it left DRAINING), 143 terminated (SIGTERM)",
 	"capacity":   "0 ok, 2 usage (an unknown family, a mistyped type)",

@@ -154,7 +154,7 @@ calls it would make, and changes nothing.`,
 	// The old spelling shadowed the global --timeout with another meaning;
 	// it stays, deprecated, so scripts keep working.
 	f.DurationVar(&o.timeout, flagTimeout, rollout.DefaultLaunchTimeout, "deprecated: use --"+flagLaunchTimeout)
-	_ = f.MarkDeprecated(flagTimeout, "use --"+flagLaunchTimeout+" (the wait for replacements); the global --timeout bounds a whole run")
+	_ = f.MarkDeprecated(flagTimeout, "use --"+flagLaunchTimeout+" (the wait for replacements, which --timeout means here)")
 	f.StringVar(&o.standalone, flagStandalone, string(rollout.StandaloneWait), "standalone tasks on a draining instance: wait for them to end, stop them, or fail")
 	f.StringVar(&o.method, flagMethod, string(rollout.MethodDrain), "drain (trunkctl launches, drains, terminates) or refresh (an Auto Scaling instance refresh where a whole group needs it)")
 	f.BoolVar(&o.dryRun, flagDryRun, false, "print the plan and the calls it would make; change nothing")
