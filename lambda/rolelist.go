@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/cfn"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awsarn"
@@ -286,17 +284,13 @@ func checkRoleExists(ctx context.Context, c accountsetting.RoleGetter, role awsa
 	if c == nil {
 		return fmt.Errorf("cannot check that role %s exists: no IAM client", role)
 	}
-	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role.Name)})
+	ok, err := accountsetting.RoleExists(ctx, c, role)
 	switch {
-	case err != nil && awserr.IsNotFound(err):
-		return &RoleMissingError{Role: role}
 	case err != nil && awserr.IsAccessDenied(err):
 		return fmt.Errorf("cannot check that role %s exists: iam:GetRole was denied (grant the function's role iam:GetRole on %s): %s", role, role, awserr.Message(err))
 	case err != nil:
 		return fmt.Errorf("check that role %s exists: %w", role, err)
-	}
-	// A role of that name under another path is not the role named.
-	if out.Role != nil && out.Role.Arn != nil && aws.ToString(out.Role.Arn) != role.String() {
+	case !ok:
 		return &RoleMissingError{Role: role}
 	}
 	return nil

@@ -145,15 +145,25 @@ func (a Assumer) roleExists(ctx context.Context, role awsarn.Role) *bool {
 	if a.IAM == nil {
 		return nil
 	}
-	_, err := a.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role.Name)})
-	switch {
-	case err == nil:
-		return aws.Bool(true)
-	case awserr.IsNotFound(err):
-		return aws.Bool(false)
-	default:
+	ok, err := RoleExists(ctx, a.IAM, role)
+	if err != nil {
 		return nil
 	}
+	return &ok
+}
+
+// RoleExists asks IAM (iam:GetRole) whether role exists: a role of that
+// name under another path is not the role named. The error is IAM's, for
+// the caller to word (a denied GetRole, a throttle).
+func RoleExists(ctx context.Context, c RoleGetter, role awsarn.Role) (bool, error) {
+	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role.Name)})
+	switch {
+	case err != nil && awserr.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return out.Role == nil || out.Role.Arn == nil || aws.ToString(out.Role.Arn) == role.String(), nil
 }
 
 // AssumeDeniedError is AssumeRole refused for longer than IAM takes to propagate.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/accountsetting/accountsettingtest"
+	"github.com/trunkctl/trunkctl/internal/awsarn"
 )
 
 func TestActingAsARoleUnderBothDocumentedRules(t *testing.T) {
@@ -214,5 +215,24 @@ func TestThePrincipalArnProbeIsTheFirstRead(t *testing.T) {
 	}
 	if got.Value != accountsetting.Disabled || lists() != 2 {
 		t.Fatalf("after a write read %+v with %d ListAccountSettings in all, want disabled from a second list (calls %s)", got, lists(), a)
+	}
+}
+
+// When AssumeRole is refused, the hint says whether the role exists; a
+// role of that name under another path is not the role named.
+func TestAssumeDeniedSaysARoleUnderAnotherPathDoesNotExist(t *testing.T) {
+	a := accountsettingtest.New()
+	a.AddRole("EcsInstance", accountsettingtest.RoleState{DenyAlways: true})
+	r := resolver(a, caller)
+	r.Assumer.IAM = a.IAMAs(caller)
+	r.Assumer.PropagationWait = 0
+	other, err := awsarn.ParseRole("arn:aws:iam::" + role(t, a, "EcsInstance").AccountID + ":role/ops/EcsInstance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Assumer.Assume(context.Background(), other)
+	var denied *accountsetting.AssumeDeniedError
+	if !errors.As(err, &denied) || denied.RoleExists == nil || *denied.RoleExists {
+		t.Fatalf("err = %v, want AccessDenied saying the role does not exist", err)
 	}
 }
