@@ -79,7 +79,7 @@ func decodeInstance(raw json.RawMessage) (cluster string, ci inventory.Container
 	for _, a := range d.Attributes {
 		sdk.Attributes = append(sdk.Attributes, ecstypes.Attribute{Name: aws.String(a.Name), Value: a.Value})
 	}
-	return clusterName(d.ClusterArn), inventory.ContainerInstanceOf(sdk), nil
+	return inventory.ResourceID(d.ClusterArn), inventory.ContainerInstanceOf(sdk), nil
 }
 
 // serviceActionDetail is the detail of "ECS Service Action".
@@ -104,14 +104,6 @@ func (d serviceActionDetail) eniPlacementFailure() bool {
 		}
 	}
 	return false
-}
-
-// clusterName is the name in a cluster ARN (or the name itself).
-func clusterName(arnOrName string) string {
-	if i := strings.LastIndex(arnOrName, ":cluster/"); i >= 0 {
-		return arnOrName[i+len(":cluster/"):]
-	}
-	return arnOrName
 }
 
 // serviceName is the service a service ARN names: the last segment of

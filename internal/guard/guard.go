@@ -17,12 +17,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/trunkctl/trunkctl/internal/assess"
 	"github.com/trunkctl/trunkctl/internal/catalog"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 // Environment variables (the contract of the deployed function).
@@ -62,7 +62,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	}
 	for _, name := range strings.Split(getenv(EnvClusters), ",") {
 		// A cluster ARN names the same cluster as its name.
-		if name = clusterName(strings.TrimSpace(name)); name != "" {
+		if name = inventory.ResourceID(strings.TrimSpace(name)); name != "" {
 			c.Clusters = append(c.Clusters, name)
 		}
 	}
@@ -82,11 +82,6 @@ func (c Config) inScope(cluster string) bool {
 	return false
 }
 
-// ClusterLister lists the Region's clusters (ECS's signature).
-type ClusterLister interface {
-	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
-}
-
 // SNSAPI is the one SNS call the guard makes.
 type SNSAPI interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
@@ -103,7 +98,7 @@ type Clients struct {
 	// Session reads and judges a cluster; its resolver must never assume
 	// instance roles (accountsetting.Resolver.NoAssume).
 	Session  *assess.Session
-	Clusters ClusterLister
+	Clusters inventory.ClustersAPI
 	SNS      SNSAPI
 	SSM      SSMAPI
 }

@@ -75,7 +75,7 @@ func (g *Guard) serviceAction(ctx context.Context, ev envelope) error {
 	if !d.eniPlacementFailure() {
 		return nil
 	}
-	cluster := clusterName(d.ClusterArn)
+	cluster := inventory.ResourceID(d.ClusterArn)
 	service := ""
 	for _, r := range ev.Resources {
 		if service = serviceName(r); service != "" {

@@ -3,13 +3,12 @@ package guard
 import (
 	"context"
 	"fmt"
-	"sort"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trunkctl/trunkctl/internal/assess"
 	"github.com/trunkctl/trunkctl/internal/doctor"
+	"github.com/trunkctl/trunkctl/internal/inventory"
 )
 
 // ClusterResult is what a sweep did with one cluster.
@@ -74,19 +73,7 @@ func (g *Guard) clusters(ctx context.Context, c *Clients) ([]string, error) {
 	if len(g.Config.Clusters) > 0 {
 		return g.Config.Clusters, nil
 	}
-	var names []string
-	p := ecs.NewListClustersPaginator(c.Clusters, &ecs.ListClustersInput{})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list clusters: %w", err)
-		}
-		for _, arn := range out.ClusterArns {
-			names = append(names, clusterName(arn))
-		}
-	}
-	sort.Strings(names)
-	return names, nil
+	return inventory.ListClusters(ctx, c.Clusters)
 }
 
 func (g *Guard) sweepCluster(ctx context.Context, c *Clients, name string) ClusterResult {
