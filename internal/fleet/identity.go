@@ -8,12 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/trunkctl/trunkctl/internal/accountsetting"
 	"github.com/trunkctl/trunkctl/internal/awserr"
 )
-
-// stsNameLimit is the most characters STS takes in a role session name
-// and in a SourceIdentity.
-const stsNameLimit = 64
 
 // CallerName is the person or workload behind a caller ARN: an assumed
 // role's session name (an IAM Identity Center user's e-mail, a CI job's id),
@@ -23,57 +20,29 @@ func CallerName(callerARN string) string {
 	if err != nil {
 		return ""
 	}
-	parts := strings.Split(a.Resource, "/")
-	switch {
-	case parts[0] == "root":
-		return "root"
-	case parts[0] == "assumed-role" && len(parts) >= 3:
-		return parts[len(parts)-1]
-	default:
-		return parts[len(parts)-1]
-	}
+	return a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 }
 
 // SessionNameFor is the role session name of trunkctl acting for who:
-// "trunkctl" and the caller's name, in STS's character set
-// ([\w+=,.@-]), cut to its 64-character limit.
+// "trunkctl" and the caller's name, as STS takes it
+// (accountsetting.SessionName).
 func SessionNameFor(who string) string {
-	if who = stsChars(who); who == "" {
+	if who == "" {
 		return SessionName
 	}
-	return truncate(SessionName+"."+who, stsNameLimit)
+	return accountsetting.SessionName(SessionName + "." + who)
 }
 
 // SourceIdentityFor is the SourceIdentity set on every assumed session: the
 // caller's name, which STS keeps through role chaining and shows in
-// CloudTrail whatever the later session names say.
+// CloudTrail whatever the later session names say. STS's characters leave
+// no "aws:" (which it refuses at the start); a name shorter than its
+// 2-character minimum gets trunkctl's prefix.
 func SourceIdentityFor(who string) string {
-	who = stsChars(who)
-	if strings.HasPrefix(strings.ToLower(who), "aws:") || len(who) < 2 {
+	if len(who) < 2 {
 		who = SessionName + "." + who
 	}
-	return truncate(who, stsNameLimit)
-}
-
-// stsChars replaces every character STS refuses in a session name with "-".
-func stsChars(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("_+=,.@-", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
-		}
-	}
-	return b.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] // ASCII only after stsChars
-	}
-	return s
+	return accountsetting.SessionName(who)
 }
 
 // sourceIdentityFallback assumes a role with the caller's SourceIdentity and,

@@ -18,7 +18,7 @@ func TestSessionNamesCarryTheCaller(t *testing.T) {
 			"jane.doe@example.com", "trunkctl.jane.doe@example.com", "jane.doe@example.com"},
 		{"an IAM user is named by the user name", "arn:aws:iam::123456789012:user/ops/jane", "jane", "trunkctl.jane", "jane"},
 		{"the root user is root", "arn:aws:iam::123456789012:root", "root", "trunkctl.root", "root"},
-		{"characters STS refuses become hyphens", "arn:aws:sts::123456789012:assumed-role/ci/build #42 (main)", "build #42 (main)", "trunkctl.build--42--main-", "build--42--main-"},
+		{"characters STS refuses become hyphens", "arn:aws:sts::123456789012:assumed-role/ci/build #42 (main)", "build #42 (main)", "trunkctl.build-42-main-", "build-42-main-"},
 		{"a long name is cut to STS's 64 characters", "arn:aws:sts::123456789012:assumed-role/r/" + strings.Repeat("a", 70),
 			strings.Repeat("a", 70), "trunkctl." + strings.Repeat("a", 55), strings.Repeat("a", 64)},
 		{"a SourceIdentity may not begin with aws:", "arn:aws:sts::123456789012:assumed-role/r/aws:x", "aws:x", "trunkctl.aws-x", "aws-x"},
