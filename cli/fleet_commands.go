@@ -46,34 +46,15 @@ func (o *doctorOpts) forTarget(ctx context.Context, e env, c *clients, cluster s
 	}
 	cells.rolesRead, cells.roles, cells.rolesEnabled = roles > 0, roles, enabled
 	cells.worst, cells.unhealthy = "ok", report.Unhealthy()
-	var worst *doctor.Finding
-	same := 0
-	for i, f := range findings {
-		switch {
-		case f.Severity == doctor.Info:
-		case worst == nil || severityRank(f.Severity) > severityRank(worst.Severity):
-			worst, same = &findings[i], 0
-		case f.Severity == worst.Severity:
-			same++
-		}
-	}
-	if worst != nil {
+	// The judge sorts its findings worst first.
+	if len(findings) > 0 && findings[0].Severity != doctor.Info {
+		worst := findings[0]
 		cells.worst = fmt.Sprintf("%s %s %s", worst.Severity, worst.Check, worst.Subject)
-		if same > 0 {
+		if same := doctor.Count(findings)[worst.Severity] - 1; same > 0 {
 			cells.worst += fmt.Sprintf(" (+%d more)", same)
 		}
 	}
 	return clusterResult{detail: doctorView(cluster, findings), cells: cells}, nil
-}
-
-func severityRank(s doctor.Severity) int {
-	switch s {
-	case doctor.Error:
-		return 2
-	case doctor.Warning:
-		return 1
-	}
-	return 0
 }
 
 func (o *statusOpts) forTarget(ctx context.Context, e env, c *clients, cluster string) (clusterResult, error) {
