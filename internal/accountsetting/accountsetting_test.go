@@ -59,10 +59,11 @@ func TestResolveChoosesHowToActAsTheRole(t *testing.T) {
 			r := resolver(a, tt.caller(a))
 			r.Assumer.PropagationWait = 0
 			ctx := context.Background()
-			who, callerArn, err := r.Caller(ctx)
+			c, err := r.Who(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
+			who, callerArn := c.Principal, c.Arn
 			p, err := r.Resolve(ctx, who, callerArn, role(t, a, "EcsInstance"))
 			if tt.wantErr != "" {
 				var na *accountsetting.NoAccessError

@@ -248,12 +248,6 @@ func (e *NotAssumedError) Error() string {
 
 func (e *NotAssumedError) Unwrap() error { return e.Err }
 
-// Caller returns who the current credentials belong to.
-func (r Resolver) Caller(ctx context.Context) (awsarn.Principal, string, error) {
-	c, err := WhoAmI(ctx, r.STS)
-	return c.Principal, c.Arn, err
-}
-
 // ModeFor says how caller would act as role, without calling anything:
 // as root, as itself, or (for everyone else) by assuming the role.
 func ModeFor(caller awsarn.Principal, role awsarn.Role) Mode {

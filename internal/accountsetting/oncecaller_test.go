@@ -29,13 +29,13 @@ func TestOnceCallerAsksOnceAndDoesNotKeepAFailure(t *testing.T) {
 	inner := &countingSTS{fail: 1}
 	c := &accountsetting.OnceCaller{STSAPI: inner}
 	r := accountsetting.Resolver{STS: c}
-	if _, _, err := r.Caller(context.Background()); err == nil {
+	if _, err := r.Who(context.Background()); err == nil {
 		t.Fatal("the first call's failure was hidden")
 	}
 	for range 3 {
-		p, _, err := r.Caller(context.Background())
-		if err != nil || p.AccountID != "123456789012" {
-			t.Fatalf("caller %+v, %v", p, err)
+		c, err := r.Who(context.Background())
+		if err != nil || c.Principal.AccountID != "123456789012" {
+			t.Fatalf("caller %+v, %v", c, err)
 		}
 	}
 	if inner.calls != 2 {

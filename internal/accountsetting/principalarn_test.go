@@ -34,10 +34,11 @@ func TestActingAsARoleUnderBothDocumentedRules(t *testing.T) {
 			r := resolver(a, caller)
 			r.PrincipalArnFirst = true
 			ctx := context.Background()
-			who, callerArn, err := r.Caller(ctx)
+			c, err := r.Who(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
+			who, callerArn := c.Principal, c.Arn
 			p, err := r.Resolve(ctx, who, callerArn, role(t, a, "EcsInstance"))
 			if err != nil {
 				t.Fatal(err)
@@ -142,7 +143,8 @@ func TestAFailedAssumeSaysWhetherTheRoleExists(t *testing.T) {
 			r.Assumer.PropagationWait = 0
 			r.Assumer.IAM = a.IAMAs(caller)
 			ctx := context.Background()
-			who, callerArn, _ := r.Caller(ctx)
+			c, _ := r.Who(ctx)
+			who, callerArn := c.Principal, c.Arn
 			_, err := r.Resolve(ctx, who, callerArn, role(t, a, "EcsInstance"))
 			var na *accountsetting.NoAccessError
 			if !errors.As(err, &na) || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.want)) {
