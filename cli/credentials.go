@@ -17,8 +17,6 @@ import (
 // profiles that do exist, `aws sso login` for an SSO profile, `aws
 // configure sso` or `aws configure` when there is nothing to log in to.
 func explainCredentials(err error, profile string) (string, bool) {
-	profiles := awsclient.Profiles()
-	others := profileList(profiles)
 	var missing config.SharedConfigProfileNotExistError
 	var missingPtr *config.SharedConfigProfileNotExistError
 	if errors.As(err, &missing) || errors.As(err, &missingPtr) {
@@ -29,12 +27,14 @@ func explainCredentials(err error, profile string) (string, bool) {
 		configFile, credentialsFile := awsclient.SharedFiles()
 		return fmt.Sprintf("AWS profile %q is in neither %s nor %s (%s); pass one that exists with --%s, or create it with "+
 			"aws configure sso --profile %s (IAM Identity Center) or aws configure --profile %s (access keys)",
-			name, configFile, credentialsFile, others, flagProfile, name, name), true
+			name, configFile, credentialsFile, profileList(awsclient.Profiles()), flagProfile, name, name), true
 	}
 	var ce *awsclient.CredentialsError
 	if !errors.As(err, &ce) && !awserr.IsExpiredCredentials(err) {
 		return "", false
 	}
+	// Read the shared files only for an error they can explain.
+	profiles := awsclient.Profiles()
 	p, exists := profiles[profile]
 	switch {
 	case exists && p.SSO:
