@@ -86,7 +86,7 @@ func (o *doctorOpts) Execute(ctx context.Context) ([]doctor.Finding, error) {
 // assessDoctor is the one assessment of a cluster, as instances reads it.
 func assessDoctor(ctx context.Context, e env, c *clients, cluster string, stuckAfter time.Duration) (*assess.Assessment, error) {
 	stop := e.io.StartProgress("checking cluster " + cluster)
-	a, err := c.session.Assess(ctx, assess.Query{Cluster: cluster, Now: e.now(), Catalog: e.catalog, StuckAfter: stuckAfter})
+	a, err := c.session.Assess(ctx, assess.Query{Cluster: cluster, Now: e.now(), Catalog: e.catalog, StuckAfter: stuckAfter, Shared: c.shared})
 	stop()
 	if err != nil {
 		return nil, err

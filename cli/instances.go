@@ -141,7 +141,7 @@ func (o *instancesOpts) Execute(ctx context.Context) (instancesResult, error) {
 func readInstances(ctx context.Context, e env, c *clients, cluster string, ecsOnly bool) (instancesResult, error) {
 	res := instancesResult{cluster: cluster}
 	stop := e.io.StartProgress("reading container instances and tasks of " + cluster)
-	a, err := c.session.Assess(ctx, assess.Query{Cluster: cluster, Now: e.now(), Catalog: e.catalog, ECSOnly: ecsOnly, StuckAfter: defaultStuckAfter})
+	a, err := c.session.Assess(ctx, assess.Query{Cluster: cluster, Now: e.now(), Catalog: e.catalog, ECSOnly: ecsOnly, StuckAfter: defaultStuckAfter, Shared: c.shared})
 	stop()
 	if err != nil {
 		return res, err

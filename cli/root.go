@@ -137,6 +137,9 @@ func awsOf(c *awsclient.Clients) *AWS {
 type clients struct {
 	region  string
 	session *assess.Session
+	// shared is the account-wide reads the read commands' clusters share
+	// in this target (--all-clusters reads them once, not per cluster).
+	shared  *assess.Shared
 	rollout RolloutClients
 }
 
@@ -220,6 +223,7 @@ func connect(c *AWS, concurrency int, assumeWait time.Duration) *clients {
 			},
 			Defaults: c.Settings,
 		},
+		shared:  &assess.Shared{},
 		rollout: c.Rollout,
 	}
 }

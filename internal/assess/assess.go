@@ -67,6 +67,9 @@ type Query struct {
 	ECSOnly bool
 	// ENIs also reads trunk and branch ENIs (the report's picture).
 	ENIs bool
+	// Shared, when set, holds the reads of the account and Region that the
+	// other clusters of this run have made (see Shared).
+	Shared *Shared
 }
 
 // Assessment is a cluster as read and judged: the judge's whole input and
@@ -127,7 +130,7 @@ func (s *Session) read(ctx context.Context, q Query) (doctor.Input, []string, er
 		return err
 	})
 	g.Go(func() error {
-		ok, err := s.Loader.RoleExists(gctx, "AWSServiceRoleForECS")
+		ok, err := q.Shared.serviceLinkedRole(func() (bool, error) { return s.Loader.RoleExists(gctx, "AWSServiceRoleForECS") })
 		if err != nil {
 			in.ServiceLinkedErr = err
 			return nil
@@ -148,7 +151,13 @@ func (s *Session) read(ctx context.Context, q Query) (doctor.Input, []string, er
 		if snap.RolesErr != nil {
 			return nil
 		}
-		in.Roles = s.Roles.ReadAll(gctx, caller, rolesOf(snap), accountsetting.AWSVPCTrunking)
+		roles := rolesOf(snap)
+		in.Roles = make([]accountsetting.RoleSetting, 0, len(roles))
+		for _, role := range roles {
+			in.Roles = append(in.Roles, q.Shared.role(role.String(), func() accountsetting.RoleSetting {
+				return s.Roles.Read(gctx, caller, role, accountsetting.AWSVPCTrunking)
+			}))
+		}
 		return nil
 	})
 	g.Go(func() error {
@@ -167,7 +176,9 @@ func (s *Session) read(ctx context.Context, q Query) (doctor.Input, []string, er
 	in.Snapshot = *snap
 	if doctor.NeedsOptInRecord(in) {
 		in.Signals.OptInRead = true
-		in.Signals.OptInEvents, in.Signals.OptInErr = s.Signals.OptInEvents(ctx, q.Now.Add(-inventory.CloudTrailWindow), inventory.DefaultOptInPages)
+		in.Signals.OptInEvents, in.Signals.OptInErr = q.Shared.optInEvents(func() ([]inventory.OptInEvent, error) {
+			return s.Signals.OptInEvents(ctx, q.Now.Add(-inventory.CloudTrailWindow), inventory.DefaultOptInPages)
+		})
 	}
 	return in, warnings, ctx.Err()
 }

@@ -44,12 +44,14 @@ func (g *Guard) SweepResults(ctx context.Context) ([]ClusterResult, error) {
 		g.Log.Info("no cluster to judge")
 		return nil, nil
 	}
+	// The clusters share the account's reads, for this sweep only.
+	shared := &assess.Shared{}
 	results := make([]ClusterResult, len(names))
 	var eg errgroup.Group
 	eg.SetLimit(sweepConcurrency)
 	for i, name := range names {
 		eg.Go(func() error {
-			results[i] = g.sweepCluster(ctx, c, name)
+			results[i] = g.sweepCluster(ctx, c, name, shared)
 			return nil
 		})
 	}
@@ -76,9 +78,9 @@ func (g *Guard) clusters(ctx context.Context, c *Clients) ([]string, error) {
 	return inventory.ListClusters(ctx, c.Clusters)
 }
 
-func (g *Guard) sweepCluster(ctx context.Context, c *Clients, name string) ClusterResult {
+func (g *Guard) sweepCluster(ctx context.Context, c *Clients, name string, shared *assess.Shared) ClusterResult {
 	r := ClusterResult{Cluster: name}
-	a, err := c.Session.Assess(ctx, assess.Query{Cluster: name, Now: g.now(), Catalog: g.catalog(), StuckAfter: DefaultStuckAfter})
+	a, err := c.Session.Assess(ctx, assess.Query{Cluster: name, Now: g.now(), Catalog: g.catalog(), StuckAfter: DefaultStuckAfter, Shared: shared})
 	if err != nil {
 		r.Err = fmt.Errorf("assess cluster %s: %w", name, err)
 		return r
