@@ -33,6 +33,7 @@ import (
 	"github.com/trunkctl/trunkctl/internal/guard"
 	"github.com/trunkctl/trunkctl/internal/inventory"
 	"github.com/trunkctl/trunkctl/internal/inventory/inventorytest"
+	"github.com/trunkctl/trunkctl/internal/testutil/callmeter"
 )
 
 const caller = "arn:aws:sts::123456789012:assumed-role/Admin/bench"
@@ -129,7 +130,7 @@ func warmSweep(c *inventorytest.Cluster, acct *accountsettingtest.Account) (int,
 	g := newGuard(c, acct, st, guard.Config{TopicArn: "arn:aws:sns:us-east-1:123456789012:trunkctl-guard", StatePrefix: guard.DefaultStatePrefix, Clusters: []string{c.Name}})
 	sweepWith(c, acct, st, g)
 	acct.Reset()
-	st.reset()
+	st.Reset()
 	c.ResetCalls()
 	return sweepWith(c, acct, st, g)
 }
@@ -147,7 +148,7 @@ func sweepWith(c *inventorytest.Cluster, acct *accountsettingtest.Account, st *c
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	sweepAlloc = float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
-	return c.TotalCalls() + len(acct.Ops()) + st.total(), wall, ops(c, acct, st)
+	return c.TotalCalls() + len(acct.Ops()) + st.Total(), wall, ops(c, acct, st)
 }
 
 // sweepAlloc is how many MiB the last sweep allocated (the fakes' answers
@@ -168,7 +169,7 @@ func event(c *inventorytest.Cluster, acct *accountsettingtest.Account, trunk boo
 		fmt.Fprintln(os.Stderr, "event:", err)
 		os.Exit(1)
 	}
-	return c.TotalCalls() + len(acct.Ops()) + st.total(), ops(c, acct, st)
+	return c.TotalCalls() + len(acct.Ops()) + st.Total(), ops(c, acct, st)
 }
 
 // newGuard is the guard with its clients made once, on first use, as
@@ -203,46 +204,24 @@ func ops(c *inventorytest.Cluster, acct *accountsettingtest.Account, st *counter
 		n[o]++
 	}
 	if st != nil {
-		st.mu.Lock()
-		for k, v := range st.n {
+		for k, v := range st.Calls() {
 			n[k] += v
 		}
-		st.mu.Unlock()
 	}
 	return inventorytest.FormatCounts(n)
 }
 
-// counter is the guard's state and topic: SSM, SNS and ListClusters, counted.
+// counter is the guard's state and topic: SSM, SNS and ListClusters,
+// counted by its Meter (whose Reset forgets the counts, not the state).
 type counter struct {
+	callmeter.Meter
 	mu     sync.Mutex
-	n      map[string]int
 	params map[string]string
 }
 
 func (s *counter) add(op string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.n == nil {
-		s.n = map[string]int{}
-	}
-	s.n[op]++
-}
-
-// reset forgets the counts, not the state (params).
-func (s *counter) reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n = nil
-}
-
-func (s *counter) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := 0
-	for _, v := range s.n {
-		t += v
-	}
-	return t
+	_, leave := s.Enter(op)
+	leave()
 }
 
 func (s *counter) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
