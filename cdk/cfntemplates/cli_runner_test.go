@@ -3,10 +3,13 @@ package cfntemplates_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -33,4 +36,18 @@ func isolatedRun(dir string, timeout time.Duration) func(name string, args ...st
 		err := cmd.Run()
 		return out.String(), errOut.String(), err
 	}
+}
+
+// standInZip writes a stand-in for dist/NAME.zip into dir and returns its
+// path, its content and the content-addressed key `make package*` uploads
+// it under (trunkctl/NAME-<first 16 hex of its SHA-256>.zip).
+func standInZip(t *testing.T, dir, name string) (path string, content []byte, key string) {
+	t.Helper()
+	path = filepath.Join(dir, name+".zip")
+	content = []byte("a stand-in for dist/" + name + ".zip")
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	return path, content, "trunkctl/" + name + "-" + hex.EncodeToString(sum[:])[:16] + ".zip"
 }

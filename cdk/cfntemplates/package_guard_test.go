@@ -1,10 +1,6 @@
 package cfntemplates_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,13 +29,7 @@ func TestPackageGuard(t *testing.T) {
 			t.Fatalf("create bucket %s: %v\n%s", b, err, stderr)
 		}
 	}
-	zip := filepath.Join(tmp, "guard.zip")
-	content := []byte("a stand-in for dist/guard.zip")
-	if err := os.WriteFile(zip, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(content)
-	key := "trunkctl/guard-" + hex.EncodeToString(sum[:])[:16] + ".zip"
+	zip, content, key := standInZip(t, tmp, "guard")
 
 	t.Run("package-guard uploads the zip and prints a deploy command the template accepts", func(t *testing.T) {
 		stdout, stderr, err := run(makeBin, "-s", "-C", repoRoot, "-o", zip, "package-guard", "GUARD_ZIP="+zip,

@@ -53,13 +53,7 @@ func TestPackageOrg(t *testing.T) {
 			t.Fatalf("version bucket in %s: %v\n%s", r, err, stderr)
 		}
 	}
-	zip := filepath.Join(tmp, "lambda.zip")
-	content := []byte("a stand-in for dist/lambda.zip")
-	if err := os.WriteFile(zip, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(content)
-	key := "trunkctl/lambda-" + hex.EncodeToString(sum[:])[:16] + ".zip"
+	zip, content, key := standInZip(t, tmp, "lambda")
 
 	// WHEN make package-org runs (-o: use the zip as it is, do not build it)
 	stdout, stderr, err := run(makeBin, "-s", "-C", repoRoot, "-o", zip, "package-org", "LAMBDA_ZIP="+zip,
