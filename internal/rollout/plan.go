@@ -153,30 +153,42 @@ var ErrMaxUnavailable = errors.New("max unavailable must be a positive count (5)
 
 // ParseMaxUnavailable reads "5" or "10%".
 func ParseMaxUnavailable(s string) (MaxUnavailable, error) {
-	s = strings.TrimSpace(s)
-	pct := strings.HasSuffix(s, "%")
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-	if err != nil || n < 1 || (pct && n > 100) {
-		return MaxUnavailable{}, fmt.Errorf("%w: %q", ErrMaxUnavailable, s)
+	n, pct, ok := parseCount(s, 1)
+	if !ok {
+		return MaxUnavailable{}, fmt.Errorf("%w: %q", ErrMaxUnavailable, strings.TrimSpace(s))
 	}
 	return MaxUnavailable{N: n, Percent: pct}, nil
 }
 
 // String is the flag's form.
-func (m MaxUnavailable) String() string {
-	if m.Percent {
-		return strconv.Itoa(m.N) + "%"
-	}
-	return strconv.Itoa(m.N)
-}
+func (m MaxUnavailable) String() string { return formatCount(m.N, m.Percent) }
 
 // Of resolves the batch size for a cluster of total instances: at least 1.
-func (m MaxUnavailable) Of(total int) int {
-	n := m.N
-	if m.Percent {
-		n = total * m.N / 100
+func (m MaxUnavailable) Of(total int) int { return max(countOf(m.N, m.Percent, total), 1) }
+
+// parseCount reads the flags' "N" or "P%": a count of at least least, or a
+// percentage from least to 100.
+func parseCount(s string, least int) (n int, percent, ok bool) {
+	s = strings.TrimSpace(s)
+	percent = strings.HasSuffix(s, "%")
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+	return n, percent, err == nil && n >= least && (!percent || n <= 100)
+}
+
+// formatCount is parseCount's form of n.
+func formatCount(n int, percent bool) string {
+	if percent {
+		return strconv.Itoa(n) + "%"
 	}
-	return max(n, 1)
+	return strconv.Itoa(n)
+}
+
+// countOf is n, or n% of total rounded down.
+func countOf(n int, percent bool, total int) int {
+	if percent {
+		return total * n / 100
+	}
+	return n
 }
 
 // slots is the awsvpc tasks an instance takes: with trunking when it has a

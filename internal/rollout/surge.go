@@ -3,7 +3,6 @@ package rollout
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -22,22 +21,15 @@ var ErrMaxSurge = errors.New("max surge must be a count (0, 20) or a percentage 
 
 // ParseMaxSurge reads "0", "20" or "50%".
 func ParseMaxSurge(s string) (MaxSurge, error) {
-	s = strings.TrimSpace(s)
-	pct := strings.HasSuffix(s, "%")
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-	if err != nil || n < 0 || (pct && n > 100) {
-		return MaxSurge{}, fmt.Errorf("%w: %q", ErrMaxSurge, s)
+	n, pct, ok := parseCount(s, 0)
+	if !ok {
+		return MaxSurge{}, fmt.Errorf("%w: %q", ErrMaxSurge, strings.TrimSpace(s))
 	}
 	return MaxSurge{N: n, Percent: pct}, nil
 }
 
 // String is the flag's form.
-func (m MaxSurge) String() string {
-	if m.Percent {
-		return strconv.Itoa(m.N) + "%"
-	}
-	return strconv.Itoa(m.N)
-}
+func (m MaxSurge) String() string { return formatCount(m.N, m.Percent) }
 
 // Set parses a flag value (MaxSurge is a pflag.Value).
 func (m *MaxSurge) Set(s string) error {
@@ -53,12 +45,7 @@ func (m *MaxSurge) Set(s string) error {
 func (*MaxSurge) Type() string { return "N|P%" }
 
 // Of resolves the surge for a cluster of total instances (may be 0).
-func (m MaxSurge) Of(total int) int {
-	if m.Percent {
-		return total * m.N / 100
-	}
-	return m.N
-}
+func (m MaxSurge) Of(total int) int { return countOf(m.N, m.Percent, total) }
 
 // ahead is, per group, how many instances of the batches after batch k
 // (0-based) the surge launches for while batch k is replaced: the first
