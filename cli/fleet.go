@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -341,11 +341,13 @@ func (e env) perTarget(fa *FleetAWS, f *fleet.Fleet, named bool, cluster string,
 	quiet := e
 	quiet.io = &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	keepDetail := e.structured()
+	callers := &accountCallers{}
 	return func(ctx context.Context, t fleet.Target, cfg aws.Config) ([]fleetRow, error) {
 		a, lister, err := fa.Target(ctx, t, cfg)
 		if err != nil {
 			return nil, err
 		}
+		a.STS = callers.of(t.Account, a.STS)
 		c := connect(a, e.fan.concurrency, e.fan.assumeWait)
 		names := []string{cluster}
 		if allClusters {
@@ -691,4 +693,37 @@ func clusterErrorKind(err error) fleet.Kind {
 		return fleet.KindNotFound
 	}
 	return fleet.Classify(err)
+}
+
+// accountCallers asks sts:GetCallerIdentity once per account for a
+// fan-out's targets: every Region of an account runs as the same identity,
+// so its targets share the first answer instead of each asking again.
+type accountCallers struct {
+	mu sync.Mutex
+	m  map[string]*accountsetting.OnceCaller
+}
+
+// of is the target's STS client (AssumeRole and the rest are its own) with
+// GetCallerIdentity answered once for account.
+func (a *accountCallers) of(account string, s accountsetting.STSAPI) accountsetting.STSAPI {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[string]*accountsetting.OnceCaller{}
+	}
+	once, ok := a.m[account]
+	if !ok {
+		once = &accountsetting.OnceCaller{STSAPI: s}
+		a.m[account] = once
+	}
+	return accountCaller{STSAPI: s, once: once}
+}
+
+type accountCaller struct {
+	accountsetting.STSAPI
+	once *accountsetting.OnceCaller
+}
+
+func (c accountCaller) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return c.once.GetCallerIdentity(ctx, in, optFns...)
 }

@@ -461,3 +461,29 @@ func TestAllClustersAloneReadsTheCallersAccountAndRegion(t *testing.T) {
 		t.Fatalf("%d AssumeRole calls in the caller's own account", n)
 	}
 }
+
+// Every Region of an account runs as the same identity: a fan-out asks
+// sts:GetCallerIdentity once per account, not once per account and Region.
+func TestFleetAsksWhoItIsOncePerAccount(t *testing.T) {
+	fw := newFleetWorld()
+	accounts := fw.org.AddAccounts(1, fleettest.Root)
+	regions := []string{"us-east-1", "eu-west-1"}
+	for _, r := range regions {
+		fw.addCluster(fleet.Target{Account: accounts[0], Region: r}, "prod", true, 1)
+	}
+	s, out, errOut := streams(false)
+	if code := runFleetCmd(t, fw, s, "doctor", "--cluster", "prod", "--accounts", accounts[0], "--regions", strings.Join(regions, ",")); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	asked := 0
+	for _, r := range regions {
+		for _, op := range fw.clusters[fleet.Target{Account: accounts[0], Region: r}]["prod"].acct.Ops() {
+			if op == "sts:GetCallerIdentity" {
+				asked++
+			}
+		}
+	}
+	if asked != 1 {
+		t.Errorf("sts:GetCallerIdentity asked %d times in one account's two Regions, want 1", asked)
+	}
+}
