@@ -163,11 +163,13 @@ func parseCommon(rp rawProperties) (Properties, error) {
 	return p, nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// deref is *p, or T's zero value for a property that was not given.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	return *s
+	return *p
 }
 
 // checkRegion fails when the role and the Region are in different partitions

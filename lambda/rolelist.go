@@ -56,7 +56,7 @@ func parseListProperties(raw map[string]any, partition, account string) (listPro
 	}
 	lp := listProperties{common: common}
 	seen := map[string]bool{}
-	for _, name := range deref2(rp.RoleNames) {
+	for _, name := range deref(rp.RoleNames) {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
@@ -76,13 +76,6 @@ func parseListProperties(raw map[string]any, partition, account string) (listPro
 		}
 	}
 	return lp, nil
-}
-
-func deref2(s *[]string) []string {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
 
 // listPhysicalID is the list resource's id: the setting, and a hash of the
