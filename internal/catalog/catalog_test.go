@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 func TestLookup(t *testing.T) {
@@ -100,10 +102,7 @@ func TestParseRejectsBadData(t *testing.T) {
 func TestEmbeddedDataMatchesSharedData(t *testing.T) {
 	dir := filepath.Join("..", "..", "..", "shared", "data")
 	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("TRUNKCTL_REQUIRE_PEERS") == "1" {
-			t.Fatalf("shared data not found at %s", dir)
-		}
-		t.Skipf("shared data not found at %s (it sits beside the repository in CI)", dir)
+		peer.Missing(t, "shared data at "+dir, "it sits beside the repository in CI")
 	}
 	for file, embedded := range map[string][]byte{"ecs-eni-trunking-limits.csv": ecsTableCSV, "ec2-network-limits.csv": ec2TableCSV} {
 		shared, err := os.ReadFile(filepath.Join(dir, file))

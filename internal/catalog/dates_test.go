@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // The dates must be the ones shared/data/README.md gives for the files that
@@ -13,10 +15,7 @@ func TestEmbeddedDataDatesAreTheSharedDataREADMEs(t *testing.T) {
 	path := filepath.Join("..", "..", "..", "shared", "data", "README.md")
 	readme, err := os.ReadFile(path)
 	if err != nil {
-		if os.Getenv("TRUNKCTL_REQUIRE_PEERS") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("shared data not found at %s (it sits beside the repository in CI)", path)
+		peer.Missing(t, "shared data at "+path, "it sits beside the repository in CI: "+err.Error())
 	}
 	d := EmbeddedDataDates()
 	for _, want := range []string{"last changed " + d.ECSTaskLimits, "generated " + d.EC2NetworkLimits} {
