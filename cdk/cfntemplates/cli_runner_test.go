@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trunkctl/trunkctl/internal/testutil/moto"
+	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // isolatedRun runs commands (make, the aws CLI) with test credentials and
@@ -50,4 +53,19 @@ func standInZip(t *testing.T, dir, name string) (path string, content []byte, ke
 	}
 	sum := sha256.Sum256(content)
 	return path, content, "trunkctl/" + name + "-" + hex.EncodeToString(sum[:])[:16] + ".zip"
+}
+
+// packagingPeers is the set-up of the tests that drive `make package*` or the
+// aws CLI against moto_server: both commands found (or the test skipped or
+// failed as peers are), moto started, a directory, and isolatedRun in it.
+func packagingPeers(t *testing.T, timeout time.Duration) (awsCLI, makeBin string, srv *moto.Server, dir string, run func(name string, args ...string) (string, string, error)) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs make, the aws CLI and moto_server")
+	}
+	awsCLI = peer.LookPath(t, "aws", "install the AWS CLI")
+	makeBin = peer.LookPath(t, "make", "install make")
+	srv = moto.Start(t)
+	dir = t.TempDir()
+	return awsCLI, makeBin, srv, dir, isolatedRun(dir, timeout)
 }

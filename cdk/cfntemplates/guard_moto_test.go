@@ -11,21 +11,13 @@ import (
 	"time"
 
 	"github.com/trunkctl/trunkctl/cdk/cfntemplates"
-	"github.com/trunkctl/trunkctl/internal/testutil/moto"
-	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // TestGuardTemplateDeploysInMoto creates the guard's stack from the
 // committed template in moto_server's CloudFormation, once with a topic it
 // creates and once with a given one, and reads back what it made.
 func TestGuardTemplateDeploysInMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the aws CLI against moto_server")
-	}
-	awsCLI := peer.LookPath(t, "aws", "install the AWS CLI")
-	srv := moto.Start(t)
-	tmp := t.TempDir()
-	run := isolatedRun(tmp, time.Minute)
+	awsCLI, _, srv, tmp, run := packagingPeers(t, time.Minute)
 	aws := func(t *testing.T, args ...string) string {
 		t.Helper()
 		out, errOut, err := run(awsCLI, append([]string{"--endpoint-url", srv.URL, "--output", "json"}, args...)...)

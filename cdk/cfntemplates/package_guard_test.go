@@ -7,19 +7,10 @@ import (
 	"time"
 
 	"github.com/trunkctl/trunkctl/cdk/cfntemplates"
-	"github.com/trunkctl/trunkctl/internal/testutil/moto"
-	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 func TestPackageGuard(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs make, the aws CLI and moto_server")
-	}
-	awsCLI := peer.LookPath(t, "aws", "install the AWS CLI")
-	makeBin := peer.LookPath(t, "make", "install make")
-	srv := moto.Start(t)
-	tmp := t.TempDir()
-	run := isolatedRun(tmp, 2*time.Minute)
+	awsCLI, makeBin, srv, tmp, run := packagingPeers(t, 2*time.Minute)
 	for _, b := range []string{"artifacts", "org-artifacts-us-east-1", "org-artifacts-eu-west-1"} {
 		args := []string{"s3api", "create-bucket", "--endpoint-url", srv.URL, "--bucket", b}
 		if strings.HasSuffix(b, "eu-west-1") {

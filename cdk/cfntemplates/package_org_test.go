@@ -17,22 +17,13 @@ import (
 	"time"
 
 	"github.com/trunkctl/trunkctl/cdk/cfntemplates"
-	"github.com/trunkctl/trunkctl/internal/testutil/moto"
-	"github.com/trunkctl/trunkctl/internal/testutil/peer"
 )
 
 // repoRoot is where the Makefile is.
 var repoRoot = filepath.Join("..", "..")
 
 func TestPackageOrg(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs make, the aws CLI and moto_server")
-	}
-	awsCLI := peer.LookPath(t, "aws", "install the AWS CLI")
-	makeBin := peer.LookPath(t, "make", "install make")
-	srv := moto.Start(t)
-	tmp := t.TempDir()
-	run := isolatedRun(tmp, 2*time.Minute)
+	awsCLI, makeBin, srv, tmp, run := packagingPeers(t, 2*time.Minute)
 	// S3's rule moto does not apply: a request whose expected bucket owner
 	// is not the bucket's (moto's account) is refused with 403.
 	owners := &ownerCheck{}
@@ -183,14 +174,7 @@ func (o *ownerCheck) Puts() []string {
 }
 
 func TestPackagePrintsTheHostBootstrapChecksumUserDataRequires(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs make, the aws CLI and moto_server")
-	}
-	awsCLI := peer.LookPath(t, "aws", "install the AWS CLI")
-	makeBin := peer.LookPath(t, "make", "install make")
-	srv := moto.Start(t)
-	dist := t.TempDir()
-	run := isolatedRun(dist, 2*time.Minute)
+	awsCLI, makeBin, srv, dist, run := packagingPeers(t, 2*time.Minute)
 	if _, stderr, err := run(awsCLI, "s3api", "create-bucket", "--endpoint-url", srv.URL, "--bucket", "artifacts"); err != nil {
 		t.Fatalf("create bucket: %v\n%s", err, stderr)
 	}
